@@ -1,0 +1,109 @@
+using System;
+
+namespace DmaBuf;
+
+/// <summary>
+/// The exporter's operations on a buffer: the kernel's <c>struct dma_buf_ops</c>. The operations the kernel
+/// requires (<c>map_dma_buf</c>, <c>unmap_dma_buf</c>, <c>release</c>, <c>kmap_atomic</c>, <c>kmap</c>) are
+/// abstract; the optional ones are virtual and do what the kernel does when they are missing.
+/// An exporter instance backs one buffer at a time (it is the kernel's <c>priv</c>), from
+/// <see cref="DmaBuffer.Export"/> until its <see cref="Release"/>.
+/// </summary>
+/// <remarks>
+/// The runtime calls these callbacks; importers never do. Callbacks run under the validator's checks:
+/// <see cref="KmapAtomic"/> and <see cref="KunmapAtomic"/> run in atomic context, where anything that may
+/// block (<see cref="MightSleepAttribute"/>, <see cref="DmaBufValidation.MightSleep"/>) is rule DMA0008.
+/// Report failures by throwing <see cref="DmaBufException"/> with an errno.
+/// </remarks>
+public abstract class DmaBufExporter
+{
+    private DmaBuffer? _buffer;
+
+    /// <summary>The buffer this exporter backs, or null before <see cref="DmaBuffer.Export"/> and after <see cref="Release"/>.</summary>
+    public DmaBuffer? Buffer => _buffer;
+
+    internal bool TryBind(DmaBuffer buffer) => System.Threading.Interlocked.CompareExchange(ref _buffer, buffer, null) is null;
+
+    internal void Unbind() => System.Threading.Volatile.Write(ref _buffer, null);
+
+    /// <summary>
+    /// <c>ops-&gt;attach</c> (optional): accept or refuse a device. The default accepts every device.
+    /// Throw <see cref="DmaBufException"/> (for example <see cref="Errno.EINVAL"/> for constraints that cannot be met,
+    /// <see cref="Errno.EBUSY"/> for an attach after the first map that cannot be migrated) to refuse it.
+    /// </summary>
+    /// <param name="attachment">The new attachment; not yet in <see cref="DmaBuffer.Attachments"/>.</param>
+    protected internal virtual void Attach(DmaBufAttachment attachment)
+    {
+    }
+
+    /// <summary><c>ops-&gt;detach</c> (optional): forget an attachment. The default does nothing.</summary>
+    /// <param name="attachment">The attachment being detached.</param>
+    protected internal virtual void Detach(DmaBufAttachment attachment)
+    {
+    }
+
+    /// <summary><c>ops-&gt;map_dma_buf</c> (required): make the backing storage available to the attached device and describe it.</summary>
+    /// <param name="attachment">The attachment to map for.</param>
+    /// <param name="direction">The direction of the DMA.</param>
+    /// <returns>A new scatter-gather table that honours the device's constraints.</returns>
+    protected internal abstract ScatterGatherTable MapDmaBuf(DmaBufAttachment attachment, DmaDataDirection direction);
+
+    /// <summary><c>ops-&gt;unmap_dma_buf</c> (required): the device is done with the table.</summary>
+    /// <param name="attachment">The attachment the table was mapped for.</param>
+    /// <param name="table">The table <see cref="MapDmaBuf"/> returned.</param>
+    protected internal abstract void UnmapDmaBuf(DmaBufAttachment attachment, ScatterGatherTable table);
+
+    /// <summary><c>ops-&gt;release</c> (required): the last reference is gone; free the backing storage. Called exactly once.</summary>
+    /// <param name="buffer">The buffer being released.</param>
+    protected internal abstract void Release(DmaBuffer buffer);
+
+    /// <summary>
+    /// <c>ops-&gt;begin_cpu_access</c> (optional): make the range available and coherent for CPU access in the
+    /// given direction; this may allocate, swap in or pin, and may fail (throw <see cref="DmaBufException"/>).
+    /// The default does nothing, as the kernel does when the op is missing.
+    /// </summary>
+    /// <param name="buffer">The buffer.</param>
+    /// <param name="start">The first byte of the range.</param>
+    /// <param name="length">The range's length in bytes.</param>
+    /// <param name="direction">The direction of the access.</param>
+    protected internal virtual void BeginCpuAccess(DmaBuffer buffer, long start, long length, DmaDataDirection direction)
+    {
+    }
+
+    /// <summary><c>ops-&gt;end_cpu_access</c> (optional): flush CPU caches for the range and unpin. The default does nothing.</summary>
+    /// <param name="buffer">The buffer.</param>
+    /// <param name="start">The first byte of the range.</param>
+    /// <param name="length">The range's length in bytes.</param>
+    /// <param name="direction">The direction of the access.</param>
+    protected internal virtual void EndCpuAccess(DmaBuffer buffer, long start, long length, DmaDataDirection direction)
+    {
+    }
+
+    /// <summary><c>ops-&gt;kmap_atomic</c> (required): map one page without blocking. Must always succeed.</summary>
+    /// <param name="buffer">The buffer.</param>
+    /// <param name="pageNumber">The page to map.</param>
+    /// <returns>The address of exactly one page of <see cref="DmaBuffer.PageSize"/> bytes.</returns>
+    protected internal abstract nint KmapAtomic(DmaBuffer buffer, long pageNumber);
+
+    /// <summary><c>ops-&gt;kunmap_atomic</c> (optional): unmap a page mapped by <see cref="KmapAtomic"/>, without blocking. The default does nothing.</summary>
+    /// <param name="buffer">The buffer.</param>
+    /// <param name="pageNumber">The page.</param>
+    /// <param name="address">The address <see cref="KmapAtomic"/> returned.</param>
+    protected internal virtual void KunmapAtomic(DmaBuffer buffer, long pageNumber, nint address)
+    {
+    }
+
+    /// <summary><c>ops-&gt;kmap</c> (required): map one page; may block. Must always succeed.</summary>
+    /// <param name="buffer">The buffer.</param>
+    /// <param name="pageNumber">The page to map.</param>
+    /// <returns>The address of exactly one page of <see cref="DmaBuffer.PageSize"/> bytes.</returns>
+    protected internal abstract nint Kmap(DmaBuffer buffer, long pageNumber);
+
+    /// <summary><c>ops-&gt;kunmap</c> (optional): unmap a page mapped by <see cref="Kmap"/>. The default does nothing.</summary>
+    /// <param name="buffer">The buffer.</param>
+    /// <param name="pageNumber">The page.</param>
+    /// <param name="address">The address <see cref="Kmap"/> returned.</param>
+    protected internal virtual void Kunmap(DmaBuffer buffer, long pageNumber, nint address)
+    {
+    }
+}

@@ -1,0 +1,69 @@
+using System;
+
+namespace DmaBuf;
+
+/// <summary>The Linux errno values that <see cref="DmaBufException"/> carries.</summary>
+public static class Errno
+{
+    /// <summary>Bad file descriptor (<c>EBADF</c>).</summary>
+    public const int EBADF = 9;
+
+    /// <summary>Out of memory (<c>ENOMEM</c>).</summary>
+    public const int ENOMEM = 12;
+
+    /// <summary>Device or resource busy (<c>EBUSY</c>): for example an attach after the first map that the exporter cannot migrate for.</summary>
+    public const int EBUSY = 16;
+
+    /// <summary>Invalid argument (<c>EINVAL</c>): for example a device whose DMA constraints cannot be met.</summary>
+    public const int EINVAL = 22;
+}
+
+/// <summary>
+/// An exporter failed an operation, as a kernel dma-buf call that returns a negative errno
+/// (for example <c>dma_buf_attach</c> or <c>dma_buf_begin_cpu_access</c>). A failed call changes nothing.
+/// </summary>
+public class DmaBufException : Exception
+{
+    /// <summary>Creates the exception with its errno and a message.</summary>
+    /// <param name="errno">The positive errno value, for example <see cref="DmaBuf.Errno.ENOMEM"/>.</param>
+    /// <param name="message">What failed and why.</param>
+    public DmaBufException(int errno, string message)
+        : base(message)
+    {
+        Errno = errno;
+    }
+
+    /// <summary>Creates the exception with its errno, a message and the exception that caused it.</summary>
+    /// <param name="errno">The positive errno value.</param>
+    /// <param name="message">What failed and why.</param>
+    /// <param name="innerException">The cause.</param>
+    public DmaBufException(int errno, string message, Exception? innerException)
+        : base(message, innerException)
+    {
+        Errno = errno;
+    }
+
+    /// <summary>The positive errno value the kernel call would have returned negated (<c>ENOMEM</c>, <c>EBUSY</c>, <c>EINVAL</c>...).</summary>
+    public int Errno { get; }
+}
+
+/// <summary>
+/// The runtime validator caught a broken dma-buf usage rule (DMA0001–DMA0011) at the moment it was broken:
+/// the run-time counterpart of the analyzer diagnostic with the same <see cref="RuleId"/>, as lockdep and
+/// <c>CONFIG_DEBUG_ATOMIC_SLEEP</c> are for the kernel. The call that throws it changes nothing.
+/// </summary>
+public sealed class DmaBufUsageException : InvalidOperationException
+{
+    /// <summary>Creates the exception for a rule.</summary>
+    /// <param name="ruleId">The rule identifier, for example <c>DMA0004</c>.</param>
+    /// <param name="message">What was broken, naming the buffer and the page or range.</param>
+    public DmaBufUsageException(string ruleId, string message)
+        : base(ruleId + ": " + message)
+    {
+        RuleId = ruleId ?? throw new ArgumentNullException(nameof(ruleId));
+        HelpLink = "docs/rules/" + ruleId + ".md";
+    }
+
+    /// <summary>The identifier of the broken rule, the same as the analyzer's diagnostic id (for example <c>DMA0005</c>).</summary>
+    public string RuleId { get; }
+}
