@@ -1,0 +1,39 @@
+using System;
+
+namespace DmaBuf.Analyzers;
+
+/// <summary>The diagnostic ids of every rule, in one place, and the address of each rule's page.</summary>
+public static class RuleIdentifiers
+{
+    /// <summary>CPU access begun and not ended on some path.</summary>
+    public const string UnendedCpuAccess = "DMA0001";
+
+    /// <summary>EndCpuAccess with nothing begun, or with another range or direction.</summary>
+    public const string MismatchedEndCpuAccess = "DMA0002";
+
+    /// <summary>A page mapped and not unmapped, or unmapped with the wrong call, page or mapping.</summary>
+    public const string UnmatchedKmap = "DMA0003";
+
+    /// <summary>More than two atomic mappings held at once in one thread.</summary>
+    public const string TooManyAtomicKmaps = "DMA0004";
+
+    /// <summary>A call that may block while an atomic mapping is held.</summary>
+    public const string BlockingInAtomic = "DMA0005";
+
+    /// <summary>A kmap of a page outside the begun CPU access.</summary>
+    public const string KmapOutsideBegunRange = "DMA0006";
+
+    /// <summary>A kmap with no CPU access begun.</summary>
+    public const string KmapWithoutCpuAccess = "DMA0007";
+
+    /// <summary>An exporter's atomic kmap callback that may block.</summary>
+    public const string BlockingExporterAtomicCallback = "DMA0008";
+
+    /// <summary>The base address of the rule pages.</summary>
+    public const string HelpBaseUri = "https://github.com/dmabuf-dotnet/dmabuf-analyzers/blob/main/docs/rules/";
+
+    /// <summary>The address of a rule's page, <c>docs/rules/{id}.md</c>.</summary>
+    /// <param name="id">A rule id such as <c>DMA0001</c>.</param>
+    /// <returns>The page's address.</returns>
+    public static string GetHelpUri(string id) => HelpBaseUri + (id ?? throw new ArgumentNullException(nameof(id))) + ".md";
+}
