@@ -1,0 +1,286 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+
+namespace DmaBuf.Analyzers;
+
+/// <summary>
+/// The DmaBuf.Runtime types and members the analyzers look for, resolved once per compilation (create it in a
+/// compilation start action). Everything is matched by symbol: a type called <c>DmaBuffer</c> in another
+/// namespace or assembly is not the runtime's, and a method is the runtime's only if it is this very symbol.
+/// Every property is non-null: <see cref="Create"/> returns null instead when the runtime is not referenced or
+/// lacks any of them.
+/// </summary>
+internal sealed class KnownSymbols
+{
+    /// <summary>The simple name of the runtime assembly whose types these are.</summary>
+    public const string RuntimeAssemblyName = "DmaBuf.Runtime";
+
+    private KnownSymbols(Resolver r)
+    {
+        DmaBuffer = r.DmaBuffer;
+        DmaBufExporter = r.Type("DmaBuf.DmaBufExporter");
+        DmaBufPage = r.Type("DmaBuf.DmaBufPage");
+        CpuAccessScope = r.Type("DmaBuf.CpuAccessScope");
+        DmaDataDirection = r.Type("DmaBuf.DmaDataDirection");
+        MightSleepAttribute = r.Type("DmaBuf.MightSleepAttribute");
+        LeavesCpuAccessOpenAttribute = r.Type("DmaBuf.LeavesCpuAccessOpenAttribute");
+        ClosesCpuAccessAttribute = r.Type("DmaBuf.ClosesCpuAccessAttribute");
+        DmaBufValidation = r.Type("DmaBuf.DmaBufValidation");
+
+        BeginCpuAccess = r.Method(DmaBuffer, "BeginCpuAccess", 3);
+        EndCpuAccess = r.Method(DmaBuffer, "EndCpuAccess", 3);
+        CpuAccess = r.Method(DmaBuffer, "CpuAccess", 3);
+        Kmap = r.Method(DmaBuffer, "Kmap", 1);
+        Kunmap = r.Method(DmaBuffer, "Kunmap", 2);
+        KmapAtomic = r.Method(DmaBuffer, "KmapAtomic", 1);
+        KunmapAtomic = r.Method(DmaBuffer, "KunmapAtomic", 2);
+        Put = r.Method(DmaBuffer, "Put", 0);
+        Get = r.Method(DmaBuffer, "Get", 1);
+        Export = r.Method(DmaBuffer, "Export", 3);
+        Fd = r.Method(DmaBuffer, "Fd", 1);
+        CloseFd = r.Method(DmaBuffer, "CloseFd", 1);
+        Attach = r.Method(DmaBuffer, "Attach", 1);
+        Detach = r.Method(DmaBuffer, "Detach", 1);
+        MapAttachment = r.Method(DmaBuffer, "MapAttachment", 2);
+        UnmapAttachment = r.Method(DmaBuffer, "UnmapAttachment", 2);
+
+        ExporterKmapAtomic = r.Method(DmaBufExporter, "KmapAtomic", 2);
+        ExporterKunmapAtomic = r.Method(DmaBufExporter, "KunmapAtomic", 3);
+
+        DmaBufPageDispose = r.Method(DmaBufPage, "Dispose", 0);
+        CpuAccessScopeDispose = r.Method(CpuAccessScope, "Dispose", 0);
+        ValidationMightSleep = r.Method(DmaBufValidation, "MightSleep", 0);
+    }
+
+    /// <summary><c>DmaBuf.DmaBuffer</c>.</summary>
+    public INamedTypeSymbol DmaBuffer { get; }
+
+    /// <summary><c>DmaBuf.DmaBufExporter</c>.</summary>
+    public INamedTypeSymbol DmaBufExporter { get; }
+
+    /// <summary><c>DmaBuf.DmaBufPage</c>.</summary>
+    public INamedTypeSymbol DmaBufPage { get; }
+
+    /// <summary><c>DmaBuf.CpuAccessScope</c>.</summary>
+    public INamedTypeSymbol CpuAccessScope { get; }
+
+    /// <summary><c>DmaBuf.DmaDataDirection</c>.</summary>
+    public INamedTypeSymbol DmaDataDirection { get; }
+
+    /// <summary><c>DmaBuf.MightSleepAttribute</c>.</summary>
+    public INamedTypeSymbol MightSleepAttribute { get; }
+
+    /// <summary><c>DmaBuf.LeavesCpuAccessOpenAttribute</c>.</summary>
+    public INamedTypeSymbol LeavesCpuAccessOpenAttribute { get; }
+
+    /// <summary><c>DmaBuf.ClosesCpuAccessAttribute</c>.</summary>
+    public INamedTypeSymbol ClosesCpuAccessAttribute { get; }
+
+    /// <summary><c>DmaBuf.DmaBufValidation</c>.</summary>
+    public INamedTypeSymbol DmaBufValidation { get; }
+
+    /// <summary><c>DmaBuffer.BeginCpuAccess(long, long, DmaDataDirection)</c>.</summary>
+    public IMethodSymbol BeginCpuAccess { get; }
+
+    /// <summary><c>DmaBuffer.EndCpuAccess(long, long, DmaDataDirection)</c>.</summary>
+    public IMethodSymbol EndCpuAccess { get; }
+
+    /// <summary><c>DmaBuffer.CpuAccess(long, long, DmaDataDirection)</c>, which returns a <see cref="CpuAccessScope"/>.</summary>
+    public IMethodSymbol CpuAccess { get; }
+
+    /// <summary><c>DmaBuffer.Kmap(long)</c>.</summary>
+    public IMethodSymbol Kmap { get; }
+
+    /// <summary><c>DmaBuffer.Kunmap(long, DmaBufPage)</c>.</summary>
+    public IMethodSymbol Kunmap { get; }
+
+    /// <summary><c>DmaBuffer.KmapAtomic(long)</c>.</summary>
+    public IMethodSymbol KmapAtomic { get; }
+
+    /// <summary><c>DmaBuffer.KunmapAtomic(long, DmaBufPage)</c>.</summary>
+    public IMethodSymbol KunmapAtomic { get; }
+
+    /// <summary><c>DmaBuffer.Put()</c>.</summary>
+    public IMethodSymbol Put { get; }
+
+    /// <summary><c>static DmaBuffer.Get(int)</c>.</summary>
+    public IMethodSymbol Get { get; }
+
+    /// <summary><c>static DmaBuffer.Export(DmaBufExporter, long, int)</c>.</summary>
+    public IMethodSymbol Export { get; }
+
+    /// <summary><c>DmaBuffer.Fd(int)</c>.</summary>
+    public IMethodSymbol Fd { get; }
+
+    /// <summary><c>static DmaBuffer.CloseFd(int)</c>.</summary>
+    public IMethodSymbol CloseFd { get; }
+
+    /// <summary><c>DmaBuffer.Attach(Device)</c>.</summary>
+    public IMethodSymbol Attach { get; }
+
+    /// <summary><c>DmaBuffer.Detach(DmaBufAttachment)</c>.</summary>
+    public IMethodSymbol Detach { get; }
+
+    /// <summary><c>DmaBuffer.MapAttachment(DmaBufAttachment, DmaDataDirection)</c>.</summary>
+    public IMethodSymbol MapAttachment { get; }
+
+    /// <summary><c>DmaBuffer.UnmapAttachment(DmaBufAttachment, ScatterGatherTable)</c>.</summary>
+    public IMethodSymbol UnmapAttachment { get; }
+
+    /// <summary>The exporter callback <c>DmaBufExporter.KmapAtomic(DmaBuffer, long)</c>.</summary>
+    public IMethodSymbol ExporterKmapAtomic { get; }
+
+    /// <summary>The exporter callback <c>DmaBufExporter.KunmapAtomic(DmaBuffer, long, nint)</c>.</summary>
+    public IMethodSymbol ExporterKunmapAtomic { get; }
+
+    /// <summary><c>DmaBufPage.Dispose()</c>, which unmaps with the matching kunmap.</summary>
+    public IMethodSymbol DmaBufPageDispose { get; }
+
+    /// <summary><c>CpuAccessScope.Dispose()</c>, which ends the CPU access.</summary>
+    public IMethodSymbol CpuAccessScopeDispose { get; }
+
+    /// <summary><c>DmaBufValidation.MightSleep()</c>, the run-time <c>might_sleep()</c>.</summary>
+    public IMethodSymbol ValidationMightSleep { get; }
+
+    /// <summary>
+    /// Resolves the runtime's symbols in <paramref name="compilation"/>, or returns null when the compilation does not
+    /// reference DmaBuf.Runtime (no <c>DmaBuf.DmaBuffer</c> from an assembly named DmaBuf.Runtime).
+    /// </summary>
+    /// <param name="compilation">The compilation.</param>
+    /// <returns>The symbols, or null.</returns>
+    public static KnownSymbols? Create(Compilation compilation)
+    {
+        if (compilation is null)
+        {
+            return null;
+        }
+
+        INamedTypeSymbol? dmaBuffer = null;
+        foreach (INamedTypeSymbol candidate in compilation.GetTypesByMetadataName("DmaBuf.DmaBuffer"))
+        {
+            if (IsRuntimeAssembly(candidate.ContainingAssembly))
+            {
+                if (dmaBuffer is not null)
+                {
+                    // Two runtimes referenced at once: the analysis cannot tell which one is meant.
+                    return null;
+                }
+
+                dmaBuffer = candidate;
+            }
+        }
+
+        if (dmaBuffer is null)
+        {
+            return null;
+        }
+
+        // A runtime that lacks any of these (another version of the contract) is not one the rules understand.
+        var resolver = new Resolver(compilation, dmaBuffer);
+        var symbols = new KnownSymbols(resolver);
+        return resolver.Missing ? null : symbols;
+    }
+
+    /// <summary>Whether <paramref name="method"/> is <paramref name="known"/> or a constructed form of it.</summary>
+    /// <param name="method">A method, possibly null.</param>
+    /// <param name="known">One of this class's methods, possibly null.</param>
+    /// <returns>true when both are non-null and the same definition.</returns>
+    public static bool IsSame(IMethodSymbol? method, IMethodSymbol? known) =>
+        method is not null && known is not null && SymbolEqualityComparer.Default.Equals(method.OriginalDefinition, known.OriginalDefinition);
+
+    /// <summary>
+    /// Whether <paramref name="method"/> overrides <paramref name="callback"/>, directly or through intermediate
+    /// overrides in between (an exporter that derives from another exporter).
+    /// </summary>
+    /// <param name="method">The method to test.</param>
+    /// <param name="callback">An exporter callback such as <see cref="ExporterKmapAtomic"/>.</param>
+    /// <returns>true when <paramref name="method"/> is an override in the chain that ends at <paramref name="callback"/>.</returns>
+    public static bool Overrides(IMethodSymbol method, IMethodSymbol? callback)
+    {
+        if (callback is null || method is null)
+        {
+            return false;
+        }
+
+        for (IMethodSymbol? current = method.OverriddenMethod; current is not null; current = current.OverriddenMethod)
+        {
+            if (SymbolEqualityComparer.Default.Equals(current.OriginalDefinition, callback.OriginalDefinition))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether <paramref name="symbol"/> carries <see cref="MightSleepAttribute"/> itself.</summary>
+    /// <param name="symbol">A method or property.</param>
+    /// <returns>true when the attribute is applied to it.</returns>
+    public bool HasMightSleep(ISymbol symbol)
+    {
+        foreach (AttributeData attribute in symbol.GetAttributes())
+        {
+            if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, MightSleepAttribute))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsRuntimeAssembly(IAssemblySymbol? assembly) =>
+        assembly is not null && assembly.Identity.Name == RuntimeAssemblyName;
+
+    /// <summary>Looks the runtime's types and members up, remembering whether any was missing.</summary>
+    private sealed class Resolver
+    {
+        private readonly Compilation _compilation;
+
+        public Resolver(Compilation compilation, INamedTypeSymbol dmaBuffer)
+        {
+            _compilation = compilation;
+            DmaBuffer = dmaBuffer;
+        }
+
+        public INamedTypeSymbol DmaBuffer { get; }
+
+        public bool Missing { get; private set; }
+
+        public INamedTypeSymbol Type(string metadataName)
+        {
+            ImmutableArray<INamedTypeSymbol> candidates = _compilation.GetTypesByMetadataName(metadataName);
+            foreach (INamedTypeSymbol candidate in candidates)
+            {
+                if (SymbolEqualityComparer.Default.Equals(candidate.ContainingAssembly, DmaBuffer.ContainingAssembly))
+                {
+                    return candidate;
+                }
+            }
+
+            // The placeholder is never seen: Create discards the whole object when anything is missing.
+            Missing = true;
+            return null!;
+        }
+
+        public IMethodSymbol Method(INamedTypeSymbol type, string name, int parameterCount)
+        {
+            if (type is null)
+            {
+                Missing = true;
+                return null!;
+            }
+
+            foreach (ISymbol member in type.GetMembers(name))
+            {
+                if (member is IMethodSymbol method && method.MethodKind == MethodKind.Ordinary && method.Parameters.Length == parameterCount)
+                {
+                    return method;
+                }
+            }
+
+            Missing = true;
+            return null!;
+        }
+    }
+}
