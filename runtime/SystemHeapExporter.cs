@@ -134,6 +134,14 @@ public sealed class SystemHeapExporter : DmaBufExporter
 
     private nint[] EnsureAllocated(DmaBuffer buffer)
     {
+        if (Volatile.Read(ref _segments) is { } existing)
+        {
+            return existing;
+        }
+
+        // The runtime calls Attach and MapDmaBuf with the buffer's gate held, so take the gate first here too:
+        // the layout then sees every device attached before it, and no attach slips in between.
+        lock (buffer.Gate)
         lock (_lock)
         {
             if (_segments is not null)
@@ -141,13 +149,13 @@ public sealed class SystemHeapExporter : DmaBufExporter
                 return _segments;
             }
 
-            long pages = buffer.PageCount;
             var devices = new List<Device>();
             foreach (DmaBufAttachment attachment in buffer.Attachments)
             {
                 devices.Add(attachment.Device);
             }
 
+            long pages = buffer.PageCount;
             long segmentPages = CollatedConstraints.Of(devices).SegmentPages(pages, PreferredSegmentSize / DmaBuffer.PageSize);
             if (segmentPages == 0)
             {
