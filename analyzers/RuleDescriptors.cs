@@ -63,7 +63,7 @@ internal static class RuleDescriptors
     public static readonly DiagnosticDescriptor DMA0008 = Create(
         RuleIdentifiers.BlockingExporterAtomicCallback,
         "Exporter's atomic kmap callback may block",
-        "'{0}' may block: {1}",
+        "'{0}' is an atomic kmap callback and must not block, but {1} may block",
         "Neither the importer nor the exporter (in the callback) is allowed to block when using the atomic kmap interfaces.");
 
     private static DiagnosticDescriptor Create(string id, string title, string message, string description) =>

@@ -1,0 +1,97 @@
+using System;
+using System.Collections.Immutable;
+using DmaBuf.Analyzers.Blocking;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+
+namespace DmaBuf.Analyzers.Rules;
+
+/// <summary>
+/// DMA0008: an exporter's <c>KmapAtomic</c> or <c>KunmapAtomic</c> override that may block. The seed: "Neither the
+/// importer nor the exporter (in the callback) is allowed to block when using these." Each operation of the
+/// override's body that may block (see <see cref="BlockingAnalysis"/>) is reported where it is, with the override's
+/// name as an additional location.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class ExporterAtomicCallbackAnalyzer : DiagnosticAnalyzer
+{
+    private static readonly SymbolDisplayFormat s_overrideFormat = new(
+        typeQualificationStyle: SymbolDisplayTypeQualificationStyle.NameAndContainingTypes,
+        memberOptions: SymbolDisplayMemberOptions.IncludeContainingType,
+        miscellaneousOptions: SymbolDisplayMiscellaneousOptions.EscapeKeywordIdentifiers);
+
+    /// <inheritdoc />
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(RuleDescriptors.DMA0008);
+
+    /// <inheritdoc />
+    public override void Initialize(AnalysisContext context)
+    {
+        if (context is null)
+        {
+            throw new ArgumentNullException(nameof(context));
+        }
+
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(OnCompilationStart);
+    }
+
+    private static void OnCompilationStart(CompilationStartAnalysisContext context)
+    {
+        KnownSymbols? symbols = KnownSymbols.Create(context.Compilation);
+        if (symbols is null)
+        {
+            return;
+        }
+
+        BlockingAnalysis blocking = BlockingAnalysis.Create(context.Compilation, symbols, context.Options);
+        context.RegisterOperationBlockAction(block => AnalyzeBlock(block, symbols, blocking));
+    }
+
+    private static void AnalyzeBlock(OperationBlockAnalysisContext context, KnownSymbols symbols, BlockingAnalysis blocking)
+    {
+        if (context.OwningSymbol is not IMethodSymbol { MethodKind: MethodKind.Ordinary, IsOverride: true } method ||
+            !(KnownSymbols.Overrides(method, symbols.ExporterKmapAtomic) || KnownSymbols.Overrides(method, symbols.ExporterKunmapAtomic)))
+        {
+            return;
+        }
+
+        Location? name = null;
+        foreach (Location location in method.Locations)
+        {
+            if (location.IsInSource)
+            {
+                name = location;
+                break;
+            }
+        }
+
+        ImmutableArray<Location> additional = name is null ? ImmutableArray<Location>.Empty : ImmutableArray.Create(name);
+        string display = method.ToDisplayString(s_overrideFormat);
+        foreach (IOperation root in context.OperationBlocks)
+        {
+            IOperation current = root;
+            try
+            {
+                foreach (IOperation operation in BlockingAnalysis.Walk(root, context.CancellationToken))
+                {
+                    current = operation;
+                    if (blocking.IsBlocking(operation, context.CancellationToken, out string? description))
+                    {
+                        context.ReportDiagnostic(Diagnostic.Create(RuleDescriptors.DMA0008, operation.Syntax.GetLocation(), additional, display, description));
+                    }
+                }
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                throw new InvalidOperationException($"DMA0008 failed while analyzing '{display}' at {Where(current)}: {exception.Message}", exception);
+            }
+        }
+    }
+
+    private static string Where(IOperation operation)
+    {
+        FileLinePositionSpan span = operation.Syntax.GetLocation().GetLineSpan();
+        return $"{span.Path}:{span.StartLinePosition.Line + 1}";
+    }
+}
