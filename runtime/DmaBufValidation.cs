@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Threading;
 
 namespace DmaBuf;
 
@@ -96,16 +95,15 @@ public static class DmaBufValidation
     }
 }
 
-/// <summary>A mapping the validator tracks.</summary>
-internal sealed class MappingRecord
+/// <summary>A mapping the validator tracks: atomic ones in the mapping thread's context, the others in their buffer.</summary>
+internal readonly struct MappingRecord
 {
-    public MappingRecord(DmaBuffer buffer, long pageNumber, bool isAtomic, long token, Thread thread)
+    public MappingRecord(DmaBuffer buffer, long pageNumber, bool isAtomic, long token)
     {
         Buffer = buffer;
         PageNumber = pageNumber;
         IsAtomic = isAtomic;
         Token = token;
-        Thread = thread;
     }
 
     public DmaBuffer Buffer { get; }
@@ -115,6 +113,4 @@ internal sealed class MappingRecord
     public bool IsAtomic { get; }
 
     public long Token { get; }
-
-    public Thread Thread { get; }
 }

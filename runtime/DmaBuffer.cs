@@ -27,8 +27,10 @@ public sealed class DmaBuffer
     internal readonly object Gate = new();
     private readonly DmaBufExporter _exporter;
     private readonly List<DmaBufAttachment> _attachments = new();
-    private readonly List<CpuAccessRange> _begun = new();
     private readonly Dictionary<long, MappingRecord> _trackedMappings = new();
+
+    // Copy-on-write under Gate, so that the validator's kmap check reads it without a lock.
+    private CpuAccessRange[] _begun = Array.Empty<CpuAccessRange>();
     private int _refCount = 1;
     private int _mappedTables;
     private long _mappedPages;
@@ -104,7 +106,7 @@ public sealed class DmaBuffer
         {
             lock (Gate)
             {
-                return _begun.ToArray();
+                return (CpuAccessRange[])_begun.Clone();
             }
         }
     }
@@ -406,7 +408,11 @@ public sealed class DmaBuffer
         {
             ThrowIfReleased();
             _exporter.BeginCpuAccess(this, start, length, direction);
-            _begun.Add(new CpuAccessRange(start, length, direction));
+            CpuAccessRange[] begun = _begun;
+            var grown = new CpuAccessRange[begun.Length + 1];
+            begun.CopyTo(grown, 0);
+            grown[begun.Length] = new CpuAccessRange(start, length, direction);
+            Volatile.Write(ref _begun, grown);
         }
     }
 
@@ -429,17 +435,21 @@ public sealed class DmaBuffer
         lock (Gate)
         {
             ThrowIfReleased();
-            int index = _begun.IndexOf(new CpuAccessRange(start, length, direction));
+            CpuAccessRange[] current = _begun;
+            int index = Array.IndexOf(current, new CpuAccessRange(start, length, direction));
             if (index < 0 && DmaBufValidation.s_enabled)
             {
-                string begun = _begun.Count == 0 ? "no CPU access is begun" : "begun: " + string.Join(", ", _begun);
+                string begun = current.Length == 0 ? "no CPU access is begun" : "begun: " + string.Join(", ", current);
                 throw new DmaBufUsageException("DMA0002", $"EndCpuAccess({start}, {length}, {direction}) on {this} matches no begun CPU access ({begun}).");
             }
 
             _exporter.EndCpuAccess(this, start, length, direction);
             if (index >= 0)
             {
-                _begun.RemoveAt(index);
+                var shrunk = new CpuAccessRange[current.Length - 1];
+                Array.Copy(current, 0, shrunk, 0, index);
+                Array.Copy(current, index + 1, shrunk, index, current.Length - index - 1);
+                Volatile.Write(ref _begun, shrunk);
             }
         }
     }
@@ -555,7 +565,6 @@ public sealed class DmaBuffer
     private DmaBufPage MapValidated(long pageNumber, bool atomic)
     {
         DmaBufValidation.ThreadContext context = DmaBufValidation.Context;
-        string call = atomic ? nameof(KmapAtomic) : nameof(Kmap);
         if (atomic)
         {
             if (context.AtomicHeld.Count >= 2)
@@ -570,11 +579,8 @@ public sealed class DmaBuffer
             DmaBufValidation.CheckMightSleep($"Kmap({pageNumber}) on {this}");
         }
 
-        lock (Gate)
-        {
-            CheckPageBegunLocked(pageNumber, call);
-        }
-
+        CheckPageBegun(pageNumber, atomic ? nameof(KmapAtomic) : nameof(Kmap));
+        var record = new MappingRecord(this, pageNumber, atomic, Interlocked.Increment(ref s_nextMappingToken));
         nint address;
         if (atomic)
         {
@@ -587,21 +593,16 @@ public sealed class DmaBuffer
             {
                 context.AtomicCallbackDepth--;
             }
+
+            context.AtomicHeld.Add(record);
         }
         else
         {
             address = _exporter.Kmap(this, pageNumber);
-        }
-
-        var record = new MappingRecord(this, pageNumber, atomic, Interlocked.Increment(ref s_nextMappingToken), Thread.CurrentThread);
-        lock (Gate)
-        {
-            _trackedMappings.Add(record.Token, record);
-        }
-
-        if (atomic)
-        {
-            context.AtomicHeld.Add(record);
+            lock (Gate)
+            {
+                _trackedMappings.Add(record.Token, record);
+            }
         }
 
         Interlocked.Increment(ref _mappedPages);
@@ -611,37 +612,26 @@ public sealed class DmaBuffer
     private void UnmapValidated(long pageNumber, DmaBufPage page, bool atomic)
     {
         string call = atomic ? nameof(KunmapAtomic) : nameof(Kunmap);
-        MappingRecord? record;
-        lock (Gate)
+        if (page.IsAtomic != atomic)
         {
-            if (!_trackedMappings.TryGetValue(page.Token, out record))
-            {
-                throw new DmaBufUsageException("DMA0003", $"{call}({pageNumber}) on {this}: the mapping of page {page.PageNumber} is already unmapped.");
-            }
+            string right = page.IsAtomic ? nameof(KunmapAtomic) : nameof(Kunmap);
+            throw new DmaBufUsageException("DMA0003", $"{call}({pageNumber}) on {this} unmaps a mapping made by {(page.IsAtomic ? nameof(KmapAtomic) : nameof(Kmap))}({page.PageNumber}); use {right}.");
+        }
 
-            if (record.IsAtomic != atomic)
-            {
-                string right = record.IsAtomic ? nameof(KunmapAtomic) : nameof(Kunmap);
-                throw new DmaBufUsageException("DMA0003", $"{call}({pageNumber}) on {this} unmaps a mapping made by {(record.IsAtomic ? nameof(KmapAtomic) : nameof(Kmap))}({record.PageNumber}); use {right}.");
-            }
-
-            if (pageNumber != record.PageNumber)
-            {
-                throw new DmaBufUsageException("DMA0003", $"{call}({pageNumber}) on {this} is given the mapping of page {record.PageNumber}; unmap it with page number {record.PageNumber}.");
-            }
-
-            if (atomic && record.Thread != Thread.CurrentThread)
-            {
-                throw new DmaBufUsageException("DMA0003", $"{call}({pageNumber}) on {this}: the atomic mapping was made on another thread; an atomic mapping is unmapped in the context that mapped it.");
-            }
-
-            _trackedMappings.Remove(page.Token);
+        if (pageNumber != page.PageNumber)
+        {
+            throw new DmaBufUsageException("DMA0003", $"{call}({pageNumber}) on {this} is given the mapping of page {page.PageNumber}; unmap it with page number {page.PageNumber}.");
         }
 
         if (atomic)
         {
             DmaBufValidation.ThreadContext context = DmaBufValidation.Context;
-            context.AtomicHeld.Remove(record);
+            List<MappingRecord> held = context.AtomicHeld;
+            if (IndexOfToken(held, page.Token) < 0)
+            {
+                throw new DmaBufUsageException("DMA0003", $"{call}({pageNumber}) on {this}: this thread holds no such atomic mapping; it is already unmapped, or was mapped in another thread (an atomic mapping is unmapped in the context that mapped it).");
+            }
+
             context.AtomicCallbackDepth++;
             try
             {
@@ -651,23 +641,59 @@ public sealed class DmaBuffer
             {
                 context.AtomicCallbackDepth--;
             }
+
+            // Forget the mapping only once the exporter has unmapped it: a failed call changes nothing.
+            int index = IndexOfToken(held, page.Token);
+            if (index >= 0)
+            {
+                held.RemoveAt(index);
+            }
         }
         else
         {
+            lock (Gate)
+            {
+                if (!_trackedMappings.ContainsKey(page.Token))
+                {
+                    throw new DmaBufUsageException("DMA0003", $"{call}({pageNumber}) on {this}: the mapping of page {page.PageNumber} is already unmapped.");
+                }
+            }
+
             _exporter.Kunmap(this, pageNumber, page.Address);
+            lock (Gate)
+            {
+                if (!_trackedMappings.Remove(page.Token))
+                {
+                    throw new DmaBufUsageException("DMA0003", $"{call}({pageNumber}) on {this}: the mapping of page {page.PageNumber} was unmapped by another thread at the same time.");
+                }
+            }
         }
 
         Interlocked.Decrement(ref _mappedPages);
     }
 
-    private void CheckPageBegunLocked(long pageNumber, string call)
+    private static int IndexOfToken(List<MappingRecord> held, long token)
     {
-        if (_begun.Count == 0)
+        for (int i = held.Count - 1; i >= 0; i--)
+        {
+            if (held[i].Token == token)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private void CheckPageBegun(long pageNumber, string call)
+    {
+        CpuAccessRange[] begun = Volatile.Read(ref _begun);
+        if (begun.Length == 0)
         {
             throw new DmaBufUsageException("DMA0007", $"{call}({pageNumber}) on {this} with no CPU access begun; call BeginCpuAccess (or CpuAccess) for a range that covers page {pageNumber} first.");
         }
 
-        foreach (CpuAccessRange range in _begun)
+        foreach (CpuAccessRange range in begun)
         {
             if (pageNumber >= range.FirstPage && pageNumber <= range.LastPage)
             {
@@ -675,19 +701,25 @@ public sealed class DmaBuffer
             }
         }
 
-        throw new DmaBufUsageException("DMA0006", $"{call}({pageNumber}) on {this} is outside the begun CPU access ({string.Join(", ", _begun)}).");
+        throw new DmaBufUsageException("DMA0006", $"{call}({pageNumber}) on {this} is outside the begun CPU access ({string.Join(", ", begun)}).");
     }
 
     private void CheckNothingOutstandingLocked()
     {
-        if (_begun.Count > 0)
+        if (_begun.Length > 0)
         {
             throw new DmaBufUsageException("DMA0001", $"The last reference to {this} is put while CPU access is still begun ({string.Join(", ", _begun)}); call EndCpuAccess first.");
         }
 
         foreach (MappingRecord record in _trackedMappings.Values)
         {
-            throw new DmaBufUsageException("DMA0003", $"The last reference to {this} is put while page {record.PageNumber} is still mapped by {(record.IsAtomic ? nameof(KmapAtomic) : nameof(Kmap))}.");
+            throw new DmaBufUsageException("DMA0003", $"The last reference to {this} is put while page {record.PageNumber} is still mapped by {nameof(Kmap)}.");
+        }
+
+        long mapped = Interlocked.Read(ref _mappedPages);
+        if (mapped > 0)
+        {
+            throw new DmaBufUsageException("DMA0003", $"The last reference to {this} is put while {mapped} page(s) are still mapped by {nameof(KmapAtomic)}.");
         }
 
         if (_mappedTables > 0)
