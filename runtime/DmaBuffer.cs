@@ -333,7 +333,7 @@ public sealed class DmaBuffer
     [MightSleep]
     public ScatterGatherTable MapAttachment(DmaBufAttachment attachment, DmaDataDirection direction)
     {
-        CheckAttachmentArgument(attachment, "DMA0009");
+        CheckAttachmentArgument(attachment, ruleId: null);
         CheckDirection(direction);
         CheckMightSleep(nameof(MapAttachment));
         lock (Gate)
@@ -728,7 +728,8 @@ public sealed class DmaBuffer
         }
     }
 
-    private void CheckAttachmentArgument(DmaBufAttachment attachment, string ruleId)
+    // ruleId: the rule a foreign attachment breaks, or null when it is a plain bad argument with the validator on too.
+    private void CheckAttachmentArgument(DmaBufAttachment attachment, string? ruleId)
     {
         if (attachment is null)
         {
@@ -749,9 +750,9 @@ public sealed class DmaBuffer
         }
     }
 
-    private static void Refuse(string ruleId, string message, string parameterName)
+    private static void Refuse(string? ruleId, string message, string parameterName)
     {
-        if (DmaBufValidation.s_enabled)
+        if (ruleId is not null && DmaBufValidation.s_enabled)
         {
             throw new DmaBufUsageException(ruleId, message);
         }
