@@ -226,6 +226,23 @@ internal sealed class BlockingAnalysis
         return result.ToImmutable();
     }
 
+    /// <summary>
+    /// Where to report a blocking operation: the operation itself, except for the statements that block as a whole
+    /// (<c>lock</c>, <c>await foreach</c>, <c>await using</c>, a <c>using</c> whose disposal blocks), which are
+    /// reported on their first keyword rather than over their whole body.
+    /// </summary>
+    /// <param name="operation">A blocking operation.</param>
+    /// <returns>The location.</returns>
+    public static Location GetReportLocation(IOperation operation)
+    {
+        if (operation is ILockOperation or IForEachLoopOperation or IUsingOperation or IUsingDeclarationOperation)
+        {
+            return operation.Syntax.GetFirstToken().GetLocation();
+        }
+
+        return operation.Syntax.GetLocation();
+    }
+
     /// <summary>A display string for a method, as the descriptions use it (<c>Thread.Sleep(int)</c>, <c>Task&lt;int&gt;.Result</c>).</summary>
     /// <param name="method">The method.</param>
     /// <returns>The display string, without quotes.</returns>
@@ -244,7 +261,15 @@ internal sealed class BlockingAnalysis
 
                 break;
             case MethodKind.Constructor:
-                return "new " + method.ToDisplayString(s_format);
+                {
+                    var parameters = new string[method.Parameters.Length];
+                    for (int i = 0; i < parameters.Length; i++)
+                    {
+                        parameters[i] = method.Parameters[i].Type.ToDisplayString(s_format);
+                    }
+
+                    return "new " + method.ContainingType.ToDisplayString(s_format) + "(" + string.Join(", ", parameters) + ")";
+                }
             case MethodKind.AnonymousFunction:
                 return "lambda";
         }
@@ -566,7 +591,17 @@ internal sealed class BlockingAnalysis
 
         if (method.ContainingType?.TypeKind == TypeKind.Interface)
         {
-            return receiverType.FindImplementationForInterfaceMember(method) as IMethodSymbol ?? method;
+            // The implementation may itself be virtual (an abstract class implements the interface, a subclass overrides).
+            if (receiverType.FindImplementationForInterfaceMember(method) is not IMethodSymbol implementation)
+            {
+                return method;
+            }
+
+            method = implementation;
+            if (!(method.IsVirtual || method.IsAbstract || method.IsOverride))
+            {
+                return method;
+            }
         }
 
         for (ITypeSymbol? type = receiverType; type is not null; type = type.BaseType)

@@ -1,0 +1,149 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using DmaBuf.Analyzers.Blocking;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+
+namespace DmaBuf.Analyzers.Tests.Blocking;
+
+/// <summary>
+/// BlockingAnalysis.MayBlock called directly: reasons, summaries through cycles, concurrent queries, cancellation.
+/// </summary>
+/// <remarks>
+/// Deliberately silent, and why: a method of a look-alike type is never the runtime's; an abstract method has no
+/// body to look into; an iterator does not run its body when called.
+/// </remarks>
+public sealed class MayBlockTests
+{
+    private static async Task<(Compilation Compilation, BlockingAnalysis Analysis)> CreateAsync(string source)
+    {
+        Compilation compilation = await BlockingTestCompilation.CreateAsync(source);
+        KnownSymbols symbols = KnownSymbols.Create(compilation) ?? throw new Xunit.Sdk.XunitException("DmaBuf.Runtime is not referenced");
+        return (compilation, BlockingAnalysis.Create(compilation, symbols, new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty)));
+    }
+
+    [Fact]
+    public async Task Reasons_NameTheFirstBlockingOperationAndItsLine()
+    {
+        var (compilation, analysis) = await CreateAsync("""
+            using System.Threading;
+            using DmaBuf;
+
+            class C
+            {
+                void Outer() => Inner();
+                void Inner()
+                {
+                    Thread.Sleep(1);
+                }
+                [MightSleep] void Marked() { }
+                void Quiet() { }
+                System.Collections.Generic.IEnumerable<int> Lazy() { Thread.Sleep(1); yield break; }
+                abstract class A { public abstract void M(); }
+            }
+            """);
+
+        Assert.True(analysis.MayBlock(BlockingTestCompilation.Method(compilation, "C", "Outer"), CancellationToken.None, out string? outer));
+        Assert.Equal("'C.Inner()' at line 6", outer);
+        Assert.True(analysis.MayBlock(BlockingTestCompilation.Method(compilation, "C", "Inner"), CancellationToken.None, out string? inner));
+        Assert.Equal("'Thread.Sleep(int)' at line 9", inner);
+        Assert.True(analysis.MayBlock(BlockingTestCompilation.Method(compilation, "C", "Marked"), CancellationToken.None, out string? marked));
+        Assert.Equal("it is marked [MightSleep]", marked);
+        Assert.False(analysis.MayBlock(BlockingTestCompilation.Method(compilation, "C", "Quiet"), CancellationToken.None, out string? quiet));
+        Assert.Null(quiet);
+        Assert.False(analysis.MayBlock(BlockingTestCompilation.Method(compilation, "C", "Lazy"), CancellationToken.None, out _));
+        Assert.False(analysis.MayBlock(BlockingTestCompilation.Method(compilation, "C+A", "M"), CancellationToken.None, out _));
+
+        IMethodSymbol sleep = compilation.GetTypesByMetadataName("System.Threading.Thread").First().GetMembers("Sleep").OfType<IMethodSymbol>().First();
+        Assert.True(analysis.MayBlock(sleep, CancellationToken.None, out string? bcl));
+        Assert.Equal("it is a blocking call of the base class library", bcl);
+    }
+
+    [Fact]
+    public async Task Cycles_ReasonsAlwaysLeadToTheRealBlockingCall()
+    {
+        var (compilation, analysis) = await CreateAsync("""
+            using System.Threading;
+
+            class C
+            {
+                void A() { B(); }
+                void B() { A(); C2(); }
+                void C2() { B(); Thread.Sleep(1); }
+                void X() { Y(); }
+                void Y() { X(); }
+            }
+            """);
+
+        Assert.True(analysis.MayBlock(BlockingTestCompilation.Method(compilation, "C", "A"), CancellationToken.None, out string? a));
+        Assert.Equal("'C.B()' at line 5", a);
+        Assert.True(analysis.MayBlock(BlockingTestCompilation.Method(compilation, "C", "B"), CancellationToken.None, out string? b));
+        Assert.Equal("'C.C2()' at line 6", b);
+        Assert.True(analysis.MayBlock(BlockingTestCompilation.Method(compilation, "C", "C2"), CancellationToken.None, out string? c));
+        Assert.Equal("'Thread.Sleep(int)' at line 7", c);
+        Assert.False(analysis.MayBlock(BlockingTestCompilation.Method(compilation, "C", "X"), CancellationToken.None, out _));
+        Assert.False(analysis.MayBlock(BlockingTestCompilation.Method(compilation, "C", "Y"), CancellationToken.None, out _));
+    }
+
+    [Fact]
+    public async Task ConcurrentQueries_AgreeWithSequentialOnes()
+    {
+        // A ring of 200 methods, each calling the next and one further; only M150 blocks, so all of them do.
+        // A second ring with no blocking call at all never blocks.
+        var source = new StringBuilder("using System.Threading;\nclass C\n{\n");
+        for (int i = 0; i < 200; i++)
+        {
+            source.Append($"    void M{i}() {{ M{(i + 1) % 200}(); M{(i + 7) % 200}(); {(i == 150 ? "Thread.Sleep(1);" : string.Empty)} }}\n");
+            source.Append($"    void Q{i}() {{ Q{(i + 1) % 200}(); Q{(i + 13) % 200}(); }}\n");
+        }
+
+        source.Append("}\n");
+        var (compilation, analysis) = await CreateAsync(source.ToString());
+        var results = new ConcurrentDictionary<string, bool>();
+        Parallel.For(0, 400, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+        {
+            string name = (i % 2 == 0 ? "M" : "Q") + ((i * 37) % 200);
+            results[name] = analysis.MayBlock(BlockingTestCompilation.Method(compilation, "C", name), CancellationToken.None, out _);
+        });
+
+        Assert.All(results.Where(r => r.Key[0] == 'M'), r => Assert.True(r.Value, r.Key));
+        Assert.All(results.Where(r => r.Key[0] == 'Q'), r => Assert.False(r.Value, r.Key));
+    }
+
+    [Fact]
+    public async Task Cancellation_IsHonoured()
+    {
+        var (compilation, analysis) = await CreateAsync("""
+            using System.Threading;
+            class C { void A() => B(); void B() => Thread.Sleep(1); }
+            """);
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.ThrowsAny<System.OperationCanceledException>(() => analysis.MayBlock(BlockingTestCompilation.Method(compilation, "C", "A"), cancelled.Token, out _));
+
+        // Nothing half-computed was kept: the next query still gets the right answer.
+        Assert.True(analysis.MayBlock(BlockingTestCompilation.Method(compilation, "C", "A"), CancellationToken.None, out _));
+    }
+
+    [Fact]
+    public async Task KnownSymbols_IgnoreALookAlikeRuntimeDeclaredInSource()
+    {
+        Compilation compilation = await BlockingTestCompilation.CreateAsync("""
+            namespace DmaBuf
+            {
+                public sealed class DmaBuffer { public void Kmap(long page) { } }
+            }
+            """);
+
+        KnownSymbols? symbols = KnownSymbols.Create(compilation);
+        Assert.NotNull(symbols);
+        Assert.Equal("DmaBuf.Runtime", symbols!.DmaBuffer.ContainingAssembly.Name);
+        Assert.Equal("DmaBuf.Runtime", symbols.ExporterKmapAtomic.ContainingAssembly.Name);
+        Assert.Equal(2, symbols.ExporterKmapAtomic.Parameters.Length);
+        Assert.Equal(3, symbols.ExporterKunmapAtomic.Parameters.Length);
+    }
+}
