@@ -102,6 +102,7 @@ public sealed class SystemHeapExporter : DmaBufExporter
             }
 
             _segments = null;
+            _segmentPages = 0;
             Interlocked.Exchange(ref _allocatedBytes, 0);
         }
     }
