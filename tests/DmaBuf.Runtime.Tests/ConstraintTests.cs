@@ -419,6 +419,35 @@ public class ConstraintTests
     }
 
     [Fact]
+    public void AReusedSystemHeapExporterLaysOutItsNextBufferAfresh()
+    {
+        var exporter = new SystemHeapExporter();
+        DmaBuffer first = DmaBuffer.Export(exporter, Pages(10));
+        DmaBufAttachment firstAttachment = first.Attach(new Device("first"));
+        first.UnmapAttachment(firstAttachment, first.MapAttachment(firstAttachment, DmaDataDirection.ToDevice));
+        Assert.Equal(Pages(10), exporter.SegmentSize);
+        first.Detach(firstAttachment);
+        first.Put();
+
+        Assert.False(exporter.IsAllocated);
+        Assert.Equal(0, exporter.AllocatedBytes);
+        Assert.Equal(0, exporter.SegmentSize);
+
+        DmaBuffer second = DmaBuffer.Export(exporter, Pages(6));
+        Device small = LateDevice("max 2 pages per segment");
+        DmaBufAttachment attachment = second.Attach(small);
+        ScatterGatherTable table = second.MapAttachment(attachment, DmaDataDirection.ToDevice);
+        AssertHonours(table, second, small);
+        Assert.Equal(3, table.Entries.Count);
+        Assert.Equal(Pages(2), exporter.SegmentSize);
+        Assert.Equal(Pages(6), exporter.AllocatedBytes);
+        second.UnmapAttachment(attachment, table);
+        second.Detach(attachment);
+        second.Put();
+        Assert.Equal(0, exporter.SegmentSize);
+    }
+
+    [Fact]
     public void DevicesAreUnconstrainedByDefault()
     {
         var device = new Device("plain");
