@@ -520,7 +520,7 @@ internal sealed class BlockingAnalysis
             return Step.Direct("'" + Display(called) + "'");
         }
 
-        if (_table.IsBlocking(definition, receiverType) && !PollsOnly(arguments))
+        if (_table.IsBlocking(definition, receiverType) && !(_table.ZeroTimeoutPolls(definition) && PollsOnly(arguments)))
         {
             return Step.Direct("'" + Display(called) + "'");
         }

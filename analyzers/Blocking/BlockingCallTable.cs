@@ -55,13 +55,15 @@ namespace DmaBuf.Analyzers.Blocking;
 /// System.GC                                                  WaitForPendingFinalizers
 /// </code>
 /// An argument of constant <c>0</c> for a <c>millisecondsTimeout</c> parameter, or <c>TimeSpan.Zero</c> for a
-/// <c>timeout</c> parameter, makes a call of the table non-blocking (<c>sem.Wait(0)</c> only polls).
+/// <c>timeout</c> parameter, makes a call of the table non-blocking (<c>sem.Wait(0)</c> only polls), except for
+/// <c>Thread.Sleep</c>: <c>Thread.Sleep(0)</c> still gives up the processor, a schedule point like <c>cond_resched()</c>.
 /// The <c>*Async</c> methods are not in the table: they return a task instead of blocking; awaiting it is.
 /// </remarks>
 internal sealed class BlockingCallTable
 {
     private static readonly ImmutableArray<Entry> s_entries = ImmutableArray.Create(
-        new Entry("System.Threading.Thread", EntryKind.Always, "Sleep", "Join"),
+        new Entry("System.Threading.Thread", EntryKind.Sleeps, "Sleep"),
+        new Entry("System.Threading.Thread", EntryKind.Always, "Join"),
         new Entry("System.Threading.Monitor", EntryKind.Always, "Enter", "Wait"),
         new Entry("System.Threading.Monitor", EntryKind.WithTimeout, "TryEnter"),
         new Entry("System.Threading.WaitHandle", EntryKind.Always, "WaitOne", "WaitAll", "WaitAny", "SignalAndWait"),
@@ -131,11 +133,13 @@ internal sealed class BlockingCallTable
 
     private readonly HashSet<IMethodSymbol> _blocking;
     private readonly HashSet<IMethodSymbol> _blockingWhenEnumerated;
+    private readonly HashSet<IMethodSymbol> _sleeps;
     private readonly ImmutableArray<INamedTypeSymbol> _inMemoryTypes;
     private readonly INamedTypeSymbol? _timeSpan;
 
-    private BlockingCallTable(HashSet<IMethodSymbol> blocking, HashSet<IMethodSymbol> blockingWhenEnumerated, ImmutableArray<INamedTypeSymbol> inMemoryTypes, INamedTypeSymbol? timeSpan, IFieldSymbol? timeSpanZero)
+    private BlockingCallTable(HashSet<IMethodSymbol> blocking, HashSet<IMethodSymbol> blockingWhenEnumerated, HashSet<IMethodSymbol> sleeps, ImmutableArray<INamedTypeSymbol> inMemoryTypes, INamedTypeSymbol? timeSpan, IFieldSymbol? timeSpanZero)
     {
+        _sleeps = sleeps;
         _timeSpan = timeSpan;
         _blocking = blocking;
         _blockingWhenEnumerated = blockingWhenEnumerated;
@@ -153,6 +157,9 @@ internal sealed class BlockingCallTable
 
         /// <summary>The call itself returns at once; enumerating what it returns blocks.</summary>
         WhenEnumerated,
+
+        /// <summary>Every overload blocks, even with a zero timeout.</summary>
+        Sleeps,
     }
 
     /// <summary><c>TimeSpan.Zero</c>, a timeout that only polls.</summary>
@@ -176,6 +183,7 @@ internal sealed class BlockingCallTable
 
         var blocking = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
         var whenEnumerated = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
+        var sleeps = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
         foreach (Entry entry in s_entries)
         {
             foreach (INamedTypeSymbol type in GetReferencedTypes(compilation, entry.TypeMetadataName))
@@ -188,6 +196,11 @@ internal sealed class BlockingCallTable
                         {
                             case IMethodSymbol method when entry.Kind != EntryKind.WithTimeout || HasTimeoutParameter(method, timeSpan):
                                 (entry.Kind == EntryKind.WhenEnumerated ? whenEnumerated : blocking).Add(method);
+                                if (entry.Kind == EntryKind.Sleeps)
+                                {
+                                    sleeps.Add(method);
+                                }
+
                                 break;
                             case IPropertySymbol { GetMethod: { } getter }:
                                 blocking.Add(getter);
@@ -204,7 +217,7 @@ internal sealed class BlockingCallTable
             inMemory.AddRange(GetReferencedTypes(compilation, name));
         }
 
-        return new BlockingCallTable(blocking, whenEnumerated, inMemory.ToImmutable(), timeSpan, zero);
+        return new BlockingCallTable(blocking, whenEnumerated, sleeps, inMemory.ToImmutable(), timeSpan, zero);
     }
 
     /// <summary>
@@ -215,6 +228,11 @@ internal sealed class BlockingCallTable
     /// <param name="receiverType">The receiver's static type, or null.</param>
     /// <returns>true when the call blocks.</returns>
     public bool IsBlocking(IMethodSymbol method, ITypeSymbol? receiverType) => Matches(_blocking, method, receiverType);
+
+    /// <summary>Whether a zero timeout makes a call of <paramref name="method"/> only poll (false for <c>Thread.Sleep</c>).</summary>
+    /// <param name="method">A method of the table, as the original definition.</param>
+    /// <returns>true when a zero timeout does not block.</returns>
+    public bool ZeroTimeoutPolls(IMethodSymbol method) => !_sleeps.Contains(method.OriginalDefinition);
 
     /// <summary>Whether enumerating what <paramref name="method"/> returns blocks (<c>GetConsumingEnumerable</c>).</summary>
     /// <param name="method">The called method, as the original definition.</param>

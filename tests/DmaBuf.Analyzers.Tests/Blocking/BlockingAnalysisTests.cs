@@ -45,6 +45,7 @@ public sealed class BlockingAnalysisTests
             {
                 {|BLK0001:Thread.Sleep(1)|};
                 {|BLK0001:Thread.Sleep(TimeSpan.FromMilliseconds(1))|};
+                {|BLK0001:Thread.Sleep(0)|};
                 {|BLK0001:t.Join()|};
                 Thread.SpinWait(10);
                 Thread.Yield();
