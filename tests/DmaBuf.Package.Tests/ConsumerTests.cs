@@ -1,0 +1,119 @@
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using System.Threading.Tasks;
+
+namespace DmaBuf.Package.Tests;
+
+/// <summary>
+/// A new user's first steps, with the real dotnet CLI: install DmaBuf.Runtime from a feed, build, read the warnings
+/// and the SARIF log, fail the build with -warnaserror, and silence a rule in .editorconfig.
+/// </summary>
+public sealed class ConsumerTests : IClassFixture<PackageFixture>
+{
+    private const string HelpBase = "https://github.com/dmabuf-dotnet/dmabuf-analyzers/blob/main/docs/rules/";
+
+    // One wrong method per rule the consumer checks: DMA0001 (the early return leaves the access begun) and
+    // DMA0008 (an exporter's atomic kmap callback takes a lock).
+    private const string Program = """
+        using DmaBuf;
+
+        var buffer = DmaBuffer.Export(new SystemHeapExporter(), DmaBuffer.PageSize);
+        Console.WriteLine(Sample.FirstByte(buffer, empty: true));
+        buffer.Put();
+
+        static class Sample
+        {
+            public static int FirstByte(DmaBuffer buf, bool empty)
+            {
+                buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+                if (empty)
+                {
+                    return 0;
+                }
+
+                var page = buf.Kmap(0);
+                int first = page.Span[0];
+                buf.Kunmap(0, page);
+                buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+                return first;
+            }
+        }
+
+        sealed class LockingExporter : DmaBufExporter
+        {
+            private readonly object _gate = new();
+            private readonly nint[] _pages = new nint[1];
+
+            protected override ScatterGatherTable MapDmaBuf(DmaBufAttachment attachment, DmaDataDirection direction) => throw new NotSupportedException();
+
+            protected override void UnmapDmaBuf(DmaBufAttachment attachment, ScatterGatherTable table) { }
+
+            protected override void Release(DmaBuffer buffer) { }
+
+            protected override nint KmapAtomic(DmaBuffer buffer, long pageNumber)
+            {
+                lock (_gate)
+                {
+                    return _pages[pageNumber];
+                }
+            }
+
+            protected override nint Kmap(DmaBuffer buffer, long pageNumber) => _pages[pageNumber];
+        }
+        """;
+
+    private readonly PackageFixture _fixture;
+
+    public ConsumerTests(PackageFixture fixture) => _fixture = fixture;
+
+    [Fact]
+    public async Task TheBuildPrintsTheWarningsAndTheSarifLogCarriesThemWithTheirHelpLinks()
+    {
+        string consumer = _fixture.CreateConsumer("Consumer", Program);
+        string sarif = Path.Combine(consumer, "build.sarif");
+
+        DotNetResult build = await DotNet.RunAsync(consumer, _fixture.Environment, "build", "-p:ErrorLog=" + sarif + "%2Cversion=2.1");
+
+        Assert.True(build.ExitCode == 0, build.ToString());
+        Assert.Contains("warning DMA0001", build.Output);
+        Assert.Contains("warning DMA0008", build.Output);
+        Assert.DoesNotContain("AD0001", build.Output);
+        Assert.DoesNotContain("CS8032", build.Output);
+
+        using JsonDocument log = JsonDocument.Parse(File.ReadAllText(sarif));
+        JsonElement run = log.RootElement.GetProperty("runs")[0];
+        string[] reported = run.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("ruleId").GetString()!).ToArray();
+        Assert.Contains("DMA0001", reported);
+        Assert.Contains("DMA0008", reported);
+        var helpLinks = run.GetProperty("tool").GetProperty("driver").GetProperty("rules").EnumerateArray()
+            .Where(r => r.GetProperty("id").GetString()!.StartsWith("DMA", System.StringComparison.Ordinal))
+            .ToDictionary(r => r.GetProperty("id").GetString()!, r => r.GetProperty("helpUri").GetString());
+        Assert.Equal(HelpBase + "DMA0001.md", helpLinks["DMA0001"]);
+        Assert.Equal(HelpBase + "DMA0008.md", helpLinks["DMA0008"]);
+    }
+
+    [Fact]
+    public async Task WarnAsErrorFailsTheBuild()
+    {
+        string consumer = _fixture.CreateConsumer("Strict", Program);
+
+        DotNetResult build = await DotNet.RunAsync(consumer, _fixture.Environment, "build", "-warnaserror");
+
+        Assert.True(build.ExitCode != 0, build.ToString());
+        Assert.Contains("error DMA0001", build.Output);
+    }
+
+    [Fact]
+    public async Task AnEditorConfigSeverityOfNoneSilencesThatRuleOnly()
+    {
+        string consumer = _fixture.CreateConsumer("Configured", Program);
+        File.WriteAllText(Path.Combine(consumer, ".editorconfig"), "root = true\n\n[*.cs]\ndotnet_diagnostic.DMA0001.severity = none\n");
+
+        DotNetResult build = await DotNet.RunAsync(consumer, _fixture.Environment, "build");
+
+        Assert.True(build.ExitCode == 0, build.ToString());
+        Assert.DoesNotContain("DMA0001", build.Output);
+        Assert.Contains("warning DMA0008", build.Output);
+    }
+}
