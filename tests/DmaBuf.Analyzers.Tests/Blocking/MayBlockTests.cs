@@ -146,4 +146,68 @@ public sealed class MayBlockTests
         Assert.Equal(2, symbols.ExporterKmapAtomic.Parameters.Length);
         Assert.Equal(3, symbols.ExporterKunmapAtomic.Parameters.Length);
     }
+
+    [Fact]
+    public async Task ControlFlowGraph_LoweredLockUsingAndForeachAreStillSeen()
+    {
+        // Flow-sensitive rules ask about the operations of a ControlFlowGraph, where 'lock' is Monitor.Enter and a
+        // 'using' is an explicit Dispose call through IDisposable: the analysis must see through both.
+        var (compilation, analysis) = await CreateAsync("""
+            using System.Threading;
+            using DmaBuf;
+
+            class C
+            {
+                readonly object _gate = new();
+
+                void M(DmaBuffer buf)
+                {
+                    lock (_gate) { }
+                    using (buf.CpuAccess(0, 4096, DmaDataDirection.FromDevice))
+                    using (var page = buf.KmapAtomic(0))
+                    {
+                    }
+                }
+            }
+            """);
+
+        IMethodSymbol method = BlockingTestCompilation.Method(compilation, "C", "M");
+        SyntaxNode declaration = method.DeclaringSyntaxReferences[0].GetSyntax();
+        var body = (Microsoft.CodeAnalysis.Operations.IMethodBodyOperation)compilation.GetSemanticModel(declaration.SyntaxTree).GetOperation(declaration)!;
+        var cfg = Microsoft.CodeAnalysis.FlowAnalysis.ControlFlowGraph.Create(body);
+        var found = new System.Collections.Generic.List<string>();
+        foreach (var block in cfg.Blocks)
+        {
+            var roots = block.Operations.ToList();
+            if (block.BranchValue is not null)
+            {
+                roots.Add(block.BranchValue);
+            }
+
+            foreach (IOperation root in roots)
+            {
+                found.AddRange(analysis.FindBlockingOperations(root, CancellationToken.None).Select(b => b.Description));
+            }
+        }
+
+        Assert.Equal(
+            new[]
+            {
+                "'Monitor.Enter(object, ref bool)'",
+                "'DmaBuffer.CpuAccess(long, long, DmaDataDirection)'",
+                "'CpuAccessScope.Dispose()'",
+            },
+            found);
+    }
+
+    [Fact]
+    public async Task KnownSymbols_AreNullWithoutTheRuntime()
+    {
+        var references = await Microsoft.CodeAnalysis.Testing.ReferenceAssemblies.Net.Net80.ResolveAsync(LanguageNames.CSharp, CancellationToken.None);
+        var compilation = Microsoft.CodeAnalysis.CSharp.CSharpCompilation.Create(
+            "NoRuntime",
+            new[] { Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree.ParseText("namespace DmaBuf { public sealed class DmaBuffer { } }") },
+            references);
+        Assert.Null(KnownSymbols.Create(compilation));
+    }
 }
