@@ -315,7 +315,7 @@ internal sealed class BlockingAnalysis
         return operation;
     }
 
-    /// <summary>Every operation under <paramref name="root"/> in document order, not entering lambdas or local functions.</summary>
+    /// <summary>Every operation under <paramref name="root"/> in document order, not entering lambdas, local functions or <c>nameof</c>.</summary>
     internal static IEnumerable<IOperation> Walk(IOperation root, CancellationToken cancellationToken)
     {
         var stack = new Stack<IOperation>();
@@ -326,8 +326,9 @@ internal sealed class BlockingAnalysis
             cancellationToken.ThrowIfCancellationRequested();
             IOperation current = stack.Pop();
             yield return current;
-            if (current is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            if (current is IAnonymousFunctionOperation or ILocalFunctionOperation or INameOfOperation)
             {
+                // Declared here but run elsewhere (or, for nameof, never run at all).
                 continue;
             }
 

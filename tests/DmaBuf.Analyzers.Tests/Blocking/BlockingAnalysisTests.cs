@@ -721,6 +721,10 @@ public sealed class BlockingAnalysisTests
                 {|#4:Helper()|};
                 Action a = () => Thread.Sleep(1);
                 {|#5:a()|};
+                {|#7:Local()|};
+                _ = nameof(t.Result);
+
+                void Local() => Thread.Sleep(2);
             }
 
             void Helper()
@@ -733,9 +737,10 @@ public sealed class BlockingAnalysisTests
         new DiagnosticResult(BlockingProbeAnalyzer.Rule).WithLocation(1).WithArguments("'lock'"),
         new DiagnosticResult(BlockingProbeAnalyzer.Rule).WithLocation(2).WithArguments("'await'"),
         new DiagnosticResult(BlockingProbeAnalyzer.Rule).WithLocation(3).WithArguments("'Task<int>.Result'"),
-        new DiagnosticResult(BlockingProbeAnalyzer.Rule).WithLocation(4).WithArguments("'C.Helper()' (calls 'Thread.Sleep(int)' at line 27)"),
+        new DiagnosticResult(BlockingProbeAnalyzer.Rule).WithLocation(4).WithArguments("'C.Helper()' (calls 'Thread.Sleep(int)' at line 31)"),
         new DiagnosticResult(BlockingProbeAnalyzer.Rule).WithLocation(5).WithArguments("the lambda at line 21 (calls 'Thread.Sleep(int)' at line 21)"),
-        new DiagnosticResult(BlockingProbeAnalyzer.Rule).WithLocation(6).WithArguments("'Thread.Sleep(int)'"));
+        new DiagnosticResult(BlockingProbeAnalyzer.Rule).WithLocation(6).WithArguments("'Thread.Sleep(int)'"),
+        new DiagnosticResult(BlockingProbeAnalyzer.Rule).WithLocation(7).WithArguments("'Local()' (calls 'Thread.Sleep(int)' at line 26)"));
 
     [Fact]
     public async Task WithoutTheRuntime_NothingIsReported()
