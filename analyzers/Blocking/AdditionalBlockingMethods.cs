@@ -22,8 +22,6 @@ internal sealed class AdditionalBlockingMethods
     /// <summary>The option's key.</summary>
     public const string OptionName = "dotnet_code_quality.DMA0005.additional_blocking_methods";
 
-    private static readonly char[] s_separators = { '|', ',' };
-
     private readonly Compilation _compilation;
     private readonly AnalyzerOptions _options;
     private readonly ConcurrentDictionary<string, ImmutableHashSet<IMethodSymbol>> _parsed = new(StringComparer.Ordinal);
@@ -76,7 +74,7 @@ internal sealed class AdditionalBlockingMethods
     private ImmutableHashSet<IMethodSymbol> Parse(string value)
     {
         ImmutableHashSet<IMethodSymbol>.Builder result = ImmutableHashSet.CreateBuilder<IMethodSymbol>(SymbolEqualityComparer.Default);
-        foreach (string raw in value.Split(s_separators, StringSplitOptions.RemoveEmptyEntries))
+        foreach (string raw in value.Split(new[] { '|', ',' }, StringSplitOptions.RemoveEmptyEntries))
         {
             string entry = raw.Trim();
             if (entry.Length == 0)
