@@ -78,7 +78,7 @@ public sealed class ExporterAtomicCallbackAnalyzer : DiagnosticAnalyzer
                     current = operation;
                     if (blocking.IsBlocking(operation, context.CancellationToken, out string? description))
                     {
-                        context.ReportDiagnostic(Diagnostic.Create(RuleDescriptors.DMA0008, operation.Syntax.GetLocation(), additional, display, description));
+                        context.ReportDiagnostic(Diagnostic.Create(RuleDescriptors.DMA0008, BlockingAnalysis.GetReportLocation(operation), additional, display, description));
                     }
                 }
             }
