@@ -1,0 +1,452 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.FlowAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace DmaBuf.Analyzers.Engine;
+
+/// <summary>
+/// Flow-insensitive facts about one body, gathered in one walk before the dataflow runs: which locals are written once
+/// (and with what), loop counters with a known interval, which parameters, locals and members are written or captured
+/// by a nested lambda or local function, which buffers the body begins CPU access on, and the values of flow captures.
+/// </summary>
+internal sealed class BodyFacts
+{
+    private readonly Dictionary<ISymbol, int> _writes = new(SymbolEqualityComparer.Default);
+    private readonly Dictionary<ISymbol, IOperation> _singleValue = new(SymbolEqualityComparer.Default);
+    private readonly Dictionary<ISymbol, Interval> _loopCounters = new(SymbolEqualityComparer.Default);
+    private readonly HashSet<ISymbol> _writtenMembers = new(SymbolEqualityComparer.Default);
+    private readonly HashSet<ISymbol> _captured = new(SymbolEqualityComparer.Default);
+    private readonly HashSet<ISymbol> _capturedMembers = new(SymbolEqualityComparer.Default);
+    private readonly HashSet<BufferKey> _managed = new();
+    private readonly Dictionary<CaptureId, List<IOperation>> _captures = new();
+    private readonly KnownSymbols _symbols;
+    private int _depth;
+
+    public BodyFacts(ControlFlowGraph cfg, KnownSymbols symbols, bool closesCpuAccess, CancellationToken cancellationToken)
+    {
+        _symbols = symbols;
+        IOperation root = cfg.OriginalOperation;
+        ISymbol? self = root switch
+        {
+            IAnonymousFunctionOperation lambda => lambda.Symbol,
+            ILocalFunctionOperation local => local.Symbol,
+            _ => null,
+        };
+
+        var begins = new List<IInvocationOperation>();
+        var creations = new List<ILocalSymbol>();
+        Walk(root, self, begins, creations, cancellationToken);
+
+        foreach (BasicBlock block in cfg.Blocks)
+        {
+            foreach (IOperation op in block.Operations)
+            {
+                CollectCaptures(op);
+            }
+
+            if (block.BranchValue is not null)
+            {
+                CollectCaptures(block.BranchValue);
+            }
+        }
+
+        if (!closesCpuAccess)
+        {
+            foreach (IInvocationOperation begin in begins)
+            {
+                if (KeyOf(begin.Instance) is { } key)
+                {
+                    _managed.Add(key);
+                }
+            }
+
+            foreach (ILocalSymbol local in creations)
+            {
+                if (IsStableLocal(local))
+                {
+                    _managed.Add(new BufferKey(local, ImmutableArray<ISymbol>.Empty, local.Name));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether the body manages the CPU access of this buffer: it begins access on it somewhere, or it created the
+    /// buffer (a local from <c>Export</c> or <c>Get</c>). Other buffers may arrive with access begun by the caller.
+    /// </summary>
+    public bool IsManaged(BufferKey key) => _managed.Contains(key);
+
+    /// <summary>Whether a nested lambda or local function uses this local or parameter.</summary>
+    public bool IsCaptured(ISymbol symbol) => _captured.Contains(symbol);
+
+    /// <summary>The buffer a receiver expression denotes, or null when it is not one the engine can follow.</summary>
+    public BufferKey? KeyOf(IOperation? operation)
+    {
+        if (operation is null || _depth > 8)
+        {
+            return null;
+        }
+
+        _depth++;
+        try
+        {
+            return KeyOfCore(operation);
+        }
+        finally
+        {
+            _depth--;
+        }
+    }
+
+    private BufferKey? KeyOfCore(IOperation operation)
+    {
+        operation = Unwrap(operation);
+        switch (operation)
+        {
+            case ILocalReferenceOperation local:
+                if (_captured.Contains(local.Local) || local.Local.IsRef)
+                {
+                    return null;
+                }
+
+                if (_singleValue.TryGetValue(local.Local, out IOperation? aliased) && IsKeyExpression(aliased))
+                {
+                    return KeyOf(aliased);
+                }
+
+                return IsStableLocal(local.Local) ? new BufferKey(local.Local, ImmutableArray<ISymbol>.Empty, local.Local.Name) : null;
+            case IParameterReferenceOperation parameter:
+                if (_captured.Contains(parameter.Parameter) || _writes.ContainsKey(parameter.Parameter) || parameter.Parameter.RefKind is RefKind.Ref or RefKind.Out)
+                {
+                    return null;
+                }
+
+                return new BufferKey(parameter.Parameter, ImmutableArray<ISymbol>.Empty, parameter.Parameter.Name);
+            case IInstanceReferenceOperation:
+                return new BufferKey(null, ImmutableArray<ISymbol>.Empty, "this");
+            case IFieldReferenceOperation field:
+                return MemberKey(field, field.Field, field.Instance);
+            case IPropertyReferenceOperation property when property.Arguments.Length == 0:
+                return MemberKey(property, property.Property, property.Instance);
+            case IFlowCaptureReferenceOperation capture:
+                return _captures.TryGetValue(capture.Id, out List<IOperation>? values) && values.Count == 1 ? KeyOf(values[0]) : null;
+            default:
+                return null;
+        }
+    }
+
+    private BufferKey? MemberKey(IOperation reference, ISymbol member, IOperation? instance)
+    {
+        if (_writtenMembers.Contains(member))
+        {
+            return null;
+        }
+
+        string display = reference.Syntax.ToString();
+        if (member.IsStatic)
+        {
+            return new BufferKey(null, ImmutableArray.Create(member), display);
+        }
+
+        BufferKey? parent = KeyOf(instance);
+        if (parent is null)
+        {
+            return null;
+        }
+
+        if (parent.Root is null && parent.Members.Length == 0 && _capturedMembers.Contains(member))
+        {
+            return null;
+        }
+
+        return parent.Append(member, display);
+    }
+
+    private static bool IsKeyExpression(IOperation operation) =>
+        Unwrap(operation) is ILocalReferenceOperation or IParameterReferenceOperation or IFieldReferenceOperation or IPropertyReferenceOperation or IInstanceReferenceOperation;
+
+    /// <summary>Whether a local is written exactly once (its declaration or one assignment) and never by reference.</summary>
+    public bool IsStableLocal(ILocalSymbol local) => !local.IsRef && _writes.TryGetValue(local, out int count) && count == 1;
+
+    /// <summary>The one value a local is given, when it is written exactly once.</summary>
+    public IOperation? SingleValue(ISymbol local) => _singleValue.TryGetValue(local, out IOperation? value) ? value : null;
+
+    /// <summary>The interval of a simple <c>for</c> loop counter.</summary>
+    public Interval? LoopCounter(ISymbol local) =>
+        _loopCounters.TryGetValue(local, out Interval interval) && _writes.TryGetValue(local, out int count) && count == 2 ? interval : null;
+
+    /// <summary>Every value captured under this id (more than one for a conditional expression).</summary>
+    public IReadOnlyList<IOperation>? CaptureValues(CaptureId id) => _captures.TryGetValue(id, out List<IOperation>? values) ? values : null;
+
+    public static IOperation Unwrap(IOperation operation)
+    {
+        while (operation is IConversionOperation { IsImplicit: true } conversion)
+        {
+            operation = conversion.Operand;
+        }
+
+        return operation;
+    }
+
+    private void CollectCaptures(IOperation root)
+    {
+        foreach (IOperation op in root.DescendantsAndSelf())
+        {
+            if (op is IFlowCaptureOperation capture)
+            {
+                if (!_captures.TryGetValue(capture.Id, out List<IOperation>? list))
+                {
+                    list = new List<IOperation>();
+                    _captures.Add(capture.Id, list);
+                }
+
+                list.Add(capture.Value);
+            }
+        }
+    }
+
+    private void Walk(IOperation root, ISymbol? self, List<IInvocationOperation> begins, List<ILocalSymbol> creations, CancellationToken cancellationToken)
+    {
+        var stack = new Stack<(IOperation Op, ISymbol? Nested)>();
+        stack.Push((root, null));
+        while (stack.Count > 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            (IOperation op, ISymbol? nested) = stack.Pop();
+            ISymbol? innerNested = nested;
+            if (!ReferenceEquals(op, root))
+            {
+                if (op is IAnonymousFunctionOperation lambda && nested is null && !SymbolEqualityComparer.Default.Equals(lambda.Symbol, self))
+                {
+                    innerNested = lambda.Symbol;
+                }
+                else if (op is ILocalFunctionOperation localFunction && nested is null && !SymbolEqualityComparer.Default.Equals(localFunction.Symbol, self))
+                {
+                    innerNested = localFunction.Symbol;
+                }
+            }
+
+            Visit(op, innerNested, begins, creations);
+            foreach (IOperation child in op.ChildOperations)
+            {
+                stack.Push((child, innerNested));
+            }
+        }
+    }
+
+    private void Visit(IOperation op, ISymbol? nested, List<IInvocationOperation> begins, List<ILocalSymbol> creations)
+    {
+        switch (op)
+        {
+            case IVariableDeclaratorOperation declarator:
+                if (declarator.GetVariableInitializer() is { } initializer)
+                {
+                    AddWrite(declarator.Symbol, initializer.Value);
+                    if (nested is null && Unwrap(initializer.Value) is IInvocationOperation created && (KnownSymbols.IsSame(created.TargetMethod, _symbols.Export) || KnownSymbols.IsSame(created.TargetMethod, _symbols.Get)))
+                    {
+                        creations.Add(declarator.Symbol);
+                    }
+                }
+
+                break;
+            case ISimpleAssignmentOperation assignment:
+                NoteTarget(assignment.Target, assignment.Value);
+                if (nested is null && Unwrap(assignment.Target) is ILocalReferenceOperation target && Unwrap(assignment.Value) is IInvocationOperation made &&
+                    (KnownSymbols.IsSame(made.TargetMethod, _symbols.Export) || KnownSymbols.IsSame(made.TargetMethod, _symbols.Get)))
+                {
+                    creations.Add(target.Local);
+                }
+
+                break;
+            case ICompoundAssignmentOperation compound:
+                NoteTarget(compound.Target, null);
+                break;
+            case ICoalesceAssignmentOperation coalesce:
+                NoteTarget(coalesce.Target, null);
+                break;
+            case IIncrementOrDecrementOperation increment:
+                NoteTarget(increment.Target, null);
+                break;
+            case IDeconstructionAssignmentOperation deconstruction:
+                foreach (IOperation part in deconstruction.Target.DescendantsAndSelf())
+                {
+                    NoteTarget(part, null);
+                }
+
+                break;
+            case IArgumentOperation { Parameter: { RefKind: RefKind.Ref or RefKind.Out } } argument:
+                NoteTarget(argument.Value, null);
+                break;
+            case IAddressOfOperation addressOf:
+                NoteTarget(addressOf.Reference, null);
+                break;
+            case IDeclarationExpressionOperation declaration:
+                NoteTarget(declaration.Expression, null);
+                break;
+            case IForLoopOperation loop:
+                NoteLoop(loop);
+                break;
+            case IInvocationOperation invocation when nested is null:
+                if (KnownSymbols.IsSame(invocation.TargetMethod, _symbols.BeginCpuAccess) || KnownSymbols.IsSame(invocation.TargetMethod, _symbols.CpuAccess))
+                {
+                    begins.Add(invocation);
+                }
+
+                break;
+            case ILocalReferenceOperation local when nested is not null:
+                if (!IsDeclaredWithin(local.Local.ContainingSymbol, nested))
+                {
+                    _captured.Add(local.Local);
+                }
+
+                break;
+            case IParameterReferenceOperation parameter when nested is not null:
+                if (!IsDeclaredWithin(parameter.Parameter.ContainingSymbol, nested))
+                {
+                    _captured.Add(parameter.Parameter);
+                }
+
+                break;
+            case IFieldReferenceOperation { Instance: IInstanceReferenceOperation } field when nested is not null:
+                _capturedMembers.Add(field.Field);
+                break;
+            case IPropertyReferenceOperation { Instance: IInstanceReferenceOperation } property when nested is not null:
+                _capturedMembers.Add(property.Property);
+                break;
+        }
+    }
+
+    private static bool IsDeclaredWithin(ISymbol? container, ISymbol nested)
+    {
+        for (ISymbol? current = container; current is not null; current = current.ContainingSymbol)
+        {
+            if (SymbolEqualityComparer.Default.Equals(current, nested))
+            {
+                return true;
+            }
+
+            if (current is INamedTypeSymbol)
+            {
+                return false;
+            }
+        }
+
+        return false;
+    }
+
+    private void NoteTarget(IOperation target, IOperation? value)
+    {
+        switch (Unwrap(target))
+        {
+            case ILocalReferenceOperation local:
+                AddWrite(local.Local, value);
+                break;
+            case IParameterReferenceOperation parameter:
+                AddWrite(parameter.Parameter, null);
+                break;
+            case IFieldReferenceOperation field:
+                _writtenMembers.Add(field.Field);
+                break;
+            case IPropertyReferenceOperation property:
+                _writtenMembers.Add(property.Property);
+                break;
+        }
+    }
+
+    private void AddWrite(ISymbol symbol, IOperation? value)
+    {
+        _writes.TryGetValue(symbol, out int count);
+        _writes[symbol] = count + 1;
+        if (count == 0 && value is not null)
+        {
+            _singleValue[symbol] = value;
+        }
+        else
+        {
+            _singleValue.Remove(symbol);
+        }
+    }
+
+    private void NoteLoop(IForLoopOperation loop)
+    {
+        // for (long p = c0; p < N; p++) or p <= N, with p written nowhere else: p takes c0..N-1 (or N) in the body.
+        if (loop.Before.Length != 1 || loop.Before[0] is not IVariableDeclarationGroupOperation group || group.Declarations.Length != 1 ||
+            group.Declarations[0].Declarators.Length != 1)
+        {
+            return;
+        }
+
+        IVariableDeclaratorOperation declarator = group.Declarations[0].Declarators[0];
+        if (declarator.GetVariableInitializer()?.Value is not { ConstantValue.HasValue: true } initial || !TryLong(initial.ConstantValue.Value, out long low))
+        {
+            return;
+        }
+
+        if (loop.Condition is not IBinaryOperation condition || Unwrap(condition.LeftOperand) is not ILocalReferenceOperation counter ||
+            !SymbolEqualityComparer.Default.Equals(counter.Local, declarator.Symbol) || !condition.RightOperand.ConstantValue.HasValue ||
+            !TryLong(condition.RightOperand.ConstantValue.Value, out long bound))
+        {
+            return;
+        }
+
+        long high;
+        if (condition.OperatorKind == BinaryOperatorKind.LessThan)
+        {
+            high = bound - 1;
+        }
+        else if (condition.OperatorKind == BinaryOperatorKind.LessThanOrEqual)
+        {
+            high = bound;
+        }
+        else
+        {
+            return;
+        }
+
+        if (loop.AtLoopBottom.Length != 1 || loop.AtLoopBottom[0] is not IExpressionStatementOperation { Operation: IIncrementOrDecrementOperation { Kind: OperationKind.Increment } step } ||
+            Unwrap(step.Target) is not ILocalReferenceOperation stepped || !SymbolEqualityComparer.Default.Equals(stepped.Local, declarator.Symbol) || high < low)
+        {
+            return;
+        }
+
+        _loopCounters[declarator.Symbol] = new Interval(low, high);
+    }
+
+    public static bool TryLong(object? value, out long result)
+    {
+        switch (value)
+        {
+            case int i:
+                result = i;
+                return true;
+            case long l:
+                result = l;
+                return true;
+            case short s:
+                result = s;
+                return true;
+            case byte b:
+                result = b;
+                return true;
+            case uint u:
+                result = u;
+                return true;
+            case ushort us:
+                result = us;
+                return true;
+            case sbyte sb:
+                result = sb;
+                return true;
+            case ulong ul when ul <= long.MaxValue:
+                result = (long)ul;
+                return true;
+            default:
+                result = 0;
+                return false;
+        }
+    }
+}

@@ -1,0 +1,50 @@
+using System.Collections.Immutable;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+
+namespace DmaBuf.Analyzers.Engine;
+
+/// <summary>What one engine run needs besides the graph: the symbols, the callee summaries, the method and its attributes.</summary>
+internal sealed class FlowContext
+{
+    public FlowContext(KnownSymbols symbols, AtomicSummaries summaries, IMethodSymbol? method, ImmutableHashSet<IMethodSymbol> inProgress, CancellationToken cancellationToken)
+    {
+        Symbols = symbols;
+        Summaries = summaries;
+        Method = method;
+        InProgress = inProgress;
+        CancellationToken = cancellationToken;
+        if (method is not null)
+        {
+            foreach (AttributeData attribute in method.GetAttributes())
+            {
+                if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, symbols.LeavesCpuAccessOpenAttribute))
+                {
+                    LeavesCpuAccessOpen = true;
+                }
+                else if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, symbols.ClosesCpuAccessAttribute))
+                {
+                    ClosesCpuAccess = true;
+                }
+            }
+        }
+    }
+
+    public KnownSymbols Symbols { get; }
+
+    public AtomicSummaries Summaries { get; }
+
+    /// <summary>The method, local function or lambda whose body this is.</summary>
+    public IMethodSymbol? Method { get; }
+
+    /// <summary>The methods whose summaries are being computed further up (a call to one of them is recursion).</summary>
+    public ImmutableHashSet<IMethodSymbol> InProgress { get; }
+
+    public CancellationToken CancellationToken { get; }
+
+    /// <summary>[LeavesCpuAccessOpen]: what the method leaves begun or mapped is not reported.</summary>
+    public bool LeavesCpuAccessOpen { get; }
+
+    /// <summary>[ClosesCpuAccess]: ends and unmaps whose begin or map is not visible are not reported.</summary>
+    public bool ClosesCpuAccess { get; }
+}

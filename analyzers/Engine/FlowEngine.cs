@@ -1,0 +1,1268 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.FlowAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace DmaBuf.Analyzers.Engine;
+
+/// <summary>What one run of the engine found that the callers' summaries need.</summary>
+internal sealed class FlowResult
+{
+    public FlowResult(bool gaveUp, int maxAtomic, int netAtomic)
+    {
+        GaveUp = gaveUp;
+        MaxAtomic = maxAtomic;
+        NetAtomic = netAtomic;
+    }
+
+    public bool GaveUp { get; }
+
+    public int MaxAtomic { get; }
+
+    public int NetAtomic { get; }
+}
+
+/// <summary>How the result of an expression is used by its parent.</summary>
+internal enum Usage
+{
+    None,
+    Escape,
+    HandledByParent,
+}
+
+/// <summary>How an <c>EndCpuAccess</c> pairs with what a path has open on its buffer.</summary>
+internal enum EndMatch
+{
+    /// <summary>A begun access with the same constant range and direction.</summary>
+    Exact,
+
+    /// <summary>A begun access whose range is not known exactly: it may be the one.</summary>
+    Loose,
+
+    /// <summary>No access begun here, but one begun by code the body cannot see may be open.</summary>
+    External,
+
+    /// <summary>Only accesses with another (known) range or direction are open.</summary>
+    Mismatch,
+
+    /// <summary>Nothing is open.</summary>
+    Nothing,
+}
+
+/// <summary>
+/// The shared dataflow engine. It runs over a body's <see cref="ControlFlowGraph"/> with a disjunctive abstract state
+/// (<see cref="FlowState"/>: per path, the accesses begun and not ended per buffer, the pages held and by which
+/// variables, and the number of atomic mappings), merges at joins, iterates loops to a fixed point (with a bound),
+/// runs finally regions on every way out, sends explicit throws to the enclosing catch or out of the body, and then
+/// makes one final pass over the fixed point in which the rules (<see cref="FlowRule"/>) see each event.
+/// </summary>
+internal sealed class FlowEngine
+{
+    private const int Pending = -1;
+    private const int MaxVisitsPerBlock = 40;
+    private const int MaxSameSite = AtomicSummaries.Saturation;
+
+    private readonly ControlFlowGraph _cfg;
+    private readonly FlowContext _context;
+    private readonly KnownSymbols _symbols;
+    private readonly BodyFacts _facts;
+    private readonly ValueEvaluator _values;
+    private readonly IReadOnlyList<FlowRule>? _rules;
+    private readonly FlowReport? _report;
+    private readonly Dictionary<BufferKey, int> _keyIds = new();
+    private readonly List<BufferKey> _keys = new();
+    private readonly Dictionary<IOperation, int> _siteIds = new();
+    private readonly Dictionary<ISymbol, int> _localHolders = new(SymbolEqualityComparer.Default);
+    private readonly Dictionary<CaptureId, int> _captureHolders = new();
+    private readonly Dictionary<ISymbol, IFlowAnonymousFunctionOperation> _lambdas = new(SymbolEqualityComparer.Default);
+    private readonly FlowState?[] _in;
+    private readonly FlowState?[] _finallyIn;
+    private readonly SortedSet<int> _worklist = new();
+    private bool _final;
+    private bool _quiet;
+    private bool _gaveUp;
+    private int _maxAtomic;
+    private int _netAtomic;
+    private IOperation? _branchRoot;
+    private bool _branchEscapes;
+    private bool _anyThisKey;
+
+    public FlowEngine(ControlFlowGraph cfg, FlowContext context, IReadOnlyList<FlowRule>? rules, Action<Diagnostic>? report)
+    {
+        _cfg = cfg;
+        _context = context;
+        _symbols = context.Symbols;
+        _facts = new BodyFacts(cfg, context.Symbols, context.ClosesCpuAccess, context.CancellationToken);
+        _values = new ValueEvaluator(_facts);
+        _rules = rules;
+        _report = rules is not null && report is not null ? new FlowReport(this, context, report) : null;
+        _in = new FlowState?[cfg.Blocks.Length];
+        _finallyIn = new FlowState?[cfg.Blocks.Length];
+        foreach (BasicBlock block in cfg.Blocks)
+        {
+            foreach (IOperation root in block.Operations)
+            {
+                foreach (IOperation op in root.DescendantsAndSelf())
+                {
+                    if (op is IFlowAnonymousFunctionOperation lambda)
+                    {
+                        _lambdas[lambda.Symbol] = lambda;
+                    }
+                }
+            }
+        }
+    }
+
+    public ControlFlowGraph Graph => _cfg;
+
+    public string KeyDisplay(int key) => key >= 0 && key < _keys.Count ? _keys[key].Display : "the buffer";
+
+    public bool IsManaged(int key) => key >= 0 && key < _keys.Count && _facts.IsManaged(_keys[key]);
+
+    public bool HasUnknownAccess(Config config, int key) =>
+        key < 0 || (config.Unknown.TryGetValue(key, out bool unknown) ? unknown : !IsManaged(key));
+
+    public FlowResult Run()
+    {
+        _in[0] = FlowState.Initial;
+        _worklist.Add(0);
+        var visits = new int[_cfg.Blocks.Length];
+        var mainSink = new Sink(this, null);
+        while (_worklist.Count > 0)
+        {
+            _context.CancellationToken.ThrowIfCancellationRequested();
+            int ordinal = _worklist.Min;
+            _worklist.Remove(ordinal);
+            if (++visits[ordinal] > MaxVisitsPerBlock)
+            {
+                _gaveUp = true;
+                break;
+            }
+
+            ProcessBlock(_cfg.Blocks[ordinal], _in[ordinal], mainSink);
+        }
+
+        if (_gaveUp || _in.Any(s => s is { IsTop: true }) || _finallyIn.Any(s => s is { IsTop: true }))
+        {
+            return new FlowResult(true, 0, 0);
+        }
+
+        _final = true;
+        foreach (BasicBlock block in _cfg.Blocks)
+        {
+            _context.CancellationToken.ThrowIfCancellationRequested();
+            if (_in[block.Ordinal] is { } state)
+            {
+                ProcessBlock(block, state, mainSink);
+            }
+
+            if (_finallyIn[block.Ordinal] is { } finallyState)
+            {
+                ProcessBlock(block, finallyState, new Sink(this, block.EnclosingRegion));
+            }
+        }
+
+        return new FlowResult(false, _maxAtomic, _netAtomic);
+    }
+
+    // ---- Blocks and branches ----------------------------------------------------------------------------------
+
+    /// <summary>Where the successors of a processed block go: the main worklist, or a finally region being run.</summary>
+    private sealed class Sink
+    {
+        private readonly FlowEngine _engine;
+        private readonly ControlFlowRegion? _region;
+        private readonly Dictionary<int, FlowState?>? _local;
+        private readonly SortedSet<int>? _work;
+
+        public Sink(FlowEngine engine, ControlFlowRegion? region, bool run = false)
+        {
+            _engine = engine;
+            _region = region;
+            if (run)
+            {
+                _local = new Dictionary<int, FlowState?>();
+                _work = new SortedSet<int>();
+            }
+        }
+
+        public FlowState? FinallyOut { get; set; }
+
+        public void Deliver(int ordinal, FlowState? state)
+        {
+            if (state is null || _engine._final && _local is null)
+            {
+                return;
+            }
+
+            if (_local is not null && _region is not null && ordinal >= _region.FirstBlockOrdinal && ordinal <= _region.LastBlockOrdinal)
+            {
+                _local.TryGetValue(ordinal, out FlowState? old);
+                FlowState? joined = FlowState.Join(old, state);
+                if (old is null || !old.SameAs(joined))
+                {
+                    _local[ordinal] = joined;
+                    _work!.Add(ordinal);
+                }
+
+                return;
+            }
+
+            if (_engine._final)
+            {
+                return;
+            }
+
+            FlowState? previous = _engine._in[ordinal];
+            FlowState? merged = FlowState.Join(previous, state);
+            if (previous is null || !previous.SameAs(merged))
+            {
+                _engine._in[ordinal] = merged;
+                _engine._worklist.Add(ordinal);
+            }
+        }
+
+        public FlowState? RunRegion(FlowState input)
+        {
+            int first = _region!.FirstBlockOrdinal;
+            _local![first] = input;
+            _work!.Add(first);
+            var visits = new Dictionary<int, int>();
+            while (_work.Count > 0)
+            {
+                int ordinal = _work.Min;
+                _work.Remove(ordinal);
+                visits.TryGetValue(ordinal, out int count);
+                if (count >= MaxVisitsPerBlock)
+                {
+                    _engine._gaveUp = true;
+                    return null;
+                }
+
+                visits[ordinal] = count + 1;
+                FlowState? state = _local[ordinal];
+                if (!_engine._final)
+                {
+                    _engine._finallyIn[ordinal] = FlowState.Join(_engine._finallyIn[ordinal], state);
+                }
+
+                _engine.ProcessBlock(_engine._cfg.Blocks[ordinal], state, this);
+            }
+
+            return FinallyOut;
+        }
+    }
+
+    private FlowState? RunFinally(ControlFlowRegion region, FlowState state)
+    {
+        bool quiet = _quiet;
+        _quiet = true;
+        try
+        {
+            return new Sink(this, region, run: true).RunRegion(state);
+        }
+        finally
+        {
+            _quiet = quiet;
+        }
+    }
+
+    private void ProcessBlock(BasicBlock block, FlowState? state, Sink sink)
+    {
+        if (state is null || _gaveUp)
+        {
+            return;
+        }
+
+        FlowState? current = state;
+        foreach (IOperation op in block.Operations)
+        {
+            current = VisitRoot(op, current, escapes: false);
+        }
+
+        if (block.BranchValue is not null && current is not null)
+        {
+            bool escapes = block.ConditionKind == ControlFlowConditionKind.None &&
+                block.FallThroughSuccessor is { } fall && (fall.Semantics is ControlFlowBranchSemantics.Return or ControlFlowBranchSemantics.Throw || fall.Destination?.Kind == BasicBlockKind.Exit);
+            current = VisitRoot(block.BranchValue, current, escapes);
+        }
+
+        if (current is null)
+        {
+            return;
+        }
+
+        if (block.ConditionKind != ControlFlowConditionKind.None && block.BranchValue is not null)
+        {
+            (FlowState? whenTrue, FlowState? whenFalse) = Split(block.BranchValue, current);
+            bool jumpWhenTrue = block.ConditionKind == ControlFlowConditionKind.WhenTrue;
+            Follow(block, block.ConditionalSuccessor, jumpWhenTrue ? whenTrue : whenFalse, sink);
+            Follow(block, block.FallThroughSuccessor, jumpWhenTrue ? whenFalse : whenTrue, sink);
+        }
+        else
+        {
+            Follow(block, block.FallThroughSuccessor, current, sink);
+        }
+    }
+
+    private void Follow(BasicBlock block, ControlFlowBranch? branch, FlowState? state, Sink sink)
+    {
+        if (branch is null || state is null)
+        {
+            return;
+        }
+
+        switch (branch.Semantics)
+        {
+            case ControlFlowBranchSemantics.Throw:
+            case ControlFlowBranchSemantics.Rethrow:
+                Throw(block, state, sink);
+                return;
+            case ControlFlowBranchSemantics.StructuredExceptionHandling:
+                sink.FinallyOut = FlowState.Join(sink.FinallyOut, state);
+                return;
+            case ControlFlowBranchSemantics.ProgramTermination:
+            case ControlFlowBranchSemantics.Error:
+            case ControlFlowBranchSemantics.None:
+                return;
+        }
+
+        FlowState? current = state;
+        foreach (ControlFlowRegion finallyRegion in branch.FinallyRegions)
+        {
+            current = RunFinally(finallyRegion, current);
+            if (current is null)
+            {
+                return;
+            }
+        }
+
+        if (branch.Destination is null)
+        {
+            return;
+        }
+
+        if (branch.Destination.Kind == BasicBlockKind.Exit)
+        {
+            Exit(DescribeExit(block), current);
+            return;
+        }
+
+        sink.Deliver(branch.Destination.Ordinal, current);
+    }
+
+    private void Throw(BasicBlock block, FlowState state, Sink sink)
+    {
+        ITypeSymbol? thrown = block.BranchValue is { } value ? (value is IConversionOperation conversion ? conversion.Operand.Type : value.Type) : null;
+        FlowState? current = state;
+        for (ControlFlowRegion? region = block.EnclosingRegion; region is not null && current is not null; region = region.EnclosingRegion)
+        {
+            if (region.Kind != ControlFlowRegionKind.Try || region.EnclosingRegion is not { } parent)
+            {
+                continue;
+            }
+
+            if (parent.Kind == ControlFlowRegionKind.TryAndCatch)
+            {
+                bool caughtAll = false;
+                foreach (ControlFlowRegion handler in parent.NestedRegions.Skip(1))
+                {
+                    sink.Deliver(handler.FirstBlockOrdinal, current);
+                    if (handler.Kind == ControlFlowRegionKind.Catch && (IsCatchAll(handler.ExceptionType) || IsCaughtBy(thrown, handler.ExceptionType)))
+                    {
+                        caughtAll = true;
+                    }
+                }
+
+                if (caughtAll)
+                {
+                    return;
+                }
+            }
+            else if (parent.Kind == ControlFlowRegionKind.TryAndFinally && parent.NestedRegions.Length > 1)
+            {
+                current = RunFinally(parent.NestedRegions[1], current);
+            }
+        }
+
+        if (current is not null)
+        {
+            Exit(DescribeThrow(block), current);
+        }
+    }
+
+    private static bool IsCaughtBy(ITypeSymbol? thrown, ITypeSymbol? caught)
+    {
+        for (ITypeSymbol? type = thrown; type is not null && caught is not null; type = type.BaseType)
+        {
+            if (SymbolEqualityComparer.Default.Equals(type, caught))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsCatchAll(ITypeSymbol? type) =>
+        type is null || type.SpecialType == SpecialType.System_Object || (type.Name == "Exception" && type.ContainingNamespace?.ToDisplayString() == "System" && type.ContainingType is null);
+
+    private void Exit(ExitPath exit, FlowState state)
+    {
+        if (!_final || _quiet || state.IsTop)
+        {
+            return;
+        }
+
+        if (!exit.IsThrow)
+        {
+            foreach (Config config in state.Configs)
+            {
+                _netAtomic = Math.Max(_netAtomic, config.AtomicCount);
+            }
+        }
+
+        if (_rules is not null && _report is not null)
+        {
+            foreach (FlowRule rule in _rules)
+            {
+                rule.OnExit(_report, exit, state);
+            }
+        }
+    }
+
+    private (FlowState? WhenTrue, FlowState? WhenFalse) Split(IOperation condition, FlowState state)
+    {
+        if (state.IsTop)
+        {
+            return (state, state);
+        }
+
+        if (condition is IIsNullOperation isNull)
+        {
+            ImmutableArray<int> holders = HoldersOf(isNull.Operand);
+            if (holders.IsEmpty)
+            {
+                return (state, state);
+            }
+
+            // A scope or page that a path holds is not null: that path does not take the "is null" branch.
+            return (state.Where(c => !Holds(c, holders)), state);
+        }
+
+        return (state, state);
+    }
+
+    private static bool Holds(Config config, ImmutableArray<int> holders) =>
+        config.Open.Any(a => a.Holders.Any(holders.Contains)) || config.Held.Any(m => m.Holders.Any(holders.Contains));
+
+    // ---- Operations ------------------------------------------------------------------------------------------
+
+    private FlowState? VisitRoot(IOperation root, FlowState? state, bool escapes)
+    {
+        if (state is null)
+        {
+            return null;
+        }
+
+        _branchRoot = root;
+        _branchEscapes = escapes;
+        FlowState? result = Visit(root, state);
+        return result?.Map(ClearPending);
+    }
+
+    private FlowState? Visit(IOperation op, FlowState? state)
+    {
+        if (state is null)
+        {
+            return null;
+        }
+
+        if (op is IFlowAnonymousFunctionOperation)
+        {
+            return state;
+        }
+
+        FlowState? current = state;
+        foreach (IOperation child in op.ChildOperations)
+        {
+            current = Visit(child, current);
+            if (current is null)
+            {
+                return null;
+            }
+        }
+
+        return Apply(op, current);
+    }
+
+    private bool Reporting => _final && !_quiet && _rules is not null && _report is not null;
+
+    private FlowState? Apply(IOperation op, FlowState state)
+    {
+        if (state.IsTop)
+        {
+            return state;
+        }
+
+        if (Reporting)
+        {
+            foreach (FlowRule rule in _rules!)
+            {
+                rule.OnOperation(_report!, op, state);
+            }
+        }
+
+        FlowState? result = op switch
+        {
+            IInvocationOperation invocation => Invocation(invocation, state),
+            ISimpleAssignmentOperation assignment => Assign(assignment.Target, assignment.Value, state),
+            IFlowCaptureOperation capture => Store(CaptureHolder(capture.Id), capture.Value, state, captured: false),
+            ILocalReferenceOperation or IFlowCaptureReferenceOperation or IParameterReferenceOperation or IFieldReferenceOperation or IPropertyReferenceOperation or IInstanceReferenceOperation => Reference(op, state),
+            _ => state,
+        };
+
+        if (_final && !_quiet && result is { IsTop: false })
+        {
+            foreach (Config config in result.Configs)
+            {
+                _maxAtomic = Math.Max(_maxAtomic, config.AtomicCount);
+            }
+        }
+
+        return result;
+    }
+
+    private FlowState? Invocation(IInvocationOperation invocation, FlowState state)
+    {
+        IMethodSymbol method = invocation.TargetMethod;
+        bool scope = KnownSymbols.IsSame(method, _symbols.CpuAccess);
+        if (scope || KnownSymbols.IsSame(method, _symbols.BeginCpuAccess))
+        {
+            return Begin(invocation, scope, state);
+        }
+
+        if (KnownSymbols.IsSame(method, _symbols.EndCpuAccess))
+        {
+            return End(invocation, state);
+        }
+
+        bool atomic = KnownSymbols.IsSame(method, _symbols.KmapAtomic);
+        if (atomic || KnownSymbols.IsSame(method, _symbols.Kmap))
+        {
+            return Kmap(invocation, atomic, state);
+        }
+
+        bool atomicUnmap = KnownSymbols.IsSame(method, _symbols.KunmapAtomic);
+        if (atomicUnmap || KnownSymbols.IsSame(method, _symbols.Kunmap))
+        {
+            return Unmap(invocation, atomicUnmap, state);
+        }
+
+        if (IsDispose(invocation))
+        {
+            return Dispose(invocation, state);
+        }
+
+        if (SymbolEqualityComparer.Default.Equals(method.ContainingType, _symbols.DmaBuffer))
+        {
+            return state;
+        }
+
+        FlowState? result = state;
+        if (SummaryOf(invocation) is { } summary)
+        {
+            result = Call(invocation, summary, state);
+        }
+
+        if (_anyThisKey && !method.IsStatic && invocation.Instance is IInstanceReferenceOperation)
+        {
+            result = result?.Map(EscapeThisRooted);
+        }
+
+        return result;
+    }
+
+    private bool IsDispose(IInvocationOperation invocation)
+    {
+        IMethodSymbol method = invocation.TargetMethod;
+        if (KnownSymbols.IsSame(method, _symbols.DmaBufPageDispose) || KnownSymbols.IsSame(method, _symbols.CpuAccessScopeDispose))
+        {
+            return true;
+        }
+
+        if (method.Name != nameof(IDisposable.Dispose) || method.Parameters.Length != 0 || method.ContainingType?.SpecialType != SpecialType.System_IDisposable || invocation.Instance is null)
+        {
+            return false;
+        }
+
+        ITypeSymbol? type = BodyFacts.Unwrap(invocation.Instance).Type;
+        if (invocation.Instance is IConversionOperation conversion)
+        {
+            type = conversion.Operand.Type;
+        }
+
+        return SymbolEqualityComparer.Default.Equals(type, _symbols.DmaBufPage) || SymbolEqualityComparer.Default.Equals(type, _symbols.CpuAccessScope);
+    }
+
+    private FlowState? Begin(IInvocationOperation invocation, bool scope, FlowState state)
+    {
+        int key = KeyId(invocation.Instance);
+        AccessRange range = RangeOf(invocation);
+        if (Reporting)
+        {
+            foreach (FlowRule rule in _rules!)
+            {
+                rule.OnBegin(_report!, invocation, key, range, state);
+            }
+        }
+
+        if (key < 0 && !scope)
+        {
+            return state;
+        }
+
+        var record = new AccessRecord(invocation, SiteId(invocation), key, range, scope, scope ? ImmutableArray.Create(Pending) : ImmutableArray<int>.Empty, false);
+        FlowState? result = state.Map(c =>
+        {
+            ImmutableArray<AccessRecord> open = c.Open.Any(a => a.SiteId == record.SiteId && a.Holders.SequenceEqual(record.Holders)) ? c.Open : c.Open.Add(record);
+            return new Config(open, c.Held, key >= 0 ? c.Ended.Remove(key) : c.Ended, c.Unknown);
+        });
+        return scope ? ResultUsage(invocation, result) : result;
+    }
+
+    private FlowState? End(IInvocationOperation invocation, FlowState state)
+    {
+        int key = KeyId(invocation.Instance);
+        AccessRange range = RangeOf(invocation);
+        if (Reporting)
+        {
+            foreach (FlowRule rule in _rules!)
+            {
+                rule.OnEnd(_report!, invocation, key, range, state);
+            }
+        }
+
+        if (key < 0)
+        {
+            return state;
+        }
+
+        return state.Map(c =>
+        {
+            (EndMatch match, AccessRecord? record) = MatchEnd(c, key, range);
+            Config next = c;
+            if (record is not null)
+            {
+                next = next.WithOpen(next.Open.Remove(record));
+            }
+            else if (match == EndMatch.External)
+            {
+                next = next.WithUnknown(next.Unknown.SetItem(key, false));
+            }
+
+            return next.WithEnded(next.Ended.SetItem(key, invocation));
+        });
+    }
+
+    /// <summary>Which open access an end on <paramref name="key"/> with <paramref name="range"/> ends on this path.</summary>
+    public (EndMatch Match, AccessRecord? Record) MatchEnd(Config config, int key, AccessRange range)
+    {
+        AccessRecord? loose = null;
+        AccessRecord? mismatch = null;
+        AccessRecord? exactScope = null;
+        foreach (AccessRecord access in config.Open)
+        {
+            if (access.Key != key)
+            {
+                continue;
+            }
+
+            if (range.SameAs(access.Range))
+            {
+                if (!access.IsScope)
+                {
+                    return (EndMatch.Exact, access);
+                }
+
+                exactScope ??= access;
+            }
+            else if (!range.IsConstant || !access.Range.IsConstant)
+            {
+                loose ??= access;
+            }
+            else
+            {
+                mismatch ??= access;
+            }
+        }
+
+        if (exactScope is not null)
+        {
+            return (EndMatch.Exact, exactScope);
+        }
+
+        if (loose is not null)
+        {
+            return (EndMatch.Loose, loose);
+        }
+
+        if (HasUnknownAccess(config, key))
+        {
+            return (EndMatch.External, null);
+        }
+
+        return mismatch is not null ? (EndMatch.Mismatch, mismatch) : (EndMatch.Nothing, null);
+    }
+
+    private FlowState? Kmap(IInvocationOperation invocation, bool atomic, FlowState state)
+    {
+        int key = KeyId(invocation.Instance);
+        IOperation? pageArgument = invocation.Arguments.Length > 0 ? invocation.Arguments[0].Value : null;
+        Interval? page = _values.Evaluate(pageArgument);
+        string pageText = PageText(pageArgument, page);
+        if (Reporting)
+        {
+            var kmap = new KmapEvent(invocation, key, page, pageText, atomic);
+            foreach (FlowRule rule in _rules!)
+            {
+                rule.OnKmap(_report!, kmap, state);
+            }
+        }
+
+        var record = new MappingRecord(invocation, SiteId(invocation), key, page, pageText, atomic, ImmutableArray.Create(Pending), false, null);
+        FlowState? result = state.Map(c => c.Held.Count(m => m.SiteId == record.SiteId) >= MaxSameSite ? c : c.WithHeld(c.Held.Add(record)));
+        return ResultUsage(invocation, result);
+    }
+
+    private FlowState? Unmap(IInvocationOperation invocation, bool atomic, FlowState state)
+    {
+        int key = KeyId(invocation.Instance);
+        IOperation? pageArgument = invocation.Arguments.Length > 0 ? invocation.Arguments[0].Value : null;
+        Interval? page = _values.Evaluate(pageArgument);
+        ImmutableArray<int> holders = invocation.Arguments.Length > 1 ? HoldersOf(invocation.Arguments[1].Value) : ImmutableArray<int>.Empty;
+        if (Reporting)
+        {
+            var unmap = new UnmapEvent(invocation, key, page, PageText(pageArgument, page), atomic, holders);
+            foreach (FlowRule rule in _rules!)
+            {
+                rule.OnUnmap(_report!, unmap, state);
+            }
+        }
+
+        return holders.IsEmpty ? state : state.Map(c => RemoveMapping(c, holders));
+    }
+
+    /// <summary>The mapping a variable (or flow capture) holds on this path, or null.</summary>
+    public static MappingRecord? MappingHeldBy(Config config, ImmutableArray<int> holders)
+    {
+        for (int i = config.Held.Length - 1; i >= 0; i--)
+        {
+            if (config.Held[i].Holders.Any(holders.Contains))
+            {
+                return config.Held[i];
+            }
+        }
+
+        return null;
+    }
+
+    private static Config RemoveMapping(Config config, ImmutableArray<int> holders)
+    {
+        MappingRecord? record = MappingHeldBy(config, holders);
+        return record is null ? config : config.WithHeld(config.Held.Remove(record));
+    }
+
+    private FlowState? Dispose(IInvocationOperation invocation, FlowState state)
+    {
+        ImmutableArray<int> holders = invocation.Instance is null ? ImmutableArray<int>.Empty : HoldersOf(invocation.Instance);
+        if (holders.IsEmpty)
+        {
+            return state;
+        }
+
+        return state.Map(c =>
+        {
+            Config next = RemoveMapping(c, holders);
+            AccessRecord? scope = c.Open.LastOrDefault(a => a.Holders.Any(holders.Contains));
+            if (scope is not null)
+            {
+                next = next.WithOpen(next.Open.Remove(scope));
+                if (scope.Key >= 0)
+                {
+                    next = next.WithEnded(next.Ended.SetItem(scope.Key, invocation));
+                }
+            }
+
+            return next;
+        });
+    }
+
+    private AtomicSummary? SummaryOf(IInvocationOperation invocation)
+    {
+        IMethodSymbol method = invocation.TargetMethod;
+        if (method.MethodKind == MethodKind.LocalFunction)
+        {
+            IMethodSymbol local = method.OriginalDefinition;
+            return _context.Summaries.Get(local, () => LocalFunctionGraph(local), _context.InProgress, _context.CancellationToken);
+        }
+
+        if (method.MethodKind == MethodKind.DelegateInvoke)
+        {
+            if (invocation.Instance is { } instance && BodyFacts.Unwrap(instance) is ILocalReferenceOperation local && _facts.IsStableLocal(local.Local) &&
+                _facts.SingleValue(local.Local) is { } value && BodyFacts.Unwrap(value) is IDelegateCreationOperation { Target: IAnonymousFunctionOperation lambda } &&
+                _lambdas.TryGetValue(lambda.Symbol, out IFlowAnonymousFunctionOperation? flow))
+            {
+                return _context.Summaries.Get(lambda.Symbol, () => _cfg.GetAnonymousFunctionControlFlowGraph(flow, _context.CancellationToken), _context.InProgress, _context.CancellationToken);
+            }
+
+            return null;
+        }
+
+        return _context.Summaries.IsSummarizable(method) ? _context.Summaries.Get(method, _context.InProgress, _context.CancellationToken) : null;
+    }
+
+    private ControlFlowGraph? LocalFunctionGraph(IMethodSymbol local)
+    {
+        for (ControlFlowGraph? graph = _cfg; graph is not null; graph = graph.Parent)
+        {
+            if (graph.LocalFunctions.Contains(local, SymbolEqualityComparer.Default))
+            {
+                return graph.GetLocalFunctionControlFlowGraph(local, _context.CancellationToken);
+            }
+        }
+
+        return null;
+    }
+
+    private FlowState? Call(IInvocationOperation invocation, AtomicSummary summary, FlowState state)
+    {
+        if (Reporting && (summary.MaxHeld > 0 || summary.IsRecursive))
+        {
+            foreach (FlowRule rule in _rules!)
+            {
+                rule.OnCall(_report!, invocation, summary, state);
+            }
+        }
+
+        if (_final && !_quiet)
+        {
+            foreach (Config config in state.Configs)
+            {
+                int peak = summary.PeakFor(config.AtomicCount);
+                if (peak > 0)
+                {
+                    _maxAtomic = Math.Max(_maxAtomic, config.AtomicCount + peak);
+                }
+            }
+        }
+
+        if (summary.NetHeld == 0)
+        {
+            return state;
+        }
+
+        int siteId = SiteId(invocation);
+        string callee = invocation.TargetMethod.Name;
+        FlowState? result = state.Map(c =>
+        {
+            ImmutableArray<MappingRecord> held = c.Held;
+            for (int i = 0; i < summary.NetHeld && held.Count(m => m.SiteId == siteId) < MaxSameSite; i++)
+            {
+                bool returned = summary.ReturnsPage && i == 0;
+                held = held.Add(new MappingRecord(invocation, siteId, -1, null, "?", true, returned ? ImmutableArray.Create(Pending) : ImmutableArray<int>.Empty, true, callee));
+            }
+
+            return c.WithHeld(held);
+        });
+        return summary.ReturnsPage ? ResultUsage(invocation, result) : result;
+    }
+
+    private FlowState? Assign(IOperation target, IOperation value, FlowState state)
+    {
+        IOperation unwrapped = BodyFacts.Unwrap(target);
+        if (unwrapped is ILocalReferenceOperation local)
+        {
+            return Store(LocalHolder(local.Local), value, state, _facts.IsCaptured(local.Local));
+        }
+
+        return state;
+    }
+
+    /// <summary>A local or flow capture is given a value: it stops holding what it held and holds what the value denotes.</summary>
+    private FlowState? Store(int holder, IOperation value, FlowState state, bool captured)
+    {
+        ImmutableArray<int> sources = HoldersOf(value);
+        return state.Map(c =>
+        {
+            Config next = c;
+            if (c.Open.Any(a => a.Holders.Contains(holder)) || c.Held.Any(m => m.Holders.Contains(holder)))
+            {
+                next = new Config(
+                    next.Open.Select(a => a.Holders.Contains(holder) ? a.With(holders: a.Holders.Remove(holder)) : a).ToImmutableArray(),
+                    next.Held.Select(m => m.Holders.Contains(holder) ? m.With(holders: m.Holders.Remove(holder)) : m).ToImmutableArray(),
+                    next.Ended,
+                    next.Unknown);
+            }
+
+            if (!sources.IsEmpty)
+            {
+                next = new Config(
+                    next.Open.Select(a => a.Holders.Any(sources.Contains) ? a.With(holders: Add(a.Holders, holder), escaped: a.Escaped || captured) : a).ToImmutableArray(),
+                    next.Held.Select(m => m.Holders.Any(sources.Contains) ? m.With(holders: Add(m.Holders, holder), escaped: m.Escaped || captured) : m).ToImmutableArray(),
+                    next.Ended,
+                    next.Unknown);
+            }
+
+            return next;
+        });
+    }
+
+    private static ImmutableArray<int> Add(ImmutableArray<int> holders, int holder) =>
+        holders.Contains(holder) ? holders : holders.Add(holder).Sort();
+
+    private FlowState? Reference(IOperation reference, FlowState state)
+    {
+        bool interesting = reference is IInstanceReferenceOperation ||
+            SymbolEqualityComparer.Default.Equals(reference.Type, _symbols.DmaBuffer) ||
+            SymbolEqualityComparer.Default.Equals(reference.Type, _symbols.DmaBufPage) ||
+            SymbolEqualityComparer.Default.Equals(reference.Type, _symbols.CpuAccessScope);
+        if (!interesting || UsageOf(reference) != Usage.Escape)
+        {
+            return state;
+        }
+
+        FlowState? result = state;
+        ImmutableArray<int> holders = HoldersOf(reference);
+        if (!holders.IsEmpty)
+        {
+            result = result.Map(c => MarkEscaped(c, holders));
+        }
+
+        if (reference is IInstanceReferenceOperation)
+        {
+            return _anyThisKey ? result?.Map(EscapeThisRooted) : result;
+        }
+
+        if (SymbolEqualityComparer.Default.Equals(reference.Type, _symbols.DmaBuffer))
+        {
+            int key = KeyId(reference);
+            if (key >= 0)
+            {
+                result = result?.Map(c => EscapeKey(c, key));
+            }
+        }
+
+        return result;
+    }
+
+    private FlowState? ResultUsage(IInvocationOperation invocation, FlowState? state)
+    {
+        if (state is null || UsageOf(invocation) != Usage.Escape)
+        {
+            return state;
+        }
+
+        ImmutableArray<int> pending = ImmutableArray.Create(Pending);
+        return state.Map(c => MarkEscaped(c, pending));
+    }
+
+    private static Config MarkEscaped(Config config, ImmutableArray<int> holders) =>
+        new(
+            config.Open.Select(a => a.Holders.Any(holders.Contains) ? a.With(escaped: true) : a).ToImmutableArray(),
+            config.Held.Select(m => m.Holders.Any(holders.Contains) ? m.With(escaped: true) : m).ToImmutableArray(),
+            config.Ended,
+            config.Unknown);
+
+    private static Config EscapeKey(Config config, int key) =>
+        new(
+            config.Open.Select(a => a.Key == key ? a.With(escaped: true) : a).ToImmutableArray(),
+            config.Held,
+            config.Ended,
+            config.Unknown.SetItem(key, true));
+
+    private Config EscapeThisRooted(Config config)
+    {
+        Config next = config;
+        for (int key = 0; key < _keys.Count; key++)
+        {
+            if (_keys[key].IsThisRooted)
+            {
+                next = EscapeKey(next, key);
+            }
+        }
+
+        return next;
+    }
+
+    private static Config ClearPending(Config config)
+    {
+        if (!config.Open.Any(a => a.Holders.Contains(Pending)) && !config.Held.Any(m => m.Holders.Contains(Pending)))
+        {
+            return config;
+        }
+
+        return new Config(
+            config.Open.Select(a => a.Holders.Contains(Pending) ? a.With(holders: a.Holders.Remove(Pending)) : a).ToImmutableArray(),
+            config.Held.Select(m => m.Holders.Contains(Pending) ? m.With(holders: m.Holders.Remove(Pending)) : m).ToImmutableArray(),
+            config.Ended,
+            config.Unknown);
+    }
+
+    /// <summary>How the parent of an expression uses its value: as a receiver, in a null test, stored in a local (handled), or handed away.</summary>
+    private Usage UsageOf(IOperation operation)
+    {
+        IOperation current = operation;
+        IOperation? parent = operation.Parent;
+        while (parent is IConversionOperation)
+        {
+            current = parent;
+            parent = parent.Parent;
+        }
+
+        switch (parent)
+        {
+            case null:
+                return ReferenceEquals(current, _branchRoot) && _branchEscapes ? Usage.Escape : Usage.None;
+            case IInvocationOperation invocation when ReferenceEquals(invocation.Instance, current):
+                return Usage.None;
+            case IMemberReferenceOperation member when ReferenceEquals(member.Instance, current):
+                return Usage.None;
+            case IArgumentOperation { Parent: IInvocationOperation call }:
+                return SymbolEqualityComparer.Default.Equals(call.TargetMethod.ContainingType, _symbols.DmaBuffer) ? Usage.None : Usage.Escape;
+            case ISimpleAssignmentOperation assignment when ReferenceEquals(assignment.Target, current):
+                return Usage.None;
+            case ISimpleAssignmentOperation assignment when BodyFacts.Unwrap(assignment.Target) is ILocalReferenceOperation:
+                return Usage.HandledByParent;
+            case IFlowCaptureOperation:
+                return Usage.HandledByParent;
+            case IIsNullOperation:
+            case IBinaryOperation:
+            case IExpressionStatementOperation:
+            case IIsTypeOperation:
+            case IIsPatternOperation:
+                return Usage.None;
+            default:
+                return Usage.Escape;
+        }
+    }
+
+    // ---- Keys, holders, values ------------------------------------------------------------------------------------
+
+    private int KeyId(IOperation? receiver)
+    {
+        BufferKey? key = _facts.KeyOf(receiver);
+        if (key is null)
+        {
+            return -1;
+        }
+
+        if (!_keyIds.TryGetValue(key, out int id))
+        {
+            id = _keys.Count;
+            _keys.Add(key);
+            _keyIds.Add(key, id);
+            _anyThisKey |= key.IsThisRooted;
+        }
+
+        return id;
+    }
+
+    private int SiteId(IOperation site)
+    {
+        if (!_siteIds.TryGetValue(site, out int id))
+        {
+            id = _siteIds.Count;
+            _siteIds.Add(site, id);
+        }
+
+        return id;
+    }
+
+    private int LocalHolder(ISymbol local)
+    {
+        if (!_localHolders.TryGetValue(local, out int id))
+        {
+            id = _localHolders.Count + _captureHolders.Count;
+            _localHolders.Add(local, id);
+        }
+
+        return id;
+    }
+
+    private int CaptureHolder(CaptureId capture)
+    {
+        if (!_captureHolders.TryGetValue(capture, out int id))
+        {
+            id = _localHolders.Count + _captureHolders.Count;
+            _captureHolders.Add(capture, id);
+        }
+
+        return id;
+    }
+
+    /// <summary>The holders an expression denotes: a local, a flow capture, or the result of a mapping call being visited.</summary>
+    private ImmutableArray<int> HoldersOf(IOperation value)
+    {
+        IOperation unwrapped = BodyFacts.Unwrap(value);
+        if (unwrapped is IConversionOperation explicitConversion)
+        {
+            unwrapped = BodyFacts.Unwrap(explicitConversion.Operand);
+        }
+
+        return unwrapped switch
+        {
+            ILocalReferenceOperation local => ImmutableArray.Create(LocalHolder(local.Local)),
+            IFlowCaptureReferenceOperation capture => ImmutableArray.Create(CaptureHolder(capture.Id)),
+            IInvocationOperation => ImmutableArray.Create(Pending),
+            _ => ImmutableArray<int>.Empty,
+        };
+    }
+
+    private AccessRange RangeOf(IInvocationOperation invocation)
+    {
+        Interval? start = invocation.Arguments.Length > 0 ? _values.Evaluate(invocation.Arguments[0].Value) : null;
+        Interval? length = invocation.Arguments.Length > 1 ? _values.Evaluate(invocation.Arguments[1].Value) : null;
+        long? direction = null;
+        string directionName = "unknown direction";
+        if (invocation.Arguments.Length > 2)
+        {
+            IOperation argument = invocation.Arguments[2].Value;
+            if (argument.ConstantValue.HasValue && BodyFacts.TryLong(argument.ConstantValue.Value, out long value))
+            {
+                direction = value;
+                directionName = _symbols.DmaDataDirection.GetMembers().OfType<IFieldSymbol>()
+                    .FirstOrDefault(f => f.HasConstantValue && BodyFacts.TryLong(f.ConstantValue, out long v) && v == value)?.Name ?? value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+            else
+            {
+                directionName = argument.Syntax.ToString();
+            }
+        }
+
+        return new AccessRange(start, length, direction, directionName);
+    }
+
+    private static string PageText(IOperation? argument, Interval? page) =>
+        page is { IsConstant: true } constant ? constant.ToString() : argument?.Syntax.ToString() ?? "?";
+
+    // ---- Describing exits ------------------------------------------------------------------------------------
+
+    private ExitPath DescribeThrow(BasicBlock block)
+    {
+        SyntaxNode? node = block.BranchValue?.Syntax;
+        SyntaxNode? statement = node?.AncestorsAndSelf().FirstOrDefault(n => n is ThrowStatementSyntax or ThrowExpressionSyntax);
+        if (statement is null && block.Operations.Length > 0)
+        {
+            statement = block.Operations[block.Operations.Length - 1].Syntax;
+        }
+
+        if (statement is null)
+        {
+            Location end = BodyEnd();
+            return new ExitPath(end, "rethrows at line " + FlowReport.Line(end), isThrow: true);
+        }
+
+        Location location = statement.GetLocation();
+        return new ExitPath(location, "throws at line " + FlowReport.Line(location), isThrow: true);
+    }
+
+    private ExitPath DescribeExit(BasicBlock block)
+    {
+        if (block.ConditionKind == ControlFlowConditionKind.None && block.BranchValue is not null)
+        {
+            SyntaxNode node = block.BranchValue.Syntax;
+            SyntaxNode statement = node.AncestorsAndSelf().FirstOrDefault(n => n is ReturnStatementSyntax) ?? node;
+            Location location = statement.GetLocation();
+            return new ExitPath(location, "returns at line " + FlowReport.Line(location), isThrow: false);
+        }
+
+        (SyntaxNode? anchor, bool strict) = AnchorOf(block);
+        if (anchor is not null)
+        {
+            foreach (ReturnStatementSyntax candidate in ReturnStatements())
+            {
+                if (candidate.SpanStart >= anchor.Span.End && (!strict || ReturnCovers(candidate, anchor)))
+                {
+                    Location location = candidate.GetLocation();
+                    return new ExitPath(location, "returns at line " + FlowReport.Line(location), isThrow: false);
+                }
+            }
+        }
+
+        Location end = BodyEnd();
+        return new ExitPath(end, "falls off the end at line " + FlowReport.Line(end), isThrow: false);
+    }
+
+    private (SyntaxNode? Anchor, bool Strict) AnchorOf(BasicBlock block)
+    {
+        if (block.BranchValue is not null)
+        {
+            return (block.BranchValue.Syntax, true);
+        }
+
+        if (block.Operations.Length > 0)
+        {
+            return (block.Operations[block.Operations.Length - 1].Syntax, true);
+        }
+
+        // An empty block (a `return;` on its own, in a catch or after a join): the code laid out just before it.
+        for (int ordinal = block.Ordinal - 1; ordinal > 0; ordinal--)
+        {
+            BasicBlock previous = _cfg.Blocks[ordinal];
+            if (previous.BranchValue is not null || previous.Operations.Length > 0)
+            {
+                return ((previous.BranchValue ?? previous.Operations[previous.Operations.Length - 1]).Syntax, false);
+            }
+        }
+
+        return (null, false);
+    }
+
+    private static bool ReturnCovers(ReturnStatementSyntax candidate, SyntaxNode anchor)
+    {
+        SyntaxNode? parent = candidate.Parent;
+        if (parent is BlockSyntax or SwitchSectionSyntax)
+        {
+            return parent.Span.Contains(anchor.Span);
+        }
+
+        return parent is IfStatementSyntax or ElseClauseSyntax or WhileStatementSyntax or ForStatementSyntax or ForEachStatementSyntax or DoStatementSyntax
+            && (parent is ElseClauseSyntax ? parent.Parent! : parent).Span.Contains(anchor.Span);
+    }
+
+    private IEnumerable<ReturnStatementSyntax> ReturnStatements()
+    {
+        SyntaxNode root = _cfg.OriginalOperation.Syntax;
+        return root.DescendantNodes(n => n == root || !(n is AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax))
+            .OfType<ReturnStatementSyntax>()
+            .Where(r => r.Expression is null)
+            .OrderBy(r => r.SpanStart);
+    }
+
+    private Location BodyEnd()
+    {
+        SyntaxNode root = _cfg.OriginalOperation.Syntax;
+        BlockSyntax? body = root as BlockSyntax ?? root switch
+        {
+            BaseMethodDeclarationSyntax method => method.Body,
+            AccessorDeclarationSyntax accessor => accessor.Body,
+            LocalFunctionStatementSyntax local => local.Body,
+            AnonymousFunctionExpressionSyntax lambda => lambda.Block,
+            _ => null,
+        };
+
+        if (body is not null)
+        {
+            return body.CloseBraceToken.GetLocation();
+        }
+
+        SyntaxToken last = root.GetLastToken();
+        return last.GetLocation();
+    }
+}

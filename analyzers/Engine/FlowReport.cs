@@ -1,0 +1,64 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+
+namespace DmaBuf.Analyzers.Engine;
+
+/// <summary>What a rule sees of the body under analysis, and the one place it reports through (duplicates dropped).</summary>
+internal sealed class FlowReport
+{
+    private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
+    private readonly Action<Diagnostic> _report;
+
+    public FlowReport(FlowEngine engine, FlowContext context, Action<Diagnostic> report)
+    {
+        Engine = engine;
+        Context = context;
+        _report = report;
+    }
+
+    public FlowEngine Engine { get; }
+
+    public FlowContext Context { get; }
+
+    public KnownSymbols Symbols => Context.Symbols;
+
+    public string BufferName(int key) => Engine.KeyDisplay(key);
+
+    public bool IsManaged(int key) => Engine.IsManaged(key);
+
+    /// <summary>Whether an access the body cannot see (begun by the caller, or by code the buffer was handed to) may be open.</summary>
+    public bool MayHaveUnknownAccess(Config config, int key) => Engine.HasUnknownAccess(config, key);
+
+    public static int Line(IOperation operation) => Line(operation.Syntax.GetLocation());
+
+    public static int Line(Location location) => location.GetLineSpan().StartLinePosition.Line + 1;
+
+    public static string Lines(IEnumerable<IOperation> sites)
+    {
+        List<int> lines = sites.Select(Line).Distinct().OrderBy(l => l).ToList();
+        if (lines.Count == 0)
+        {
+            return "another call";
+        }
+
+        string joined = lines.Count == 1
+            ? lines[0].ToString(System.Globalization.CultureInfo.InvariantCulture)
+            : string.Join(", ", lines.Take(lines.Count - 1).Select(l => l.ToString(System.Globalization.CultureInfo.InvariantCulture))) + " and " + lines[lines.Count - 1].ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return (lines.Count == 1 ? "line " : "lines ") + joined;
+    }
+
+    public void Report(DiagnosticDescriptor descriptor, Location location, IEnumerable<Location>? additional, params object[] arguments)
+    {
+        Diagnostic diagnostic = Diagnostic.Create(descriptor, location, additional, arguments);
+        string key = descriptor.Id + "|" + location.SourceSpan + "|" + diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+        if (_reported.Add(key))
+        {
+            _report(diagnostic);
+        }
+    }
+
+    public void Report(DiagnosticDescriptor descriptor, IOperation at, IOperation? related, params object[] arguments) =>
+        Report(descriptor, at.Syntax.GetLocation(), related is null ? null : new[] { related.Syntax.GetLocation() }, arguments);
+}

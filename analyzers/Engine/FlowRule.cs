@@ -1,0 +1,111 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace DmaBuf.Analyzers.Engine;
+
+/// <summary>
+/// A client of the dataflow engine: one rule's small piece of logic. The engine calls it in its final pass, with
+/// the fixed-point state just before each event; a rule only reads the state and reports through
+/// <see cref="FlowReport"/>.
+/// </summary>
+internal abstract class FlowRule
+{
+    /// <summary>The rule ids this client may report, so the analyzer can skip rules that are all disabled.</summary>
+    public abstract DiagnosticDescriptor Descriptor { get; }
+
+    public virtual void OnBegin(FlowReport report, IInvocationOperation begin, int key, AccessRange range, FlowState before)
+    {
+    }
+
+    public virtual void OnEnd(FlowReport report, IInvocationOperation end, int key, AccessRange range, FlowState before)
+    {
+    }
+
+    public virtual void OnKmap(FlowReport report, KmapEvent kmap, FlowState before)
+    {
+    }
+
+    public virtual void OnUnmap(FlowReport report, UnmapEvent unmap, FlowState before)
+    {
+    }
+
+    public virtual void OnCall(FlowReport report, IInvocationOperation call, AtomicSummary summary, FlowState before)
+    {
+    }
+
+    public virtual void OnOperation(FlowReport report, IOperation operation, FlowState before)
+    {
+    }
+
+    public virtual void OnExit(FlowReport report, ExitPath exit, FlowState state)
+    {
+    }
+}
+
+/// <summary>A <c>Kmap</c> or <c>KmapAtomic</c> call.</summary>
+internal sealed class KmapEvent
+{
+    public KmapEvent(IInvocationOperation call, int key, Interval? page, string pageText, bool atomic)
+    {
+        Call = call;
+        Key = key;
+        Page = page;
+        PageText = pageText;
+        Atomic = atomic;
+    }
+
+    public IInvocationOperation Call { get; }
+
+    public int Key { get; }
+
+    public Interval? Page { get; }
+
+    public string PageText { get; }
+
+    public bool Atomic { get; }
+}
+
+/// <summary>A <c>Kunmap</c> or <c>KunmapAtomic</c> call, with the holders its mapping argument denotes.</summary>
+internal sealed class UnmapEvent
+{
+    public UnmapEvent(IInvocationOperation call, int key, Interval? page, string pageText, bool atomic, System.Collections.Immutable.ImmutableArray<int> holders)
+    {
+        Call = call;
+        Key = key;
+        Page = page;
+        PageText = pageText;
+        Atomic = atomic;
+        Holders = holders;
+    }
+
+    public IInvocationOperation Call { get; }
+
+    public int Key { get; }
+
+    public Interval? Page { get; }
+
+    public string PageText { get; }
+
+    public bool Atomic { get; }
+
+    public System.Collections.Immutable.ImmutableArray<int> Holders { get; }
+}
+
+/// <summary>A way out of the body: a return, falling off the end, or an explicit throw that is not caught.</summary>
+internal sealed class ExitPath
+{
+    public ExitPath(Location location, string description, bool isThrow)
+    {
+        Location = location;
+        Description = description;
+        IsThrow = isThrow;
+    }
+
+    /// <summary>Where the path leaves: the return or throw statement, or the closing brace.</summary>
+    public Location Location { get; }
+
+    /// <summary>"returns at line 20", "throws at line 18", "falls off the end at line 25".</summary>
+    public string Description { get; }
+
+    public bool IsThrow { get; }
+}

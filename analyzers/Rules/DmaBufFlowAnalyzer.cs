@@ -1,0 +1,139 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Threading;
+using DmaBuf.Analyzers.Engine;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.FlowAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace DmaBuf.Analyzers.Rules;
+
+/// <summary>
+/// DMA0001–DMA0007: runs the shared dataflow engine once per method body (and once per local function and lambda in
+/// it) and lets each rule's client (<see cref="FlowRule"/>) report from the same run. Bodies that call no member of
+/// the runtime, and nothing that may hold an atomic mapping, are skipped before any graph is built.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class DmaBufFlowAnalyzer : DiagnosticAnalyzer
+{
+    /// <inheritdoc />
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
+        RuleDescriptors.DMA0001,
+        RuleDescriptors.DMA0002,
+        RuleDescriptors.DMA0003,
+        RuleDescriptors.DMA0004,
+        RuleDescriptors.DMA0005,
+        RuleDescriptors.DMA0006,
+        RuleDescriptors.DMA0007);
+
+    /// <inheritdoc />
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(OnCompilationStart);
+    }
+
+    private static void OnCompilationStart(CompilationStartAnalysisContext start)
+    {
+        KnownSymbols? symbols = KnownSymbols.Create(start.Compilation);
+        if (symbols is null)
+        {
+            return;
+        }
+
+        var summaries = new AtomicSummaries(start.Compilation, symbols);
+        IReadOnlyList<FlowRule> rules = RuleSet.Create(start.Compilation, symbols, start.Options);
+        start.RegisterOperationBlockAction(block => Guard.Run(block.OwningSymbol, block.OperationBlocks.FirstOrDefault()?.Syntax, () => AnalyzeBlock(block, symbols, summaries, rules)));
+    }
+
+    private static void AnalyzeBlock(OperationBlockAnalysisContext context, KnownSymbols symbols, AtomicSummaries summaries, IReadOnlyList<FlowRule> rules)
+    {
+        if (context.OwningSymbol is not IMethodSymbol method)
+        {
+            return;
+        }
+
+        var seen = new HashSet<IOperation>();
+        foreach (IOperation block in context.OperationBlocks)
+        {
+            // The blocks are a body's IBlockOperation under its IMethodBodyOperation; the graph is built for the root.
+            IOperation root = block;
+            while (root.Parent is not null)
+            {
+                root = root.Parent;
+            }
+
+            if (root is not (IMethodBodyOperation or IConstructorBodyOperation or IBlockOperation) || !seen.Add(root))
+            {
+                continue;
+            }
+
+            if (!MayConcern(block, symbols, summaries, method, context.CancellationToken))
+            {
+                continue;
+            }
+
+            ControlFlowGraph cfg = context.GetControlFlowGraph(block);
+            Analyze(cfg, method, symbols, summaries, rules, context.ReportDiagnostic, context.CancellationToken);
+        }
+    }
+
+    private static void Analyze(ControlFlowGraph cfg, IMethodSymbol method, KnownSymbols symbols, AtomicSummaries summaries, IReadOnlyList<FlowRule> rules, Action<Diagnostic> report, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var context = new FlowContext(symbols, summaries, method, ImmutableHashSet.Create<IMethodSymbol>(SymbolEqualityComparer.Default, method.OriginalDefinition), cancellationToken);
+        new FlowEngine(cfg, context, rules, report).Run();
+
+        foreach (IMethodSymbol local in cfg.LocalFunctions)
+        {
+            Analyze(cfg.GetLocalFunctionControlFlowGraph(local, cancellationToken), local, symbols, summaries, rules, report, cancellationToken);
+        }
+
+        foreach (BasicBlock block in cfg.Blocks)
+        {
+            foreach (IOperation root in block.Operations.Concat(block.BranchValue is null ? Enumerable.Empty<IOperation>() : new[] { block.BranchValue }))
+            {
+                foreach (IFlowAnonymousFunctionOperation lambda in root.DescendantsAndSelf().OfType<IFlowAnonymousFunctionOperation>())
+                {
+                    Analyze(cfg.GetAnonymousFunctionControlFlowGraph(lambda, cancellationToken), lambda.Symbol, symbols, summaries, rules, report, cancellationToken);
+                }
+            }
+        }
+    }
+
+    /// <summary>The cheap pre-filter: does the body call the runtime, or something that may hold an atomic mapping?</summary>
+    private static bool MayConcern(IOperation block, KnownSymbols symbols, AtomicSummaries summaries, IMethodSymbol method, CancellationToken cancellationToken)
+    {
+        var inProgress = ImmutableHashSet.Create<IMethodSymbol>(SymbolEqualityComparer.Default, method.OriginalDefinition);
+        foreach (IOperation op in block.Descendants())
+        {
+            if (op is not IInvocationOperation invocation)
+            {
+                continue;
+            }
+
+            IMethodSymbol target = invocation.TargetMethod;
+            INamedTypeSymbol? type = target.ContainingType;
+            if (SymbolEqualityComparer.Default.Equals(type, symbols.DmaBuffer) || SymbolEqualityComparer.Default.Equals(type, symbols.DmaBufPage) ||
+                SymbolEqualityComparer.Default.Equals(type, symbols.CpuAccessScope))
+            {
+                return true;
+            }
+
+            if (target.MethodKind is not (MethodKind.LocalFunction or MethodKind.DelegateInvoke) && summaries.IsSummarizable(target))
+            {
+                AtomicSummary summary = summaries.Get(target, inProgress, cancellationToken);
+                if (summary.NetHeld > 0)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+}

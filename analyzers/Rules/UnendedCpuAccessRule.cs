@@ -1,0 +1,47 @@
+using DmaBuf.Analyzers.Engine;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace DmaBuf.Analyzers.Rules;
+
+/// <summary>
+/// DMA0001: at every way out of the body (return, falling off the end, an explicit throw that is not caught), a CPU
+/// access this body began and did not end. Silent for accesses that escaped (the buffer or scope handed away), for
+/// accesses begun by the caller, and in methods marked [LeavesCpuAccessOpen].
+/// </summary>
+internal sealed class UnendedCpuAccessRule : FlowRule
+{
+    public override DiagnosticDescriptor Descriptor => RuleDescriptors.DMA0001;
+
+    public override void OnExit(FlowReport report, ExitPath exit, FlowState state)
+    {
+        if (report.Context.LeavesCpuAccessOpen)
+        {
+            return;
+        }
+
+        foreach (Config config in state.Configs)
+        {
+            foreach (AccessRecord access in config.Open)
+            {
+                if (access.Escaped || (access.Key < 0 && !access.IsScope))
+                {
+                    continue;
+                }
+
+                string buffer = access.Key >= 0 ? report.BufferName(access.Key) : ReceiverText(access.Site);
+                report.Report(
+                    Descriptor,
+                    exit.Location,
+                    new[] { access.Site.Syntax.GetLocation() },
+                    buffer,
+                    access.Range.ToString(),
+                    FlowReport.Line(access.Site),
+                    exit.Description);
+            }
+        }
+    }
+
+    internal static string ReceiverText(IOperation site) =>
+        site is IInvocationOperation { Instance: { } instance } ? instance.Syntax.ToString() : "the buffer";
+}
