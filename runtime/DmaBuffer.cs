@@ -172,7 +172,20 @@ public sealed class DmaBuffer
             _refCount++;
         }
 
-        return DescriptorTable.Install(this, flags);
+        try
+        {
+            return DescriptorTable.Install(this, flags);
+        }
+        catch
+        {
+            // No descriptor, no reference: a failed call changes nothing.
+            lock (Gate)
+            {
+                _refCount--;
+            }
+
+            throw;
+        }
     }
 
     /// <summary><c>dma_buf_get()</c>: takes a new reference to the buffer behind a descriptor; drop it with <see cref="Put"/>.</summary>
@@ -305,14 +318,17 @@ public sealed class DmaBuffer
                 throw new DmaBufUsageException("DMA0009", $"{attachment} is detached while {attachment.MappedTables.Count} scatter-gather table(s) are still mapped; call UnmapAttachment first.");
             }
 
-            _exporter.Detach(attachment);
-            _mappedTables -= attachment.MappedTables.Count;
-            foreach (ScatterGatherTable table in attachment.MappedTables)
+            // With the validator off a mapped attachment may be detached, as in the kernel; unmap its tables
+            // through the exporter first so that the exporter's own state stays consistent.
+            foreach (ScatterGatherTable table in attachment.MappedTables.ToArray())
             {
+                _exporter.UnmapDmaBuf(attachment, table);
+                attachment.MappedTables.Remove(table);
                 table.MarkUnmapped();
+                _mappedTables--;
             }
 
-            attachment.MappedTables.Clear();
+            _exporter.Detach(attachment);
             attachment.IsAttached = false;
             _attachments.Remove(attachment);
         }
