@@ -5,6 +5,7 @@ using System.Collections.Immutable;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.FlowAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 
 namespace DmaBuf.Analyzers.Blocking;
@@ -642,7 +643,7 @@ internal sealed class BlockingAnalysis
     /// The lambda or method a delegate value refers to, when it can be told from the operation tree: a lambda or
     /// method group converted in place, or a local assigned exactly once (and never passed by reference).
     /// </summary>
-    private static IMethodSymbol? ResolveDelegate(IOperation? value, IOperation site, int depth, CancellationToken cancellationToken)
+    private IMethodSymbol? ResolveDelegate(IOperation? value, IOperation site, int depth, CancellationToken cancellationToken)
     {
         value = StripConversions(value);
         switch (value)
@@ -651,11 +652,13 @@ internal sealed class BlockingAnalysis
                 return ResolveDelegate(creation.Target, site, depth, cancellationToken);
             case IAnonymousFunctionOperation lambda:
                 return lambda.Symbol;
+            case IFlowAnonymousFunctionOperation flowLambda:
+                return flowLambda.Symbol;
             case IMethodReferenceOperation methodReference when !methodReference.IsVirtual:
                 return methodReference.Method;
             case ILocalReferenceOperation local when depth < MaxDelegateResolutionDepth:
                 {
-                    IOperation? assigned = SingleAssignedValue(local.Local, site, cancellationToken);
+                    IOperation? assigned = SingleAssignedValue(local.Local, cancellationToken);
                     return assigned is null ? null : ResolveDelegate(assigned, site, depth + 1, cancellationToken);
                 }
 
@@ -664,9 +667,28 @@ internal sealed class BlockingAnalysis
         }
     }
 
-    private static IOperation? SingleAssignedValue(ILocalSymbol local, IOperation site, CancellationToken cancellationToken)
+    /// <summary>
+    /// The one value ever assigned to <paramref name="local"/>, looked up in the operation tree of the body that
+    /// declares it (so that it works the same for an operation of a control flow graph, whose own tree is only
+    /// one statement), or null when it is assigned more than once, by reference, or not at all.
+    /// </summary>
+    private IOperation? SingleAssignedValue(ILocalSymbol local, CancellationToken cancellationToken)
     {
-        IOperation root = site;
+        IOperation? root = null;
+        foreach (SyntaxReference reference in local.DeclaringSyntaxReferences)
+        {
+            if (_compilation.ContainsSyntaxTree(reference.SyntaxTree))
+            {
+                root = GetModel(reference.SyntaxTree).GetOperation(reference.GetSyntax(cancellationToken), cancellationToken);
+                break;
+            }
+        }
+
+        if (root is null)
+        {
+            return null;
+        }
+
         while (root.Parent is not null)
         {
             root = root.Parent;

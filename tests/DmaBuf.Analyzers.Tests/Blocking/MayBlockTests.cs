@@ -167,6 +167,11 @@ public sealed class MayBlockTests
                     using (var page = buf.KmapAtomic(0))
                     {
                     }
+
+                    System.Action nap = () => Thread.Sleep(1);
+                    nap();
+                    System.Action quick = () => { };
+                    quick();
                 }
             }
             """);
@@ -196,6 +201,7 @@ public sealed class MayBlockTests
                 "'Monitor.Enter(object, ref bool)'",
                 "'DmaBuffer.CpuAccess(long, long, DmaDataDirection)'",
                 "'CpuAccessScope.Dispose()'",
+                "the lambda at line 16 (calls 'Thread.Sleep(int)' at line 16)",
             },
             found);
     }
