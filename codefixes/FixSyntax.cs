@@ -1,0 +1,236 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using DmaBuf.Analyzers;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace DmaBuf.CodeFixes;
+
+/// <summary>Syntax and binding helpers the providers share.</summary>
+internal static class FixSyntax
+{
+    /// <summary>The invocation a diagnostic location denotes: the node itself, an argument around it, or the one invocation spanning it.</summary>
+    public static InvocationExpressionSyntax? InvocationAt(SyntaxNode? node) => node switch
+    {
+        InvocationExpressionSyntax invocation => invocation,
+        ArgumentSyntax { Expression: InvocationExpressionSyntax invocation } => invocation,
+        ExpressionStatementSyntax { Expression: InvocationExpressionSyntax invocation } => invocation,
+        EqualsValueClauseSyntax { Value: InvocationExpressionSyntax invocation } => invocation,
+        _ => null,
+    };
+
+    public static IMethodSymbol? Method(SemanticModel model, InvocationExpressionSyntax invocation, CancellationToken cancellationToken) =>
+        model.GetSymbolInfo(invocation, cancellationToken).Symbol as IMethodSymbol;
+
+    public static bool Is(SemanticModel model, InvocationExpressionSyntax? invocation, IMethodSymbol known, CancellationToken cancellationToken) =>
+        invocation is not null && KnownSymbols.IsSame(Method(model, invocation, cancellationToken), known);
+
+    /// <summary>The receiver of <c>buf.Method(...)</c>, or null for any other shape.</summary>
+    public static ExpressionSyntax? Receiver(InvocationExpressionSyntax invocation) =>
+        invocation.Expression is MemberAccessExpressionSyntax { RawKind: (int)SyntaxKind.SimpleMemberAccessExpression } access ? access.Expression : null;
+
+    /// <summary>The symbol a simple receiver names (a local, parameter, field or property, possibly through <c>this.</c>).</summary>
+    public static ISymbol? ReceiverSymbol(SemanticModel model, ExpressionSyntax? receiver, CancellationToken cancellationToken)
+    {
+        ExpressionSyntax? e = receiver;
+        while (e is ParenthesizedExpressionSyntax p)
+        {
+            e = p.Expression;
+        }
+
+        if (e is MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax } viaThis)
+        {
+            e = viaThis.Name;
+        }
+
+        if (e is not IdentifierNameSyntax)
+        {
+            return null;
+        }
+
+        ISymbol? symbol = model.GetSymbolInfo(e, cancellationToken).Symbol;
+        return symbol is ILocalSymbol or IParameterSymbol or IFieldSymbol ? symbol : null;
+    }
+
+    /// <summary>Whether two invocations go to the same buffer (the same simple local, parameter or field).</summary>
+    public static bool SameReceiver(SemanticModel model, InvocationExpressionSyntax a, InvocationExpressionSyntax b, CancellationToken cancellationToken)
+    {
+        ISymbol? x = ReceiverSymbol(model, Receiver(a), cancellationToken);
+        return x is not null && SymbolEqualityComparer.Default.Equals(x, ReceiverSymbol(model, Receiver(b), cancellationToken));
+    }
+
+    /// <summary>Whether the arguments of two calls are the same expressions, argument by argument (trivia ignored).</summary>
+    public static bool SameArguments(InvocationExpressionSyntax a, InvocationExpressionSyntax b)
+    {
+        SeparatedSyntaxList<ArgumentSyntax> x = a.ArgumentList.Arguments;
+        SeparatedSyntaxList<ArgumentSyntax> y = b.ArgumentList.Arguments;
+        if (x.Count != y.Count)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < x.Count; i++)
+        {
+            if (x[i].NameColon is not null || y[i].NameColon is not null || !SyntaxFactory.AreEquivalent(x[i].Expression, y[i].Expression))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The body of the member, local function or lambda that holds <paramref name="node"/>.</summary>
+    public static SyntaxNode? Body(SyntaxNode node)
+    {
+        foreach (SyntaxNode ancestor in node.Ancestors())
+        {
+            switch (ancestor)
+            {
+                case AnonymousFunctionExpressionSyntax lambda:
+                    return lambda.Body;
+                case LocalFunctionStatementSyntax local:
+                    return (SyntaxNode?)local.Body ?? local.ExpressionBody;
+                case BaseMethodDeclarationSyntax method:
+                    return (SyntaxNode?)method.Body ?? method.ExpressionBody;
+                case AccessorDeclarationSyntax accessor:
+                    return (SyntaxNode?)accessor.Body ?? accessor.ExpressionBody;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The identifiers under <paramref name="scope"/> that bind to <paramref name="symbol"/>.</summary>
+    public static IEnumerable<IdentifierNameSyntax> References(SyntaxNode scope, ISymbol symbol, SemanticModel model, CancellationToken cancellationToken) =>
+        scope.DescendantNodesAndSelf()
+            .OfType<IdentifierNameSyntax>()
+            .Where(id => id.Identifier.ValueText == symbol.Name && SymbolEqualityComparer.Default.Equals(model.GetSymbolInfo(id, cancellationToken).Symbol, symbol));
+
+    /// <summary>Whether the identifier is written there: assigned, incremented, or passed by ref or out.</summary>
+    public static bool IsWrite(IdentifierNameSyntax id)
+    {
+        SyntaxNode node = id;
+        while (node.Parent is ParenthesizedExpressionSyntax or MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax })
+        {
+            node = node.Parent;
+        }
+
+        return node.Parent switch
+        {
+            AssignmentExpressionSyntax assignment => assignment.Left == node,
+            PrefixUnaryExpressionSyntax prefix => prefix.IsKind(SyntaxKind.PreIncrementExpression) || prefix.IsKind(SyntaxKind.PreDecrementExpression),
+            PostfixUnaryExpressionSyntax => true,
+            ArgumentSyntax argument => !argument.RefKindKeyword.IsKind(SyntaxKind.None) && !argument.RefKindKeyword.IsKind(SyntaxKind.InKeyword),
+            RefExpressionSyntax => true,
+            _ => false,
+        };
+    }
+
+    /// <summary>Whether <paramref name="symbol"/> is written anywhere under the given nodes.</summary>
+    public static bool IsWrittenIn(IEnumerable<SyntaxNode> nodes, ISymbol symbol, SemanticModel model, CancellationToken cancellationToken) =>
+        nodes.Any(n => References(n, symbol, model, cancellationToken).Any(IsWrite));
+
+    /// <summary>
+    /// Whether <paramref name="expression"/> may be evaluated again elsewhere with the same value: made of constants,
+    /// literals, operators, and locals, parameters or readonly fields that <paramref name="region"/> does not write.
+    /// </summary>
+    public static bool IsReusable(ExpressionSyntax expression, SemanticModel model, IEnumerable<SyntaxNode> region, CancellationToken cancellationToken)
+    {
+        if (model.GetConstantValue(expression, cancellationToken).HasValue)
+        {
+            return true;
+        }
+
+        switch (expression)
+        {
+            case ParenthesizedExpressionSyntax p:
+                return IsReusable(p.Expression, model, region, cancellationToken);
+            case BinaryExpressionSyntax b when !b.IsKind(SyntaxKind.CoalesceExpression) && !b.IsKind(SyntaxKind.AsExpression) && !b.IsKind(SyntaxKind.IsExpression):
+                return model.GetSymbolInfo(b, cancellationToken).Symbol is not IMethodSymbol { MethodKind: MethodKind.UserDefinedOperator } &&
+                    IsReusable(b.Left, model, region, cancellationToken) && IsReusable(b.Right, model, region, cancellationToken);
+            case PrefixUnaryExpressionSyntax u when u.IsKind(SyntaxKind.UnaryMinusExpression) || u.IsKind(SyntaxKind.UnaryPlusExpression):
+                return IsReusable(u.Operand, model, region, cancellationToken);
+            case CastExpressionSyntax c:
+                return IsReusable(c.Expression, model, region, cancellationToken);
+            case ThisExpressionSyntax:
+                return true;
+            case IdentifierNameSyntax or MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax }:
+                ISymbol? symbol = model.GetSymbolInfo(expression, cancellationToken).Symbol;
+                return symbol switch
+                {
+                    ILocalSymbol { IsRef: false } or IParameterSymbol { RefKind: RefKind.None or RefKind.In } => !IsWrittenIn(region, symbol, model, cancellationToken),
+                    IFieldSymbol { IsReadOnly: true } or IFieldSymbol { IsConst: true } => true,
+                    _ => false,
+                };
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>The statement that holds <paramref name="node"/> directly in <paramref name="block"/>, if any.</summary>
+    public static StatementSyntax? StatementIn(SyntaxNode node, BlockSyntax block) =>
+        node.AncestorsAndSelf().OfType<StatementSyntax>().FirstOrDefault(s => s.Parent == block);
+
+    /// <summary>Whether anything under <paramref name="node"/> may call code, allocate, wait or assign.</summary>
+    public static bool HasEffects(SyntaxNode? node) =>
+        node is not null && node.DescendantNodesAndSelf().Any(n =>
+            n is InvocationExpressionSyntax or BaseObjectCreationExpressionSyntax or AwaitExpressionSyntax or AssignmentExpressionSyntax or
+                AnonymousFunctionExpressionSyntax or PostfixUnaryExpressionSyntax ||
+            n.IsKind(SyntaxKind.PreIncrementExpression) || n.IsKind(SyntaxKind.PreDecrementExpression));
+
+    /// <summary>Whether a <c>using</c> declaration may be written as a statement of this block (C# 8 on, not a switch section).</summary>
+    public static bool AllowsUsingDeclaration(StatementSyntax statement) =>
+        statement.Parent is BlockSyntax &&
+        statement.SyntaxTree.Options is CSharpParseOptions { LanguageVersion: >= LanguageVersion.CSharp8 };
+
+    /// <summary>A local name based on <paramref name="baseName"/> that no symbol in scope and no declaration in the body uses.</summary>
+    public static string UniqueName(SemanticModel model, SyntaxNode at, string baseName)
+    {
+        SyntaxNode scope = Body(at) ?? at;
+        var taken = new HashSet<string>(
+            scope.DescendantNodesAndSelf().Select(n => n switch
+            {
+                VariableDeclaratorSyntax v => v.Identifier.ValueText,
+                SingleVariableDesignationSyntax d => d.Identifier.ValueText,
+                LocalFunctionStatementSyntax f => f.Identifier.ValueText,
+                ParameterSyntax p => p.Identifier.ValueText,
+                ForEachStatementSyntax f => f.Identifier.ValueText,
+                CatchDeclarationSyntax c => c.Identifier.ValueText,
+                _ => string.Empty,
+            }));
+        for (int i = 0; ; i++)
+        {
+            string name = i == 0 ? baseName : baseName + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (!taken.Contains(name) && model.LookupSymbols(at.SpanStart, name: name).IsEmpty)
+            {
+                return name;
+            }
+        }
+    }
+
+    /// <summary>Whether <paramref name="node"/> sits in a loop, lambda or local function below <paramref name="top"/>.</summary>
+    public static bool IsInLoopOrFunctionBelow(SyntaxNode node, SyntaxNode top)
+    {
+        foreach (SyntaxNode ancestor in node.Ancestors())
+        {
+            if (ancestor == top)
+            {
+                return false;
+            }
+
+            if (ancestor is ForStatementSyntax or CommonForEachStatementSyntax or WhileStatementSyntax or DoStatementSyntax or
+                AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    public static bool IsLoop(SyntaxNode node) =>
+        node is ForStatementSyntax or CommonForEachStatementSyntax or WhileStatementSyntax or DoStatementSyntax;
+}

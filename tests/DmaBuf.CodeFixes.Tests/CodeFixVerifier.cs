@@ -1,0 +1,63 @@
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.CSharp.Testing;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Testing;
+
+namespace DmaBuf.CodeFixes.Tests;
+
+/// <summary>
+/// Runs a code fix over C# test code that references DmaBuf.Runtime, with <c>{|DMA0001:...|}</c> markup in the
+/// source (the diagnostics the analyzer must report) and in the fixed code (those that remain).
+/// </summary>
+internal static class CodeFixVerifier<TAnalyzer, TCodeFix>
+    where TAnalyzer : DiagnosticAnalyzer, new()
+    where TCodeFix : CodeFixProvider, new()
+{
+    public const string Usings =
+        "using System;\nusing System.Threading;\nusing DmaBuf;\n\n";
+
+    /// <summary>A class <c>C</c> holding <paramref name="members"/>, plus a <c>Checksum(Span&lt;byte&gt;)</c> helper.</summary>
+    public static string Class(string members) =>
+        Usings + "class C\n{\n" + members + "\n    static void Checksum(Span<byte> span) { }\n}\n";
+
+    public static CSharpCodeFixTest<TAnalyzer, TCodeFix, DefaultVerifier> Create(string source, string fixedSource, string? equivalenceKey)
+    {
+        var test = new CSharpCodeFixTest<TAnalyzer, TCodeFix, DefaultVerifier>
+        {
+            TestCode = source,
+            FixedCode = fixedSource,
+            CodeActionEquivalenceKey = equivalenceKey,
+            ReferenceAssemblies = ReferenceAssemblies.Net.Net80,
+        };
+        test.TestState.AdditionalReferences.Add(MetadataReference.CreateFromFile(typeof(DmaBuffer).Assembly.Location));
+        test.FixedState.AdditionalReferences.Add(MetadataReference.CreateFromFile(typeof(DmaBuffer).Assembly.Location));
+        test.BatchFixedState.AdditionalReferences.Add(MetadataReference.CreateFromFile(typeof(DmaBuffer).Assembly.Location));
+        return test;
+    }
+
+    /// <summary>Applies the fix with <paramref name="equivalenceKey"/> once per diagnostic (and with Fix All) and compares.</summary>
+    public static Task VerifyAsync(string source, string fixedSource, string equivalenceKey, int? iterations = null)
+    {
+        var test = Create(source, fixedSource, equivalenceKey);
+        if (iterations is { } n)
+        {
+            test.NumberOfIncrementalIterations = n;
+            test.NumberOfFixAllIterations = 1;
+        }
+
+        return test.RunAsync(CancellationToken.None);
+    }
+
+    /// <summary>Checks that no fix with <paramref name="equivalenceKey"/> is offered: the code is left as it is.</summary>
+    public static Task VerifyNoFixAsync(string source, string equivalenceKey)
+    {
+        var test = Create(source, source, equivalenceKey);
+        test.FixedState.MarkupHandling = MarkupMode.Allow;
+        test.NumberOfIncrementalIterations = 0;
+        test.NumberOfFixAllIterations = 0;
+        return test.RunAsync(CancellationToken.None);
+    }
+}
