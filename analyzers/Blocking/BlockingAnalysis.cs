@@ -752,7 +752,11 @@ internal sealed class BlockingAnalysis
             return false;
         }
 
-        foreach (SyntaxReference reference in definition.DeclaringSyntaxReferences)
+        // A default constructor has no syntax of its own; what it runs (the initializers) is in its type's.
+        ImmutableArray<SyntaxReference> references = definition.MethodKind == MethodKind.Constructor && definition.IsImplicitlyDeclared && definition.ContainingType is { } type
+            ? type.DeclaringSyntaxReferences
+            : definition.DeclaringSyntaxReferences;
+        foreach (SyntaxReference reference in references)
         {
             if (_compilation.ContainsSyntaxTree(reference.SyntaxTree))
             {
@@ -943,6 +947,17 @@ internal sealed class BlockingAnalysis
 
     private IEnumerable<IOperation> GetBodies(IMethodSymbol method, CancellationToken cancellationToken)
     {
+        if (method.MethodKind == MethodKind.Constructor && method.IsImplicitlyDeclared && !method.IsStatic)
+        {
+            // The default constructor has no body of its own; it runs the instance field and property initializers.
+            foreach (IOperation initializer in InstanceInitializers(method.ContainingType, cancellationToken))
+            {
+                yield return initializer;
+            }
+
+            yield break;
+        }
+
         foreach (SyntaxReference reference in method.DeclaringSyntaxReferences)
         {
             if (!_compilation.ContainsSyntaxTree(reference.SyntaxTree))
@@ -967,6 +982,14 @@ internal sealed class BlockingAnalysis
 
                     break;
                 case IConstructorBodyOperation constructorBody:
+                    if (!method.IsStatic && !ChainsToThis(constructorBody, method))
+                    {
+                        foreach (IOperation initializer in InstanceInitializers(method.ContainingType, cancellationToken))
+                        {
+                            yield return initializer;
+                        }
+                    }
+
                     if (constructorBody.Initializer is not null)
                     {
                         yield return constructorBody.Initializer;
@@ -999,6 +1022,45 @@ internal sealed class BlockingAnalysis
                 case IBlockOperation block:
                     yield return block;
                     break;
+            }
+        }
+    }
+
+    /// <summary>Whether a constructor calls another constructor of its own type (<c>: this(...)</c>), which runs the initializers instead.</summary>
+    private static bool ChainsToThis(IConstructorBodyOperation body, IMethodSymbol constructor) =>
+        (body.Initializer is IExpressionStatementOperation statement ? statement.Operation : body.Initializer) is IInvocationOperation { TargetMethod.ContainingType: { } target } &&
+        SymbolEqualityComparer.Default.Equals(target.OriginalDefinition, constructor.ContainingType.OriginalDefinition);
+
+    /// <summary>The initializers of the instance fields and properties of <paramref name="type"/>, which every constructor that does not chain to <c>this(...)</c> runs.</summary>
+    private IEnumerable<IOperation> InstanceInitializers(INamedTypeSymbol? type, CancellationToken cancellationToken)
+    {
+        if (type is null)
+        {
+            yield break;
+        }
+
+        foreach (ISymbol member in type.GetMembers())
+        {
+            if (member.IsStatic || member.IsImplicitlyDeclared || member is not (IFieldSymbol or IPropertySymbol))
+            {
+                continue;
+            }
+
+            foreach (SyntaxReference reference in member.DeclaringSyntaxReferences)
+            {
+                if (!_compilation.ContainsSyntaxTree(reference.SyntaxTree))
+                {
+                    continue;
+                }
+
+                SemanticModel model = GetModel(reference.SyntaxTree);
+                foreach (SyntaxNode child in reference.GetSyntax(cancellationToken).ChildNodes())
+                {
+                    if (model.GetOperation(child, cancellationToken) is ISymbolInitializerOperation initializer)
+                    {
+                        yield return initializer;
+                    }
+                }
             }
         }
     }

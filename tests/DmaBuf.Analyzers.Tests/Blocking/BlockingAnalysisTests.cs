@@ -647,6 +647,38 @@ public sealed class BlockingAnalysisTests
         """);
 
     [Fact]
+    public Task Constructors_RunTheInstanceInitializers() => Verify.VerifyAsync(Usings + """
+        class Loader
+        {
+            private readonly byte[] _data = {|BLK0001:File.ReadAllBytes("x")|};
+            public Loader() { }
+            public Loader(int n) {|BLK0001:: this()|} { }
+        }
+
+        class Implicit
+        {
+            public string Text { get; } = {|BLK0001:File.ReadAllText("x")|};
+        }
+
+        class Quiet
+        {
+            private static readonly string s_text = {|BLK0001:File.ReadAllText("x")|};
+            private int _n = 1;
+        }
+
+        class C
+        {
+            void M()
+            {
+                {|BLK0001:new Loader()|};
+                {|BLK0001:new Loader(1)|};
+                {|BLK0001:new Implicit()|};
+                new Quiet();
+            }
+        }
+        """);
+
+    [Fact]
     public Task VirtualAndInterfaceCalls_UseTheImplementationTheReceiverKnows() => Verify.VerifyAsync(Usings + """
         interface IWorker { void Work(); }
 
