@@ -34,12 +34,16 @@ internal static class AnalyzerHost
         .Append(MetadataReference.CreateFromFile(typeof(DmaBuffer).Assembly.Location))
         .ToImmutableArray();
 
-    public static CSharpCompilation Compile(params string[] sources) =>
-        CSharpCompilation.Create(
+    public static CSharpCompilation Compile(params string[] sources)
+    {
+        SyntaxTree[] trees = sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, path: $"/src/File{i}.cs")).ToArray();
+        bool topLevel = trees.Any(t => t.GetRoot().ChildNodes().OfType<Microsoft.CodeAnalysis.CSharp.Syntax.GlobalStatementSyntax>().Any());
+        return CSharpCompilation.Create(
             "Fuzzed",
-            sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, path: $"/src/File{i}.cs")),
+            trees,
             References,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true));
+            new CSharpCompilationOptions(topLevel ? OutputKind.ConsoleApplication : OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true));
+    }
 
     /// <summary>Runs all analyzers; returns their diagnostics and every exception an analyzer threw.</summary>
     public static async Task<(ImmutableArray<Diagnostic> Diagnostics, IReadOnlyList<string> Exceptions)> AnalyzeAsync(
