@@ -26,23 +26,25 @@ internal sealed class AdditionalBlockingMethods
     private readonly AnalyzerOptions _options;
     private readonly ConcurrentDictionary<string, ImmutableHashSet<IMethodSymbol>> _parsed = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<SyntaxTree, ImmutableHashSet<IMethodSymbol>> _perTree = new();
+    private readonly Lazy<ImmutableHashSet<IMethodSymbol>> _global;
 
     public AdditionalBlockingMethods(Compilation compilation, AnalyzerOptions options)
     {
         _compilation = compilation;
         _options = options;
+        _global = new Lazy<ImmutableHashSet<IMethodSymbol>>(ResolveGlobal, System.Threading.LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>
     /// Whether <paramref name="method"/> (or a method it overrides) is listed in the option that applies to
-    /// <paramref name="tree"/>, the tree of the code that calls it.
+    /// <paramref name="tree"/>, the tree of the code that calls it, or in the global options when there is no tree.
     /// </summary>
     /// <param name="method">The called method.</param>
-    /// <param name="tree">The tree of the call.</param>
+    /// <param name="tree">The tree of the call, or null for the global options alone.</param>
     /// <returns>true when the user declared it blocking.</returns>
-    public bool Contains(IMethodSymbol method, SyntaxTree tree)
+    public bool Contains(IMethodSymbol method, SyntaxTree? tree)
     {
-        ImmutableHashSet<IMethodSymbol> listed = _perTree.GetOrAdd(tree, Resolve);
+        ImmutableHashSet<IMethodSymbol> listed = tree is null ? _global.Value : _perTree.GetOrAdd(tree, Resolve);
         if (listed.IsEmpty)
         {
             return false;
@@ -70,6 +72,11 @@ internal sealed class AdditionalBlockingMethods
 
         return value is null ? ImmutableHashSet<IMethodSymbol>.Empty : _parsed.GetOrAdd(value, Parse);
     }
+
+    private ImmutableHashSet<IMethodSymbol> ResolveGlobal() =>
+        _options.AnalyzerConfigOptionsProvider.GlobalOptions.TryGetValue(OptionName, out string? value) && value is not null
+            ? _parsed.GetOrAdd(value, Parse)
+            : ImmutableHashSet<IMethodSymbol>.Empty;
 
     private ImmutableHashSet<IMethodSymbol> Parse(string value)
     {

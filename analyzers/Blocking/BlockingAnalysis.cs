@@ -187,13 +187,17 @@ internal sealed class BlockingAnalysis
             return true;
         }
 
+        // Without a call site, the option of the method's own files applies, or the global one for a method in metadata.
+        bool listed = _additional.Contains(definition, tree: null);
         foreach (SyntaxReference reference in definition.DeclaringSyntaxReferences)
         {
-            if (_additional.Contains(definition, reference.SyntaxTree))
-            {
-                reason = "it is listed in " + AdditionalBlockingMethods.OptionName;
-                return true;
-            }
+            listed |= _additional.Contains(definition, reference.SyntaxTree);
+        }
+
+        if (listed)
+        {
+            reason = "it is listed in " + AdditionalBlockingMethods.OptionName;
+            return true;
         }
 
         if (!HasSourceBody(definition))

@@ -216,4 +216,45 @@ public sealed class MayBlockTests
             references);
         Assert.Null(KnownSymbols.Create(compilation));
     }
+
+    [Fact]
+    public async Task GlobalOption_ListsAMethodInMetadata()
+    {
+        Compilation compilation = await BlockingTestCompilation.CreateAsync("class C { }");
+        KnownSymbols symbols = KnownSymbols.Create(compilation)!;
+        IMethodSymbol getVariable = compilation.GetTypesByMetadataName("System.Environment").First().GetMembers("GetEnvironmentVariable").OfType<IMethodSymbol>().First();
+
+        var listed = BlockingAnalysis.Create(compilation, symbols, new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty, new GlobalOnlyOptions("System.Environment.GetEnvironmentVariable")));
+        Assert.True(listed.MayBlock(getVariable, CancellationToken.None, out string? reason));
+        Assert.Equal("it is listed in dotnet_code_quality.DMA0005.additional_blocking_methods", reason);
+
+        var unlisted = BlockingAnalysis.Create(compilation, symbols, new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty));
+        Assert.False(unlisted.MayBlock(getVariable, CancellationToken.None, out _));
+    }
+
+    private sealed class GlobalOnlyOptions : AnalyzerConfigOptionsProvider
+    {
+        private readonly Options _global;
+
+        public GlobalOnlyOptions(string blockingMethods) => _global = new Options(blockingMethods);
+
+        public override AnalyzerConfigOptions GlobalOptions => _global;
+
+        public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => new Options(null);
+
+        public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) => new Options(null);
+
+        private sealed class Options : AnalyzerConfigOptions
+        {
+            private readonly string? _value;
+
+            public Options(string? value) => _value = value;
+
+            public override bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value)
+            {
+                value = key == AdditionalBlockingMethods.OptionName ? _value : null;
+                return value is not null;
+            }
+        }
+    }
 }
