@@ -233,4 +233,56 @@ internal static class FixSyntax
 
     public static bool IsLoop(SyntaxNode node) =>
         node is ForStatementSyntax or CommonForEachStatementSyntax or WhileStatementSyntax or DoStatementSyntax;
+
+    /// <summary>
+    /// Removes a statement from its block; comments in its leading trivia (and on its line) move to the next
+    /// statement or to the block's closing brace, so that no comment is lost.
+    /// </summary>
+    public static void RemoveStatementKeepingComments(Microsoft.CodeAnalysis.Editing.SyntaxEditor editor, StatementSyntax statement)
+    {
+        SyntaxTriviaList leading = statement.GetLeadingTrivia();
+        SyntaxTriviaList trailing = statement.GetTrailingTrivia();
+        bool hasComments = leading.Concat(trailing).Any(IsComment);
+        editor.RemoveNode(statement, SyntaxRemoveOptions.KeepNoTrivia);
+        if (!hasComments || statement.Parent is not BlockSyntax block)
+        {
+            return;
+        }
+
+        // Keep the comment lines: leading trivia up to its last end of line, then the trailing comment on a line of its own.
+        var kept = new List<SyntaxTrivia>();
+        int lastEol = -1;
+        for (int i = 0; i < leading.Count; i++)
+        {
+            if (leading[i].IsKind(SyntaxKind.EndOfLineTrivia))
+            {
+                lastEol = i;
+            }
+        }
+
+        kept.AddRange(leading.Take(lastEol + 1));
+        if (trailing.Any(IsComment))
+        {
+            kept.AddRange(leading.Skip(lastEol + 1));
+            kept.AddRange(trailing.Where(t => !t.IsKind(SyntaxKind.WhitespaceTrivia) || kept.Count > 0));
+        }
+
+        int index = block.Statements.IndexOf(statement);
+        if (index + 1 < block.Statements.Count)
+        {
+            StatementSyntax next = block.Statements[index + 1];
+            editor.ReplaceNode(next, (current, _) => current.WithLeadingTrivia(kept.Concat(current.GetLeadingTrivia())));
+        }
+        else
+        {
+            editor.ReplaceNode(block, (current, _) =>
+            {
+                var b = (BlockSyntax)current;
+                return b.WithCloseBraceToken(b.CloseBraceToken.WithLeadingTrivia(kept.Concat(b.CloseBraceToken.LeadingTrivia)));
+            });
+        }
+    }
+
+    public static bool IsComment(SyntaxTrivia trivia) =>
+        trivia.IsKind(SyntaxKind.SingleLineCommentTrivia) || trivia.IsKind(SyntaxKind.MultiLineCommentTrivia);
 }

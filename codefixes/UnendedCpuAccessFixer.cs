@@ -1,0 +1,325 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Composition;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using DmaBuf.Analyzers;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Editing;
+using Microsoft.CodeAnalysis.Formatting;
+
+namespace DmaBuf.CodeFixes;
+
+/// <summary>
+/// DMA0001 (reported at the way out, the begin being the additional location): "Use a CpuAccess scope"
+/// (<c>DMA0001.UseScope</c>) turns <c>buf.BeginCpuAccess(...)</c> into <c>using var access = buf.CpuAccess(...)</c>, or
+/// <c>using (buf.CpuAccess(...)) { ... }</c> when code after the access's end must stay outside it; "End CPU access in a
+/// finally block" (<c>DMA0001.EndInFinally</c>) wraps the code after the begin in <c>try { ... } finally { buf.EndCpuAccess(...); }</c>.
+/// Both cover the code from the begin to the access's end in the same block (or to the end of the block) and remove
+/// the EndCpuAccess calls with the same arguments that the scope or the finally block replaces.
+/// </summary>
+[ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UnendedCpuAccessFixer))]
+[Shared]
+public sealed class UnendedCpuAccessFixer : DmaBufFixer
+{
+    /// <summary>The equivalence key of "Use a CpuAccess scope".</summary>
+    public const string UseScopeKey = "DMA0001.UseScope";
+
+    /// <summary>The equivalence key of "End CPU access in a finally block".</summary>
+    public const string EndInFinallyKey = "DMA0001.EndInFinally";
+
+    /// <inheritdoc />
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIdentifiers.UnendedCpuAccess);
+
+    internal override string FixAllTitle(string equivalenceKey) =>
+        equivalenceKey == EndInFinallyKey ? "End every CPU access in a finally block" : "Use a CpuAccess scope for every CPU access";
+
+    internal override Task<IReadOnlyList<FixPlan>> PlanAsync(FixInput input, Diagnostic diagnostic, CancellationToken cancellationToken)
+    {
+        var plans = new List<FixPlan>();
+        Region? region = input.Related.Length == 1 ? Region.Find(input, FixSyntax.InvocationAt(input.Related[0]), cancellationToken) : null;
+        if (region is null)
+        {
+            return Task.FromResult<IReadOnlyList<FixPlan>>(plans);
+        }
+
+        Document document = input.Document;
+        bool declaration = region.ReachesBlockEnd && FixSyntax.AllowsUsingDeclaration(region.BeginStatement);
+        string name = declaration ? FixSyntax.UniqueName(input.Model, region.BeginStatement, "access") : string.Empty;
+        plans.Add(new FixPlan("Use a CpuAccess scope", UseScopeKey, ct => ApplyScopeAsync(document, region, declaration, name, ct)));
+        if (!region.IsScope)
+        {
+            plans.Add(new FixPlan("End CPU access in a finally block", EndInFinallyKey, ct => ApplyFinallyAsync(document, region, ct)));
+        }
+
+        return Task.FromResult<IReadOnlyList<FixPlan>>(plans);
+    }
+
+    private static async Task<Document> ApplyScopeAsync(Document document, Region region, bool declaration, string name, CancellationToken cancellationToken)
+    {
+        DocumentEditor editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
+        region.RemoveEnds(editor, keepMovedComments: true);
+        ExpressionSyntax scopeCall = region.CallNamed("CpuAccess");
+        StatementSyntax begin = region.BeginStatement;
+        if (declaration)
+        {
+            LocalDeclarationStatementSyntax statement = SyntaxFactory.LocalDeclarationStatement(
+                    SyntaxFactory.VariableDeclaration(
+                        SyntaxFactory.IdentifierName("var"),
+                        SyntaxFactory.SingletonSeparatedList(SyntaxFactory.VariableDeclarator(SyntaxFactory.Identifier(name)).WithInitializer(SyntaxFactory.EqualsValueClause(scopeCall)))))
+                .WithUsingKeyword(SyntaxFactory.Token(SyntaxKind.UsingKeyword))
+                .WithTriviaFrom(begin)
+                .WithAdditionalAnnotations(Formatter.Annotation);
+            editor.ReplaceNode(begin, statement);
+            return editor.GetChangedDocument();
+        }
+
+        editor.ReplaceNode(region.Block, (current, _) => region.Wrap((BlockSyntax)current, keepBegin: false, inner =>
+            SyntaxFactory.UsingStatement(
+                    declaration: null,
+                    expression: scopeCall,
+                    statement: SyntaxFactory.Block(inner))
+                .WithLeadingTrivia(begin.GetLeadingTrivia())
+                .WithCloseParenToken(SyntaxFactory.Token(SyntaxKind.CloseParenToken).WithTrailingTrivia(begin.GetTrailingTrivia()))));
+        return editor.GetChangedDocument();
+    }
+
+    private static async Task<Document> ApplyFinallyAsync(Document document, Region region, CancellationToken cancellationToken)
+    {
+        DocumentEditor editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
+        region.RemoveEnds(editor, keepMovedComments: false);
+        StatementSyntax end = region.MovedEnd?.WithoutLeadingTrivia() ??
+            SyntaxFactory.ExpressionStatement(region.CallNamed("EndCpuAccess"));
+        SyntaxTriviaList endComments = region.MovedEnd is null ? default : Comments(region.MovedEnd.GetLeadingTrivia());
+        editor.ReplaceNode(region.Block, (current, _) =>
+        {
+            return region.Wrap((BlockSyntax)current, keepBegin: true, inner =>
+                SyntaxFactory.TryStatement(
+                    SyntaxFactory.Block(inner),
+                    default,
+                    SyntaxFactory.FinallyClause(SyntaxFactory.Block(end.WithLeadingTrivia(endComments)))));
+        });
+        return editor.GetChangedDocument();
+    }
+
+    private static SyntaxTriviaList Comments(SyntaxTriviaList trivia) =>
+        trivia.Any(t => t.IsKind(SyntaxKind.SingleLineCommentTrivia) || t.IsKind(SyntaxKind.MultiLineCommentTrivia)) ? trivia : default;
+
+    /// <summary>
+    /// The statements the access covers: from the one after the begin to the first EndCpuAccess with the same
+    /// arguments in the same block (that end is moved), or to the end of the block when locals declared inside are
+    /// used after that end, or when there is none. Every other EndCpuAccess with the same arguments inside must be
+    /// one the scope or finally block makes redundant without moving anything else: at the end of the region, or
+    /// followed only by a <c>return</c> or <c>throw</c> whose expression has no effects.
+    /// </summary>
+    private sealed class Region
+    {
+        private Region(InvocationExpressionSyntax begin, ExpressionStatementSyntax beginStatement, BlockSyntax block, bool isScope)
+        {
+            Begin = begin;
+            BeginStatement = beginStatement;
+            Block = block;
+            IsScope = isScope;
+            BeginIndex = block.Statements.IndexOf(beginStatement);
+        }
+
+        public InvocationExpressionSyntax Begin { get; }
+
+        public ExpressionStatementSyntax BeginStatement { get; }
+
+        public BlockSyntax Block { get; }
+
+        /// <summary>The begin is a discarded <c>buf.CpuAccess(...)</c>, not <c>BeginCpuAccess</c>.</summary>
+        public bool IsScope { get; }
+
+        public int BeginIndex { get; }
+
+        /// <summary>How many statements after the begin the region covers, once its redundant ends are removed.</summary>
+        public int Count { get; private set; }
+
+        public bool ReachesBlockEnd { get; private set; }
+
+        /// <summary>The EndCpuAccess right after the region, moved into the finally block (or dropped for a scope).</summary>
+        public ExpressionStatementSyntax? MovedEnd { get; private set; }
+
+        public List<StatementSyntax> Removed { get; } = new();
+
+        public static Region? Find(FixInput input, InvocationExpressionSyntax? begin, CancellationToken cancellationToken)
+        {
+            SemanticModel model = input.Model;
+            KnownSymbols symbols = input.Symbols;
+            bool isScope;
+            if (FixSyntax.Is(model, begin, symbols.BeginCpuAccess, cancellationToken))
+            {
+                isScope = false;
+            }
+            else if (FixSyntax.Is(model, begin, symbols.CpuAccess, cancellationToken))
+            {
+                isScope = true;
+            }
+            else
+            {
+                return null;
+            }
+
+            if (begin!.Parent is not ExpressionStatementSyntax { Parent: BlockSyntax block } beginStatement ||
+                begin.ArgumentList.Arguments.Count != 3 || begin.ArgumentList.Arguments.Any(a => a.NameColon is not null) ||
+                FixSyntax.ReceiverSymbol(model, FixSyntax.Receiver(begin), cancellationToken) is null ||
+                FixSyntax.Body(block) is not { } body)
+            {
+                return null;
+            }
+
+            var region = new Region(begin, beginStatement, block, isScope);
+            List<StatementSyntax> rest = block.Statements.Skip(region.BeginIndex + 1).ToList();
+            bool Matches(InvocationExpressionSyntax call) =>
+                FixSyntax.Is(model, call, symbols.EndCpuAccess, cancellationToken) &&
+                FixSyntax.SameReceiver(model, begin, call, cancellationToken) &&
+                FixSyntax.SameArguments(begin, call);
+
+            int endIndex = rest.FindIndex(s => s is ExpressionStatementSyntax { Expression: InvocationExpressionSyntax call } && Matches(call));
+            List<StatementSyntax> covered = endIndex < 0 ? rest : rest.Take(endIndex).ToList();
+            if (endIndex >= 0 && covered.Count > 0)
+            {
+                DataFlowAnalysis? flow = model.AnalyzeDataFlow(covered[0], covered[covered.Count - 1]);
+                IEnumerable<StatementSyntax> later = rest.Skip(endIndex + 1);
+                if (flow is null || !flow.Succeeded ||
+                    flow.VariablesDeclared.Any(local => later.Any(s => FixSyntax.References(s, local, model, cancellationToken).Any())))
+                {
+                    covered = rest;
+                }
+            }
+
+            if (covered.Count < rest.Count)
+            {
+                region.MovedEnd = (ExpressionStatementSyntax)rest[endIndex];
+            }
+
+            // Nothing after the end but a return or throw without effects: a using declaration covers exactly as much.
+            List<StatementSyntax> tail = endIndex < 0 ? new List<StatementSyntax>() : rest.Skip(endIndex + 1).ToList();
+            region.ReachesBlockEnd = covered.Count == rest.Count ||
+                tail.Count == 0 ||
+                (tail.Count == 1 && tail[0] switch
+                {
+                    ReturnStatementSyntax r => !FixSyntax.HasEffects(r.Expression),
+                    ThrowStatementSyntax t => !FixSyntax.HasEffects(t.Expression),
+                    _ => false,
+                });
+
+            // The arguments and the buffer are evaluated again at the end: nothing in the region may change them.
+            if (FixSyntax.Receiver(begin) is not { } receiver || !FixSyntax.IsReusable(receiver, model, covered, cancellationToken) ||
+                begin.ArgumentList.Arguments.Any(a => !FixSyntax.IsReusable(a.Expression, model, covered, cancellationToken)))
+            {
+                return null;
+            }
+
+            // Every CPU access call on this buffer inside the region must be a redundant end of this very access.
+            foreach (StatementSyntax statement in covered)
+            {
+                foreach (InvocationExpressionSyntax call in statement.DescendantNodesAndSelf().OfType<InvocationExpressionSyntax>())
+                {
+                    if (!IsAccessCall(model, symbols, call, cancellationToken) || !FixSyntax.SameReceiver(model, begin, call, cancellationToken))
+                    {
+                        continue;
+                    }
+
+                    if (!Matches(call) || call.Parent is not ExpressionStatementSyntax end || !region.IsRedundant(end, statement))
+                    {
+                        return null;
+                    }
+
+                    region.Removed.Add(end);
+                }
+            }
+
+            // An end of this buffer outside the region would end the access twice once the region ends it.
+            foreach (InvocationExpressionSyntax call in body.DescendantNodes().OfType<InvocationExpressionSyntax>())
+            {
+                if (FixSyntax.Is(model, call, symbols.EndCpuAccess, cancellationToken) && FixSyntax.SameReceiver(model, begin, call, cancellationToken) &&
+                    call.Parent != region.MovedEnd && !covered.Any(s => s.Span.Contains(call.Span)) &&
+                    (call.SpanStart > begin.SpanStart || begin.Ancestors().Any(FixSyntax.IsLoop)))
+                {
+                    return null;
+                }
+            }
+
+            region.Count = covered.Count - region.Removed.Count(r => r.Parent == block);
+            return region;
+        }
+
+        private static bool IsAccessCall(SemanticModel model, KnownSymbols symbols, InvocationExpressionSyntax call, CancellationToken cancellationToken) =>
+            FixSyntax.Is(model, call, symbols.EndCpuAccess, cancellationToken) ||
+            FixSyntax.Is(model, call, symbols.BeginCpuAccess, cancellationToken) ||
+            FixSyntax.Is(model, call, symbols.CpuAccess, cancellationToken);
+
+        private bool IsRedundant(ExpressionStatementSyntax end, StatementSyntax top)
+        {
+            if (end.Parent is not BlockSyntax holder || FixSyntax.IsInLoopOrFunctionBelow(end, Block))
+            {
+                return false;
+            }
+
+            List<StatementSyntax> following = holder.Statements.Skip(holder.Statements.IndexOf(end) + 1).ToList();
+            if (following.Count == 0)
+            {
+                // The end closes the region: only at the region's own top level, as its last statement.
+                return end == top && holder == Block && top == Block.Statements.Last();
+            }
+
+            return following.Count == 1 && following[0] switch
+            {
+                ReturnStatementSyntax r => !FixSyntax.HasEffects(r.Expression),
+                ThrowStatementSyntax t => !FixSyntax.HasEffects(t.Expression),
+                _ => false,
+            };
+        }
+
+        /// <summary>The begin's call with another method name (<c>CpuAccess</c>, <c>EndCpuAccess</c>), arguments and comments kept.</summary>
+        public ExpressionSyntax CallNamed(string name)
+        {
+            var access = (MemberAccessExpressionSyntax)Begin.Expression;
+            return Begin.WithExpression(access.WithName(SyntaxFactory.IdentifierName(name).WithTriviaFrom(access.Name))).WithoutTrivia();
+        }
+
+        public void RemoveEnds(DocumentEditor editor, bool keepMovedComments)
+        {
+            foreach (StatementSyntax end in Removed)
+            {
+                FixSyntax.RemoveStatementKeepingComments(editor, end);
+            }
+
+            if (MovedEnd is not null)
+            {
+                if (keepMovedComments)
+                {
+                    FixSyntax.RemoveStatementKeepingComments(editor, MovedEnd);
+                }
+                else
+                {
+                    editor.RemoveNode(MovedEnd, SyntaxRemoveOptions.KeepNoTrivia);
+                }
+            }
+        }
+
+        /// <summary>Replaces the begin and the region's statements of <paramref name="current"/> (ends already removed) by one statement.</summary>
+        public BlockSyntax Wrap(BlockSyntax current, bool keepBegin, System.Func<IEnumerable<StatementSyntax>, StatementSyntax> make)
+        {
+            SyntaxList<StatementSyntax> statements = current.Statements;
+            List<StatementSyntax> inner = statements.Skip(BeginIndex + 1).Take(Count).ToList();
+            StatementSyntax wrapped = make(inner).WithAdditionalAnnotations(Formatter.Annotation);
+            var result = new List<StatementSyntax>(statements.Take(BeginIndex));
+            if (keepBegin)
+            {
+                result.Add(statements[BeginIndex]);
+            }
+
+            result.Add(wrapped);
+            result.AddRange(statements.Skip(BeginIndex + 1 + Count));
+            return current.WithStatements(SyntaxFactory.List(result));
+        }
+    }
+}

@@ -1,0 +1,292 @@
+using System.Threading.Tasks;
+using Verify = DmaBuf.CodeFixes.Tests.CodeFixVerifier<DmaBuf.Analyzers.Rules.DmaBufFlowAnalyzer, DmaBuf.CodeFixes.UnendedCpuAccessFixer>;
+
+namespace DmaBuf.CodeFixes.Tests;
+
+public class UnendedCpuAccessFixerTests
+{
+    private const string Scope = UnendedCpuAccessFixer.UseScopeKey;
+    private const string Finally = UnendedCpuAccessFixer.EndInFinallyKey;
+
+    private const string Sample = @"
+    int M(DmaBuffer buf, bool empty)
+    {
+        buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        if (empty)
+        {
+            {|DMA0001:return 0;|}
+        }
+
+        var page = buf.Kmap(0);
+        int first = page.Span[0];
+        buf.Kunmap(0, page);
+        buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        return first;
+    }";
+
+    // ---- DMA0001.UseScope ----
+
+    [Fact]
+    public Task BeginBecomesAUsingDeclaration() => Verify.VerifyAsync(Verify.Class(Sample), Verify.Class(@"
+    int M(DmaBuffer buf, bool empty)
+    {
+        using var access = buf.CpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        if (empty)
+        {
+            return 0;
+        }
+
+        var page = buf.Kmap(0);
+        int first = page.Span[0];
+        buf.Kunmap(0, page);
+        return first;
+    }"), Scope);
+
+    [Fact]
+    public Task NestedBeginWithCodeAfterTheEndGetsAUsingBlock() => Verify.VerifyAsync(Verify.Class(@"
+    void M(DmaBuffer buf, bool skip, int access)
+    {
+        if (access > 0)
+        {
+            buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+            if (skip)
+                {|DMA0001:return;|}
+            using (var page = buf.Kmap(0))
+                page.Span.Fill(0xFF);
+            buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+            Console.WriteLine(access);
+        }
+    }"), Verify.Class(@"
+    void M(DmaBuffer buf, bool skip, int access)
+    {
+        if (access > 0)
+        {
+            using (buf.CpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice))
+            {
+                if (skip)
+                    return;
+                using (var page = buf.Kmap(0))
+                    page.Span.Fill(0xFF);
+            }
+
+            Console.WriteLine(access);
+        }
+    }"), Scope);
+
+    // Two begins, one reported at two ways out: every diagnostic of a begin is fixed by the first fix, later ones
+    // find no begin left and decline, so Fix All converges in one pass.
+    [Fact]
+    public Task FixAllScopesEveryBegin() => Verify.VerifyAsync(Verify.Class(@"
+    int A(DmaBuffer buf, int n)
+    {
+        buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        if (n == 1)
+            {|DMA0001:return 1;|}
+        if (n == 2)
+            {|DMA0001:return 2;|}
+        buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        return 0;
+    }
+
+    void B(DmaBuffer buf, int access)
+    {
+        buf.BeginCpuAccess(DmaBuffer.PageSize, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        Console.WriteLine(access);
+    {|DMA0001:}|}"), Verify.Class(@"
+    int A(DmaBuffer buf, int n)
+    {
+        using var access = buf.CpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        if (n == 1)
+            return 1;
+        if (n == 2)
+            return 2;
+        return 0;
+    }
+
+    void B(DmaBuffer buf, int access)
+    {
+        using var access1 = buf.CpuAccess(DmaBuffer.PageSize, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        Console.WriteLine(access);
+    }"), Scope);
+
+    [Fact]
+    public Task ScopeKeepsComments() => Verify.VerifyAsync(Verify.Class(@"
+    void M(DmaBuffer buf, bool skip)
+    {
+        // begin the access
+        buf.BeginCpuAccess(0, /* one page */ DmaBuffer.PageSize, DmaDataDirection.ToDevice); // start
+        if (skip)
+            {|DMA0001:return;|} // nothing to do
+        // fill it
+        using (var page = buf.Kmap(0))
+            page.Span.Fill(0xFF);
+        // done
+        buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+    }"), Verify.Class(@"
+    void M(DmaBuffer buf, bool skip)
+    {
+        // begin the access
+        using var access = buf.CpuAccess(0, /* one page */ DmaBuffer.PageSize, DmaDataDirection.ToDevice); // start
+        if (skip)
+            return; // nothing to do
+        // fill it
+        using (var page = buf.Kmap(0))
+            page.Span.Fill(0xFF);
+        // done
+    }"), Scope);
+
+    [Fact]
+    public Task NoScopeWhenTheArgumentsChangeInside() => Verify.VerifyNoFixAsync(Verify.Class(@"
+    void M(DmaBuffer buf, long length, bool skip)
+    {
+        buf.BeginCpuAccess(0, length, DmaDataDirection.ToDevice);
+        if (skip)
+            {|DMA0001:return;|}
+        length = 0;
+    {|DMA0001:}|}"), Scope);
+
+    // ---- DMA0001.EndInFinally ----
+
+    [Fact]
+    public Task RestOfTheBlockIsWrappedInTryFinally() => Verify.VerifyAsync(Verify.Class(Sample), Verify.Class(@"
+    int M(DmaBuffer buf, bool empty)
+    {
+        buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        try
+        {
+            if (empty)
+            {
+                return 0;
+            }
+
+            var page = buf.Kmap(0);
+            int first = page.Span[0];
+            buf.Kunmap(0, page);
+            return first;
+        }
+        finally
+        {
+            buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        }
+    }"), Finally);
+
+    [Fact]
+    public Task NestedEndMovesIntoTheFinallyBlock() => Verify.VerifyAsync(Verify.Class(@"
+    void M(DmaBuffer buf, bool skip, int n)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+            if (skip)
+                {|DMA0001:return;|}
+            using (var page = buf.Kmap(0))
+                page.Span.Fill(0xFF);
+            buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+            Console.WriteLine(i);
+        }
+    }"), Verify.Class(@"
+    void M(DmaBuffer buf, bool skip, int n)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+            try
+            {
+                if (skip)
+                    return;
+                using (var page = buf.Kmap(0))
+                    page.Span.Fill(0xFF);
+            }
+            finally
+            {
+                buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+            }
+
+            Console.WriteLine(i);
+        }
+    }"), Finally);
+
+    [Fact]
+    public Task FixAllWrapsEveryBegin() => Verify.VerifyAsync(Verify.Class(@"
+    void A(DmaBuffer buf, bool skip)
+    {
+        buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        if (skip)
+            {|DMA0001:return;|}
+        buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+    }
+
+    void B(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        Console.WriteLine(buf.Size);
+    {|DMA0001:}|}"), Verify.Class(@"
+    void A(DmaBuffer buf, bool skip)
+    {
+        buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        try
+        {
+            if (skip)
+                return;
+        }
+        finally
+        {
+            buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        }
+    }
+
+    void B(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        try
+        {
+            Console.WriteLine(buf.Size);
+        }
+        finally
+        {
+            buf.EndCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        }
+    }"), Finally);
+
+    [Fact]
+    public Task FinallyKeepsComments() => Verify.VerifyAsync(Verify.Class(@"
+    void M(DmaBuffer buf, bool skip)
+    {
+        buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice); // start
+        // leave early?
+        if (skip)
+            {|DMA0001:return;|} // yes
+        // end it
+        buf.EndCpuAccess(0, /* same */ DmaBuffer.PageSize, DmaDataDirection.ToDevice); // end
+    }"), Verify.Class(@"
+    void M(DmaBuffer buf, bool skip)
+    {
+        buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice); // start
+        try
+        {
+            // leave early?
+            if (skip)
+                return; // yes
+        }
+        finally
+        {
+            // end it
+            buf.EndCpuAccess(0, /* same */ DmaBuffer.PageSize, DmaDataDirection.ToDevice); // end
+        }
+    }"), Finally);
+
+    [Fact]
+    public Task NoFinallyWhenAnEndInALoopWouldBeRemoved() => Verify.VerifyNoFixAsync(Verify.Class(@"
+    void M(DmaBuffer buf, int n)
+    {
+        buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        for (int i = 0; i < n; i++)
+        {
+            if (i == 3)
+            {
+                buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+                return;
+            }
+        }
+    {|DMA0001:}|}"), Finally);
+}
