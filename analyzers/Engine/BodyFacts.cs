@@ -24,9 +24,10 @@ internal sealed class BodyFacts
     private readonly HashSet<BufferKey> _managed = new();
     private readonly Dictionary<CaptureId, List<IOperation>> _captures = new();
     private readonly KnownSymbols _symbols;
+    private readonly ISymbol? _self;
     private int _depth;
 
-    public BodyFacts(ControlFlowGraph cfg, KnownSymbols symbols, bool closesCpuAccess, CancellationToken cancellationToken)
+    public BodyFacts(ControlFlowGraph cfg, KnownSymbols symbols, IMethodSymbol? method, bool closesCpuAccess, CancellationToken cancellationToken)
     {
         _symbols = symbols;
         IOperation root = cfg.OriginalOperation;
@@ -34,9 +35,10 @@ internal sealed class BodyFacts
         {
             IAnonymousFunctionOperation lambda => lambda.Symbol,
             ILocalFunctionOperation local => local.Symbol,
-            _ => null,
+            _ => method is { MethodKind: MethodKind.AnonymousFunction or MethodKind.LocalFunction } ? method : null,
         };
 
+        _self = self;
         var begins = new List<IInvocationOperation>();
         var creations = new List<ILocalSymbol>();
         Walk(root, self, begins, creations, cancellationToken);
@@ -108,7 +110,7 @@ internal sealed class BodyFacts
         switch (operation)
         {
             case ILocalReferenceOperation local:
-                if (_captured.Contains(local.Local) || local.Local.IsRef)
+                if (_captured.Contains(local.Local) || local.Local.IsRef || IsOuter(local.Local))
                 {
                     return null;
                 }
@@ -120,7 +122,7 @@ internal sealed class BodyFacts
 
                 return IsStableLocal(local.Local) ? new BufferKey(local.Local, ImmutableArray<ISymbol>.Empty, local.Local.Name) : null;
             case IParameterReferenceOperation parameter:
-                if (_captured.Contains(parameter.Parameter) || _writes.ContainsKey(parameter.Parameter) || parameter.Parameter.RefKind is RefKind.Ref or RefKind.Out)
+                if (_captured.Contains(parameter.Parameter) || _writes.ContainsKey(parameter.Parameter) || parameter.Parameter.RefKind is RefKind.Ref or RefKind.Out || IsOuter(parameter.Parameter))
                 {
                     return null;
                 }
@@ -319,6 +321,9 @@ internal sealed class BodyFacts
                 break;
         }
     }
+
+    /// <summary>In a lambda or local function: a variable of the enclosing method, which that method may begin or end around the call.</summary>
+    private bool IsOuter(ISymbol symbol) => _self is not null && !IsDeclaredWithin(symbol.ContainingSymbol, _self);
 
     private static bool IsDeclaredWithin(ISymbol? container, ISymbol nested)
     {

@@ -97,7 +97,7 @@ internal sealed class FlowEngine
         _cfg = cfg;
         _context = context;
         _symbols = context.Symbols;
-        _facts = new BodyFacts(cfg, context.Symbols, context.ClosesCpuAccess, context.CancellationToken);
+        _facts = new BodyFacts(cfg, context.Symbols, context.Method, context.ClosesCpuAccess, context.CancellationToken);
         _values = new ValueEvaluator(_facts);
         _rules = rules;
         _report = rules is not null && report is not null ? new FlowReport(this, context, report) : null;

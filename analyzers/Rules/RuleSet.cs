@@ -16,7 +16,10 @@ internal static class RuleSet
         return new FlowRule[]
         {
             new UnendedCpuAccessRule(),
+            new MismatchedEndCpuAccessRule(),
             new UnmatchedKmapRule(),
+            new KmapOutsideBegunRangeRule(),
+            new KmapWithoutCpuAccessRule(),
         };
     }
 }
