@@ -855,71 +855,129 @@ internal sealed class BlockingAnalysis
             }
         }
 
-        // Least fixed point, in rounds, so that every reason points at something that blocks for a reason found
-        // in an earlier round: a chain of reasons always ends at a real blocking operation, even through cycles.
-        var reasons = new Dictionary<IMethodSymbol, string>(SymbolEqualityComparer.Default);
-        bool changed = true;
-        while (changed)
+        // Least fixed point, as shortest paths: a method's depth is 0 when its body blocks by itself, else one more
+        // than the least depth of a blocking callee. Depths are unique whatever order the queries come in, and the
+        // reason chosen from them (the first operation in the body that reaches the least depth) always leads to a
+        // real blocking operation, even through cycles. Dijkstra over buckets: every edge weighs 1, but the
+        // summaries computed earlier enter with their own depths.
+        var depths = new Dictionary<IMethodSymbol, int>(SymbolEqualityComparer.Default);
+        var callers = new Dictionary<IMethodSymbol, List<KeyValuePair<IMethodSymbol, StepKind>>>(SymbolEqualityComparer.Default);
+        var buckets = new SortedDictionary<int, Queue<IMethodSymbol>>();
+        foreach (IMethodSymbol current in order)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            changed = false;
-            var found = new List<KeyValuePair<IMethodSymbol, string>>();
-            foreach (IMethodSymbol current in order)
+            int best = int.MaxValue;
+            foreach (Step step in scans[current].Steps)
             {
-                if (reasons.ContainsKey(current))
+                if (step.Kind == StepKind.Direct)
                 {
-                    continue;
+                    best = 0;
                 }
-
-                foreach (Step step in scans[current].Steps)
+                else if (_summaries.TryGetValue(step.Callee!, out Summary? summary))
                 {
-                    if (StepBlocks(step, scans, reasons))
+                    if (Reaches(step.Kind, summary.BodyBlocks, summary.IsIterator))
                     {
-                        found.Add(new KeyValuePair<IMethodSymbol, string>(current, $"{step.Description} at line {step.Line}"));
-                        break;
+                        best = Math.Min(best, summary.Depth + 1);
                     }
+                }
+                else
+                {
+                    if (!callers.TryGetValue(step.Callee!, out List<KeyValuePair<IMethodSymbol, StepKind>>? list))
+                    {
+                        list = new List<KeyValuePair<IMethodSymbol, StepKind>>();
+                        callers.Add(step.Callee!, list);
+                    }
+
+                    list.Add(new KeyValuePair<IMethodSymbol, StepKind>(current, step.Kind));
                 }
             }
 
-            foreach (KeyValuePair<IMethodSymbol, string> pair in found)
+            if (best != int.MaxValue)
             {
-                reasons[pair.Key] = pair.Value;
-                changed = true;
+                depths[current] = best;
+                Enqueue(buckets, best, current);
+            }
+        }
+
+        var done = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
+        while (buckets.Count > 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            KeyValuePair<int, Queue<IMethodSymbol>> first = default;
+            foreach (KeyValuePair<int, Queue<IMethodSymbol>> bucket in buckets)
+            {
+                first = bucket;
+                break;
+            }
+
+            IMethodSymbol current = first.Value.Dequeue();
+            if (first.Value.Count == 0)
+            {
+                buckets.Remove(first.Key);
+            }
+
+            if (depths[current] != first.Key || !done.Add(current) || !callers.TryGetValue(current, out List<KeyValuePair<IMethodSymbol, StepKind>>? edges))
+            {
+                continue;
+            }
+
+            bool isIterator = scans[current].IsIterator;
+            foreach (KeyValuePair<IMethodSymbol, StepKind> edge in edges)
+            {
+                if (Reaches(edge.Value, bodyBlocks: true, isIterator) && (!depths.TryGetValue(edge.Key, out int known) || known > first.Key + 1))
+                {
+                    depths[edge.Key] = first.Key + 1;
+                    Enqueue(buckets, first.Key + 1, edge.Key);
+                }
             }
         }
 
         foreach (IMethodSymbol current in order)
         {
             MethodScan scan = scans[current];
-            reasons.TryGetValue(current, out string? reason);
-            _summaries.TryAdd(current, new Summary(reason is not null, scan.IsIterator, reason));
+            string? reason = null;
+            int depth = depths.TryGetValue(current, out int found) ? found : -1;
+            if (depth >= 0)
+            {
+                foreach (Step step in scan.Steps)
+                {
+                    if (depth == 0 ? step.Kind == StepKind.Direct : step.Kind != StepKind.Direct && CalleeDepth(step, scans, depths) == depth - 1)
+                    {
+                        reason = $"{step.Description} at line {step.Line}";
+                        break;
+                    }
+                }
+            }
+
+            _summaries.TryAdd(current, new Summary(reason is not null, scan.IsIterator, reason, reason is null ? -1 : depth));
         }
 
         return _summaries[method];
     }
 
-    private bool StepBlocks(Step step, Dictionary<IMethodSymbol, MethodScan> scans, Dictionary<IMethodSymbol, string> reasons)
+    private static bool Reaches(StepKind kind, bool bodyBlocks, bool isIterator) =>
+        bodyBlocks && (kind == StepKind.Enumerate || !isIterator);
+
+    private static void Enqueue(SortedDictionary<int, Queue<IMethodSymbol>> buckets, int depth, IMethodSymbol method)
     {
-        if (step.Kind == StepKind.Direct)
+        if (!buckets.TryGetValue(depth, out Queue<IMethodSymbol>? queue))
         {
-            return true;
+            queue = new Queue<IMethodSymbol>();
+            buckets.Add(depth, queue);
         }
 
+        queue.Enqueue(method);
+    }
+
+    /// <summary>The depth a call or enumeration step reaches through its callee, or -1 when it does not block.</summary>
+    private int CalleeDepth(Step step, Dictionary<IMethodSymbol, MethodScan> scans, Dictionary<IMethodSymbol, int> depths)
+    {
         IMethodSymbol callee = step.Callee!;
-        bool bodyBlocks;
-        bool isIterator;
-        if (_summaries.TryGetValue(callee, out Summary? summary))
+        if (scans.TryGetValue(callee, out MethodScan? scan))
         {
-            bodyBlocks = summary.BodyBlocks;
-            isIterator = summary.IsIterator;
-        }
-        else
-        {
-            bodyBlocks = reasons.ContainsKey(callee);
-            isIterator = scans.TryGetValue(callee, out MethodScan? scan) && scan.IsIterator;
+            return depths.TryGetValue(callee, out int depth) && Reaches(step.Kind, bodyBlocks: true, scan.IsIterator) ? depth : -1;
         }
 
-        return step.Kind == StepKind.Enumerate ? bodyBlocks : bodyBlocks && !isIterator;
+        return _summaries.TryGetValue(callee, out Summary? summary) && Reaches(step.Kind, summary.BodyBlocks, summary.IsIterator) ? summary.Depth : -1;
     }
 
     private MethodScan Scan(IMethodSymbol method, CancellationToken cancellationToken)
@@ -1125,12 +1183,16 @@ internal sealed class BlockingAnalysis
     /// <summary>What calling a method of the compilation does, computed once.</summary>
     private sealed class Summary
     {
-        public Summary(bool bodyBlocks, bool isIterator, string? reason)
+        public Summary(bool bodyBlocks, bool isIterator, string? reason, int depth)
         {
             BodyBlocks = bodyBlocks;
             IsIterator = isIterator;
             Reason = reason;
+            Depth = depth;
         }
+
+        /// <summary>How many calls away the nearest blocking operation is (0: in the body itself); -1 when it does not block.</summary>
+        public int Depth { get; }
 
         /// <summary>Whether running the body may block.</summary>
         public bool BodyBlocks { get; }

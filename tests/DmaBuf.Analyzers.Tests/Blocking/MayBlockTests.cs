@@ -115,6 +115,40 @@ public sealed class MayBlockTests
     }
 
     [Fact]
+    public async Task Reasons_DoNotDependOnTheOrderOfQueries()
+    {
+        // Each method calls two others and a few block; whichever method is asked first, every reason is the same.
+        var source = new StringBuilder("using System.Threading;\nclass C\n{\n");
+        for (int i = 0; i < 60; i++)
+        {
+            source.Append($"    void M{i}() {{ M{(i * 7 + 3) % 60}(); M{(i + 1) % 60}(); {(i % 17 == 5 ? "Thread.Sleep(1);" : string.Empty)} }}\n");
+        }
+
+        source.Append("}\n");
+        var (compilation, forward) = await CreateAsync(source.ToString());
+        KnownSymbols symbols = KnownSymbols.Create(compilation)!;
+        BlockingAnalysis backward = BlockingAnalysis.Create(compilation, symbols, new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty));
+        BlockingAnalysis parallel = BlockingAnalysis.Create(compilation, symbols, new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty));
+
+        string?[] Reasons(BlockingAnalysis analysis, System.Collections.Generic.IEnumerable<int> order)
+        {
+            var reasons = new string?[60];
+            foreach (int i in order)
+            {
+                analysis.MayBlock(BlockingTestCompilation.Method(compilation, "C", "M" + i), CancellationToken.None, out reasons[i]);
+            }
+
+            return reasons;
+        }
+
+        string?[] expected = Reasons(forward, Enumerable.Range(0, 60));
+        Assert.Equal(expected, Reasons(backward, Enumerable.Range(0, 60).Reverse()));
+        Parallel.For(0, 60, i => parallel.MayBlock(BlockingTestCompilation.Method(compilation, "C", "M" + ((i * 13) % 60)), CancellationToken.None, out _));
+        Assert.Equal(expected, Reasons(parallel, Enumerable.Range(0, 60)));
+        Assert.All(expected, Assert.NotNull);
+    }
+
+    [Fact]
     public async Task Cancellation_IsHonoured()
     {
         var (compilation, analysis) = await CreateAsync("""
