@@ -1,0 +1,84 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Composition;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using DmaBuf.Analyzers;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Editing;
+
+namespace DmaBuf.CodeFixes;
+
+/// <summary>
+/// DMA0002, for an end whose range or direction differs from the access begun (reported at the end, the begin being
+/// the additional location): "Match the begun range" (<c>DMA0002.MatchBegin</c>) gives the end the begin's arguments.
+/// Not offered where nothing was begun or the access was already ended (the additional location is then absent or
+/// another end), where the begin is a CpuAccess scope (its disposal ends the access), or where the begin's arguments
+/// could have other values at the end.
+/// </summary>
+[ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(MismatchedEndCpuAccessFixer))]
+[Shared]
+public sealed class MismatchedEndCpuAccessFixer : DmaBufFixer
+{
+    /// <summary>The equivalence key of "Match the begun range".</summary>
+    public const string MatchBeginKey = "DMA0002.MatchBegin";
+
+    /// <inheritdoc />
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIdentifiers.MismatchedEndCpuAccess);
+
+    /// <summary>
+    /// Each fix rewrites the arguments of its own end and nothing else, and an end is reported once, so the
+    /// independently computed edits never overlap: the batch fixer merges them.
+    /// </summary>
+    /// <returns>The batch fixer.</returns>
+    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+
+    internal override string FixAllTitle(string equivalenceKey) => "Match every end to its begun range";
+
+    internal override Task<IReadOnlyList<FixPlan>> PlanAsync(FixInput input, Diagnostic diagnostic, CancellationToken cancellationToken)
+    {
+        var plans = new List<FixPlan>();
+        SemanticModel model = input.Model;
+        InvocationExpressionSyntax? end = FixSyntax.InvocationAt(input.Primary);
+        InvocationExpressionSyntax? begin = input.Related.Length == 1 ? FixSyntax.InvocationAt(input.Related[0]) : null;
+        if (end is null || begin is null ||
+            !FixSyntax.Is(model, end, input.Symbols.EndCpuAccess, cancellationToken) ||
+            !FixSyntax.Is(model, begin, input.Symbols.BeginCpuAccess, cancellationToken) ||
+            !FixSyntax.SameReceiver(model, begin, end, cancellationToken) ||
+            FixSyntax.SameArguments(begin, end) ||
+            begin.ArgumentList.Arguments.Count != 3 || end.ArgumentList.Arguments.Count != 3 ||
+            begin.ArgumentList.Arguments.Concat(end.ArgumentList.Arguments).Any(a => a.NameColon is not null) ||
+            FixSyntax.Body(end) is not { } body || FixSyntax.Body(begin) != body)
+        {
+            return Task.FromResult<IReadOnlyList<FixPlan>>(plans);
+        }
+
+        // The begin's arguments are evaluated again at the end: nothing in the method may assign what they read.
+        if (begin.ArgumentList.Arguments.Any(a => !FixSyntax.IsReusable(a.Expression, model, new[] { body }, cancellationToken)))
+        {
+            return Task.FromResult<IReadOnlyList<FixPlan>>(plans);
+        }
+
+        Document document = input.Document;
+        plans.Add(new FixPlan("Match the begun range", MatchBeginKey, async ct =>
+        {
+            DocumentEditor editor = await DocumentEditor.CreateAsync(document, ct).ConfigureAwait(false);
+            SeparatedSyntaxList<ArgumentSyntax> arguments = end.ArgumentList.Arguments;
+            for (int i = 0; i < arguments.Count; i++)
+            {
+                ExpressionSyntax from = begin.ArgumentList.Arguments[i].Expression;
+                if (!Microsoft.CodeAnalysis.CSharp.SyntaxFactory.AreEquivalent(from, arguments[i].Expression))
+                {
+                    arguments = arguments.Replace(arguments[i], arguments[i].WithExpression(from.WithTriviaFrom(arguments[i].Expression)));
+                }
+            }
+
+            editor.ReplaceNode(end.ArgumentList, end.ArgumentList.WithArguments(arguments));
+            return editor.GetChangedDocument();
+        }));
+        return Task.FromResult<IReadOnlyList<FixPlan>>(plans);
+    }
+}

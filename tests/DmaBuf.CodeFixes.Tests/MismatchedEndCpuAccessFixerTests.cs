@@ -1,0 +1,121 @@
+using System.Threading.Tasks;
+using Verify = DmaBuf.CodeFixes.Tests.CodeFixVerifier<DmaBuf.Analyzers.Rules.DmaBufFlowAnalyzer, DmaBuf.CodeFixes.MismatchedEndCpuAccessFixer>;
+
+namespace DmaBuf.CodeFixes.Tests;
+
+public class MismatchedEndCpuAccessFixerTests
+{
+    private const string Key = MismatchedEndCpuAccessFixer.MatchBeginKey;
+
+    [Fact]
+    public Task EndGetsTheBegunLength() => Verify.VerifyAsync(Verify.Class(@"
+    void M(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        {|DMA0002:buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice)|};
+    }"), Verify.Class(@"
+    void M(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        buf.EndCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+    }"), Key);
+
+    [Fact]
+    public Task NestedEndGetsTheBegunDirection() => Verify.VerifyAsync(Verify.Class(@"
+    void M(DmaBuffer buf, bool fill)
+    {
+        buf.BeginCpuAccess(DmaBuffer.PageSize, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        if (fill)
+        {
+            using (var page = buf.Kmap(1))
+                page.Span.Fill(1);
+        }
+        try
+        {
+            Console.WriteLine(fill);
+        }
+        finally
+        {
+            {|DMA0002:buf.EndCpuAccess(DmaBuffer.PageSize, DmaBuffer.PageSize, DmaDataDirection.FromDevice)|};
+        }
+    }"), Verify.Class(@"
+    void M(DmaBuffer buf, bool fill)
+    {
+        buf.BeginCpuAccess(DmaBuffer.PageSize, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        if (fill)
+        {
+            using (var page = buf.Kmap(1))
+                page.Span.Fill(1);
+        }
+        try
+        {
+            Console.WriteLine(fill);
+        }
+        finally
+        {
+            buf.EndCpuAccess(DmaBuffer.PageSize, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        }
+    }"), Key);
+
+    // Independent ends in two methods: the batch fixer merges the two edits in one pass.
+    [Fact]
+    public Task FixAllMatchesEveryEnd() => Verify.VerifyAsync(Verify.Class(@"
+    void A(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        {|DMA0002:buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice)|};
+    }
+
+    void B(DmaBuffer buf)
+    {
+        const long start = 3 * DmaBuffer.PageSize;
+        buf.BeginCpuAccess(start, DmaBuffer.PageSize, DmaDataDirection.Bidirectional);
+        {|DMA0002:buf.EndCpuAccess(start, DmaBuffer.PageSize, DmaDataDirection.ToDevice)|};
+    }"), Verify.Class(@"
+    void A(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        buf.EndCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+    }
+
+    void B(DmaBuffer buf)
+    {
+        const long start = 3 * DmaBuffer.PageSize;
+        buf.BeginCpuAccess(start, DmaBuffer.PageSize, DmaDataDirection.Bidirectional);
+        buf.EndCpuAccess(start, DmaBuffer.PageSize, DmaDataDirection.Bidirectional);
+    }"), Key);
+
+    [Fact]
+    public Task MatchKeepsComments() => Verify.VerifyAsync(Verify.Class(@"
+    void M(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        // end what was begun
+        {|DMA0002:buf.EndCpuAccess(0, /* length */ DmaBuffer.PageSize /* bytes */, DmaDataDirection.FromDevice)|}; // done
+    }"), Verify.Class(@"
+    void M(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        // end what was begun
+        buf.EndCpuAccess(0, /* length */ 2 * DmaBuffer.PageSize /* bytes */, DmaDataDirection.FromDevice); // done
+    }"), Key);
+
+    [Fact]
+    public Task NoFixWhenNothingWasBegun() => Verify.VerifyNoFixAsync(Verify.Class(@"
+    void M(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        {|DMA0002:buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice)|};
+    }"), Key);
+
+    [Fact]
+    public Task NoFixWhenTheBeginIsAScope() => Verify.VerifyNoFixAsync(Verify.Class(@"
+    void M(DmaBuffer buf)
+    {
+        using (buf.CpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.FromDevice))
+        {
+            {|DMA0002:buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice)|};
+        }
+    }"), Key);
+}
