@@ -31,11 +31,11 @@ internal static class RuleDescriptors
         "Page {1} of '{0}' {2}",
         "A chunk mapped with dma_buf_kmap or dma_buf_kmap_atomic needs to be unmapped again with the matching call, page number and mapping.");
 
-    /// <summary>DMA0004. Args: {0} buffer, {1} page, {2} where the other two were mapped ("lines 10 and 11").</summary>
+    /// <summary>DMA0004. Args: {0} what adds the mapping ("The atomic mapping of page 2 of 'buf'", "The call to 'Helper', which holds up to 2 atomic kmaps,"), {1} where the others are held ("lines 10 and 11").</summary>
     public static readonly DiagnosticDescriptor DMA0004 = Create(
         RuleIdentifiers.TooManyAtomicKmaps,
         "More than two atomic kmaps held at the same time",
-        "Atomic mapping of page {1} of '{0}' makes a third atomic kmap held at once (others mapped at {2}); an importer shall hold at most 2",
+        "{0} makes more than two atomic kmaps held at once (others held from {1}); an importer shall hold at most 2",
         "An importer shall only hold onto at most 2 atomic dma_buf kmaps at the same time (in any given process context).");
 
     /// <summary>DMA0005. Args: {0} the blocking call, {1} buffer, {2} page, {3} line of the atomic kmap.</summary>

@@ -18,6 +18,7 @@ internal static class RuleSet
             new UnendedCpuAccessRule(),
             new MismatchedEndCpuAccessRule(),
             new UnmatchedKmapRule(),
+            new TooManyAtomicKmapsRule(),
             new KmapOutsideBegunRangeRule(),
             new KmapWithoutCpuAccessRule(),
         };
