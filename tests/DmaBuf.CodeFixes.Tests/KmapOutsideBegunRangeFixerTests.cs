@@ -1,0 +1,113 @@
+using System.Threading.Tasks;
+using Verify = DmaBuf.CodeFixes.Tests.CodeFixVerifier<DmaBuf.Analyzers.Rules.DmaBufFlowAnalyzer, DmaBuf.CodeFixes.KmapOutsideBegunRangeFixer>;
+
+namespace DmaBuf.CodeFixes.Tests;
+
+public class KmapOutsideBegunRangeFixerTests
+{
+    private const string Key = KmapOutsideBegunRangeFixer.WidenAccessKey;
+
+    [Fact]
+    public Task ScopeIsWidenedToThePage() => Verify.VerifyAsync(Verify.Class(@"
+    byte M(DmaBuffer buf)
+    {
+        using (buf.CpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.FromDevice))
+        using (var page = {|DMA0006:buf.KmapAtomic(2)|})
+        {
+            return page.Span[0];
+        }
+    }"), Verify.Class(@"
+    byte M(DmaBuffer buf)
+    {
+        using (buf.CpuAccess(0, 3 * DmaBuffer.PageSize, DmaDataDirection.FromDevice))
+        using (var page = buf.KmapAtomic(2))
+        {
+            return page.Span[0];
+        }
+    }"), Key);
+
+    [Fact]
+    public Task NestedKmapWidensTheBeginAndItsEnd() => Verify.VerifyAsync(Verify.Class(@"
+    void M(DmaBuffer buf, bool fill)
+    {
+        buf.BeginCpuAccess(2 * DmaBuffer.PageSize, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        if (fill)
+        {
+            var page = {|DMA0006:buf.Kmap(0)|};
+            page.Span.Fill(1);
+            buf.Kunmap(0, page);
+        }
+        buf.EndCpuAccess(2 * DmaBuffer.PageSize, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+    }"), Verify.Class(@"
+    void M(DmaBuffer buf, bool fill)
+    {
+        buf.BeginCpuAccess(0, 3 * DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        if (fill)
+        {
+            var page = buf.Kmap(0);
+            page.Span.Fill(1);
+            buf.Kunmap(0, page);
+        }
+        buf.EndCpuAccess(0, 3 * DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+    }"), Key);
+
+    // Two pages outside one access: each fix widens the same begin, so they must run one after the other; the
+    // second sees the first's range and widens it further. One Fix All pass does both.
+    [Fact]
+    public Task FixAllWidensOnceForEveryPage() => Verify.VerifyAsync(Verify.Class(@"
+    void M(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        var a = {|DMA0006:buf.Kmap(1)|};
+        a.Span.Fill(1);
+        buf.Kunmap(1, a);
+        var b = {|DMA0006:buf.Kmap(3)|};
+        b.Span.Fill(2);
+        buf.Kunmap(3, b);
+        buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+    }"), Verify.Class(@"
+    void M(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, 4 * DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        var a = buf.Kmap(1);
+        a.Span.Fill(1);
+        buf.Kunmap(1, a);
+        var b = buf.Kmap(3);
+        b.Span.Fill(2);
+        buf.Kunmap(3, b);
+        buf.EndCpuAccess(0, 4 * DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+    }"), Key, iterations: 2);
+
+    [Fact]
+    public Task WidenKeepsComments() => Verify.VerifyAsync(Verify.Class(@"
+    byte M(DmaBuffer buf)
+    {
+        // the first two pages
+        using (buf.CpuAccess(0, /* bytes */ 2 * DmaBuffer.PageSize /* two */, DmaDataDirection.FromDevice)) // scope
+        using (var page = {|DMA0006:buf.KmapAtomic(2)|})
+        {
+            return page.Span[0];
+        }
+    }"), Verify.Class(@"
+    byte M(DmaBuffer buf)
+    {
+        // the first two pages
+        using (buf.CpuAccess(0, /* bytes */ 3 * DmaBuffer.PageSize /* two */, DmaDataDirection.FromDevice)) // scope
+        using (var page = buf.KmapAtomic(2))
+        {
+            return page.Span[0];
+        }
+    }"), Key);
+
+    [Fact]
+    public Task NoFixWhenAnEndNamesAnotherRange() => Verify.VerifyNoFixAsync(Verify.Class(@"
+    void M(DmaBuffer buf, bool early)
+    {
+        const long length = DmaBuffer.PageSize;
+        buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        var page = {|DMA0006:buf.Kmap(1)|};
+        page.Span.Fill(1);
+        buf.Kunmap(1, page);
+        buf.EndCpuAccess(0, length, DmaDataDirection.ToDevice);
+    }"), Key);
+}
