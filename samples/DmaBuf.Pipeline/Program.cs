@@ -80,7 +80,11 @@ DmaBufPage first = demo.KmapAtomic(0);
 DmaBufPage second = demo.KmapAtomic(1);
 try
 {
-    demo.KmapAtomic(2);
+    // Deliberately wrong, to show the validator: DMA0004 is reported at build time too, so it is suppressed here.
+#pragma warning disable DMA0004
+    DmaBufPage third = demo.KmapAtomic(2);
+#pragma warning restore DMA0004
+    demo.KunmapAtomic(2, third);
 }
 catch (DmaBufUsageException e)
 {

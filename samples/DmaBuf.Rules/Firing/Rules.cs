@@ -78,9 +78,11 @@ public static class Rules
         }
     }
 
-    // DMA0007: a kmap with no CPU access begun.
+    // DMA0007: a kmap after the CPU access was ended.
     public static void Dma0007(DmaBuffer buf)
     {
+        buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
         using var page = buf.Kmap(0);
         page.Span.Clear();
     }

@@ -78,7 +78,7 @@ public static class Rules
         }
     }
 
-    // DMA0007: CPU access is begun before the kmap.
+    // DMA0007: the kmap happens while the CPU access is begun.
     public static void Dma0007(DmaBuffer buf)
     {
         using (buf.CpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice))
