@@ -220,6 +220,36 @@ public sealed class BlockingAnalysisTests
         """);
 
     [Fact]
+    public Task NetworkParallelAndTheRestOfTheTable() => Verify.VerifyAsync(Usings + """
+        using System.Net;
+        using System.Net.Http;
+
+        class C
+        {
+            void M(TcpClient tcp, TcpListener listener, UdpClient udp, HttpClient http, HttpRequestMessage request, ValueTask vt, Process process)
+            {
+                {|BLK0001:tcp.Connect("host", 80)|};
+                {|BLK0001:listener.AcceptTcpClient()|};
+                {|BLK0001:listener.AcceptSocket()|};
+                IPEndPoint? remote = null;
+                {|BLK0001:udp.Receive(ref remote)|};
+                {|BLK0001:Dns.GetHostEntry("host")|};
+                {|BLK0001:http.Send(request)|};
+                {|BLK0001:Parallel.For(0, 10, i => { })|};
+                {|BLK0001:Parallel.Invoke(() => { })|};
+                {|BLK0001:vt.GetAwaiter().GetResult()|};
+                {|BLK0001:GC.WaitForPendingFinalizers()|};
+                {|BLK0001:process.WaitForInputIdle()|};
+                tcp.ConnectAsync("host", 80);
+                http.SendAsync(request);
+                Dns.GetHostEntryAsync("host");
+                GC.Collect();
+                process.Kill();
+            }
+        }
+        """);
+
+    [Fact]
     public Task AwaitAwaitForeachAwaitUsingAndLockBlock() => Verify.VerifyAsync(Usings + """
         class C
         {
