@@ -114,44 +114,40 @@ internal sealed class BlockingAnalysis
             return false;
         }
 
-        Step? step = Classify(operation, cancellationToken);
-        if (step is null)
+        foreach (Step step in Classify(operation, cancellationToken))
         {
-            return false;
-        }
-
-        switch (step.Kind)
-        {
-            case StepKind.Direct:
-                description = step.Description;
-                return true;
-            case StepKind.Call:
-                {
-                    Summary summary = GetSummary(step.Callee!, cancellationToken);
-                    if (!summary.MayBlock)
+            switch (step.Kind)
+            {
+                case StepKind.Direct:
+                    description = step.Description;
+                    return true;
+                case StepKind.Call:
                     {
-                        return false;
+                        Summary summary = GetSummary(step.Callee!, cancellationToken);
+                        if (summary.MayBlock)
+                        {
+                            description = $"{step.Description} (calls {summary.Reason})";
+                            return true;
+                        }
+
+                        break;
                     }
 
-                    description = $"{step.Description} (calls {summary.Reason})";
-                    return true;
-                }
-
-            case StepKind.Enumerate:
-                {
-                    Summary summary = GetSummary(step.Callee!, cancellationToken);
-                    if (!summary.BodyBlocks)
+                case StepKind.Enumerate:
                     {
-                        return false;
+                        Summary summary = GetSummary(step.Callee!, cancellationToken);
+                        if (summary.BodyBlocks)
+                        {
+                            description = $"'foreach' over {step.Description} (runs {summary.Reason})";
+                            return true;
+                        }
+
+                        break;
                     }
-
-                    description = $"'foreach' over {step.Description} (runs {summary.Reason})";
-                    return true;
-                }
-
-            default:
-                return false;
+            }
         }
+
+        return false;
     }
 
     /// <summary>
@@ -350,7 +346,21 @@ internal sealed class BlockingAnalysis
         }
     }
 
-    private Step? Classify(IOperation operation, CancellationToken cancellationToken)
+    /// <summary>What <paramref name="operation"/> does that may block: usually one step or none; a <c>using</c> of several resources gives one per resource.</summary>
+    private IEnumerable<Step> Classify(IOperation operation, CancellationToken cancellationToken)
+    {
+        switch (operation)
+        {
+            case IUsingOperation { IsAsynchronous: false } @using:
+                return ClassifyDisposal(@using.Resources, operation, cancellationToken);
+            case IUsingDeclarationOperation { IsAsynchronous: false } usingDeclaration:
+                return ClassifyDisposal(usingDeclaration.DeclarationGroup, operation, cancellationToken);
+            default:
+                return ClassifyOne(operation, cancellationToken) is { } step ? new[] { step } : Array.Empty<Step>();
+        }
+    }
+
+    private Step? ClassifyOne(IOperation operation, CancellationToken cancellationToken)
     {
         switch (operation)
         {
@@ -360,10 +370,9 @@ internal sealed class BlockingAnalysis
                 return Step.Direct("'lock'");
             case IForEachLoopOperation forEach:
                 return ClassifyForEach(forEach);
-            case IUsingOperation @using:
-                return @using.IsAsynchronous ? Step.Direct("'await using'", isAwait: true) : ClassifyDisposal(@using.Resources, operation, cancellationToken);
-            case IUsingDeclarationOperation usingDeclaration:
-                return usingDeclaration.IsAsynchronous ? Step.Direct("'await using'", isAwait: true) : ClassifyDisposal(usingDeclaration.DeclarationGroup, operation, cancellationToken);
+            case IUsingOperation { IsAsynchronous: true }:
+            case IUsingDeclarationOperation { IsAsynchronous: true }:
+                return Step.Direct("'await using'", isAwait: true);
             case IInvocationOperation invocation:
                 return ClassifyCall(invocation.TargetMethod, invocation.Instance, invocation.IsVirtual, invocation.Arguments, operation, cancellationToken);
             case IObjectCreationOperation { Constructor: { } constructor } creation:
@@ -427,7 +436,7 @@ internal sealed class BlockingAnalysis
         return null;
     }
 
-    private Step? ClassifyDisposal(IOperation resources, IOperation site, CancellationToken cancellationToken)
+    private IEnumerable<Step> ClassifyDisposal(IOperation resources, IOperation site, CancellationToken cancellationToken)
     {
         foreach (ITypeSymbol? type in ResourceTypes(resources))
         {
@@ -453,11 +462,9 @@ internal sealed class BlockingAnalysis
             Step? step = ClassifyCall(dispose, null, isVirtual: false, ImmutableArray<IArgumentOperation>.Empty, site, cancellationToken);
             if (step is not null)
             {
-                return step.WithDescription(step.Description + " at the end of the 'using'");
+                yield return step.WithDescription(step.Description + " at the end of the 'using'");
             }
         }
-
-        return null;
     }
 
     private static IEnumerable<ITypeSymbol?> ResourceTypes(IOperation resources)
@@ -994,13 +1001,13 @@ internal sealed class BlockingAnalysis
                     isIterator = true;
                 }
 
-                Step? step = Classify(operation, cancellationToken);
-                if (step is null || (isAsync && step.IsAwait))
+                foreach (Step step in Classify(operation, cancellationToken))
                 {
-                    continue;
+                    if (!(isAsync && step.IsAwait))
+                    {
+                        steps.Add(step.At(LineOf(operation)));
+                    }
                 }
-
-                steps.Add(step.At(LineOf(operation)));
             }
         }
 

@@ -764,6 +764,13 @@ public sealed class BlockingAnalysisTests
 
                 {|BLK0001:using|} var f = new Flusher();
                 using var q = new Quiet();
+                {|BLK0001:using|} (Flusher first = new Flusher(), second = new Flusher())
+                {
+                }
+
+                using (Quiet first = new Quiet(), second = new Quiet())
+                {
+                }
             }
         }
         """);
