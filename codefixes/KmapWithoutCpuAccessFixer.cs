@@ -1,0 +1,122 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Composition;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using DmaBuf.Analyzers;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Editing;
+using Microsoft.CodeAnalysis.Formatting;
+using Microsoft.CodeAnalysis.Simplification;
+
+namespace DmaBuf.CodeFixes;
+
+/// <summary>
+/// DMA0007 (reported at the kmap): "Begin CPU access for page N" (<c>DMA0007.BeginAccess</c>) surrounds the mapping's
+/// use, from the kmap statement to its unmap (or to the end of the block, or the whole <c>using</c> statement that
+/// maps), with <c>using (buf.CpuAccess(N * DmaBuffer.PageSize, DmaBuffer.PageSize, DmaDataDirection.Bidirectional))</c>.
+/// Only for a constant page, when no path reaches the kmap with access begun (a diagnostic "on some path" is left
+/// alone: a second access over a begun one is not what the code meant), and when no atomic mapping may be held at
+/// the kmap (CpuAccess may block).
+/// </summary>
+[ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(KmapWithoutCpuAccessFixer))]
+[Shared]
+public sealed class KmapWithoutCpuAccessFixer : DmaBufFixer
+{
+    /// <summary>The equivalence key of "Begin CPU access for page N".</summary>
+    public const string BeginAccessKey = "DMA0007.BeginAccess";
+
+    /// <inheritdoc />
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIdentifiers.KmapWithoutCpuAccess);
+
+    internal override string FixAllTitle(string equivalenceKey) => "Begin CPU access for every page mapped without it";
+
+    internal override Task<IReadOnlyList<FixPlan>> PlanAsync(FixInput input, Diagnostic diagnostic, CancellationToken cancellationToken)
+    {
+        var plans = new List<FixPlan>();
+        SemanticModel model = input.Model;
+        KnownSymbols symbols = input.Symbols;
+        InvocationExpressionSyntax? kmap = FixSyntax.InvocationAt(input.Primary);
+        if (kmap is null || kmap.ArgumentList.Arguments.Count != 1 ||
+            !(FixSyntax.Is(model, kmap, symbols.Kmap, cancellationToken) || FixSyntax.Is(model, kmap, symbols.KmapAtomic, cancellationToken)) ||
+            diagnostic.GetMessage(CultureInfo.InvariantCulture).Contains("on some path") ||
+            KmapOutsideBegunRangeFixer.Constant(model, kmap.ArgumentList.Arguments[0].Expression, cancellationToken) is not long page || page < 0 ||
+            FixSyntax.Receiver(kmap) is not { } receiver || FixSyntax.ReceiverSymbol(model, receiver, cancellationToken) is null ||
+            FixSyntax.Body(kmap) is not { } body ||
+            AtomicHold.MayBeHeldAt(body, kmap.SpanStart, model, symbols, new[] { kmap }, cancellationToken))
+        {
+            return Done(plans);
+        }
+
+        Document document = input.Document;
+        string title = $"Begin CPU access for page {page.ToString(CultureInfo.InvariantCulture)}";
+        ExpressionSyntax scopeCall = (ExpressionSyntax)SyntaxGenerator.GetGenerator(document).InvocationExpression(
+            SyntaxFactory.MemberAccessExpression(SyntaxKind.SimpleMemberAccessExpression, receiver.WithoutTrivia(), SyntaxFactory.IdentifierName("CpuAccess")),
+            KmapOutsideBegunRangeFixer.Bytes(page * 4096),
+            KmapOutsideBegunRangeFixer.Bytes(4096),
+            SyntaxFactory.ParseExpression("global::DmaBuf.DmaDataDirection.Bidirectional").WithAdditionalAnnotations(Simplifier.Annotation));
+
+        // using (var page = buf.Kmap(n)) ...: the using statement is the mapping's whole use.
+        if (kmap.Parent is EqualsValueClauseSyntax { Parent: VariableDeclaratorSyntax { Parent: VariableDeclarationSyntax { Parent: UsingStatementSyntax usingStatement } } })
+        {
+            plans.Add(new FixPlan(title, BeginAccessKey, async ct =>
+            {
+                DocumentEditor editor = await DocumentEditor.CreateAsync(document, ct).ConfigureAwait(false);
+                editor.ReplaceNode(usingStatement, (current, _) => Scope(scopeCall, new[] { ((StatementSyntax)current).WithoutLeadingTrivia() }).WithLeadingTrivia(current.GetLeadingTrivia()));
+                return editor.GetChangedDocument();
+            }));
+            return Done(plans);
+        }
+
+        MappingLocal? mapping = MappingLocal.From(kmap, model, symbols, cancellationToken);
+        if (mapping is null || mapping.Escapes)
+        {
+            return Done(plans);
+        }
+
+        BlockSyntax block = mapping.Block;
+        int first = block.Statements.IndexOf(mapping.Statement);
+        int last = block.Statements.Count - 1;
+        var releases = mapping.Unmaps.Cast<SyntaxNode>()
+            .Concat(mapping.References.Where(r => r.Parent is MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Dispose" }).Select(r => r.Parent!.Parent!))
+            .ToList();
+        if (!mapping.IsUsing && releases.Count == 1 && releases[0].Parent is ExpressionStatementSyntax releaseStatement && releaseStatement.Parent == block)
+        {
+            last = block.Statements.IndexOf(releaseStatement);
+            List<StatementSyntax> inside = block.Statements.Skip(first).Take(last - first + 1).ToList();
+            DataFlowAnalysis? flow = model.AnalyzeDataFlow(inside[0], inside[inside.Count - 1]);
+            IEnumerable<StatementSyntax> after = block.Statements.Skip(last + 1);
+            if (flow is null || !flow.Succeeded || flow.VariablesDeclared.Any(local => after.Any(s => FixSyntax.References(s, local, model, cancellationToken).Any())))
+            {
+                last = block.Statements.Count - 1;
+            }
+        }
+
+        int count = last - first + 1;
+        plans.Add(new FixPlan(title, BeginAccessKey, async ct =>
+        {
+            DocumentEditor editor = await DocumentEditor.CreateAsync(document, ct).ConfigureAwait(false);
+            editor.ReplaceNode(block, (current, _) =>
+            {
+                var b = (BlockSyntax)current;
+                List<StatementSyntax> inner = b.Statements.Skip(first).Take(count).ToList();
+                StatementSyntax scope = Scope(scopeCall, inner.Select((s, i) => i == 0 ? s.WithoutLeadingTrivia() : s))
+                    .WithLeadingTrivia(inner[0].GetLeadingTrivia());
+                return b.WithStatements(SyntaxFactory.List(b.Statements.Take(first).Append(scope).Concat(b.Statements.Skip(first + count))));
+            });
+            return editor.GetChangedDocument();
+        }));
+        return Done(plans);
+    }
+
+    private static StatementSyntax Scope(ExpressionSyntax scopeCall, IEnumerable<StatementSyntax> inner) =>
+        SyntaxFactory.UsingStatement(declaration: null, expression: scopeCall, statement: SyntaxFactory.Block(inner))
+            .WithAdditionalAnnotations(Formatter.Annotation);
+
+    private static Task<IReadOnlyList<FixPlan>> Done(List<FixPlan> plans) => Task.FromResult<IReadOnlyList<FixPlan>>(plans);
+}
