@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using DmaBuf.Analyzers.Blocking;
 using DmaBuf.Analyzers.Engine;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -10,15 +11,13 @@ internal static class RuleSet
 {
     public static IReadOnlyList<FlowRule> Create(Compilation compilation, KnownSymbols symbols, AnalyzerOptions options)
     {
-        _ = compilation;
-        _ = symbols;
-        _ = options;
         return new FlowRule[]
         {
             new UnendedCpuAccessRule(),
             new MismatchedEndCpuAccessRule(),
             new UnmatchedKmapRule(),
             new TooManyAtomicKmapsRule(),
+            new BlockingInAtomicRule(BlockingAnalysis.Create(compilation, symbols, options)),
             new KmapOutsideBegunRangeRule(),
             new KmapWithoutCpuAccessRule(),
         };
