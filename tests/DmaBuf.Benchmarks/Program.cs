@@ -1,11 +1,165 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Globalization;
+using System.Linq;
+using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
+using Microsoft.CodeAnalysis;
 
 namespace DmaBuf.Benchmarks;
 
-/// <summary>Runs the benchmarks: <c>dotnet run -c Release --project tests/DmaBuf.Benchmarks -- --filter '*'</c>.</summary>
+/// <summary>
+/// Runs the benchmarks: <c>dotnet run -c Release --project tests/DmaBuf.Benchmarks -- --filter '*'</c>.
+/// <c>-- --analyzer-report [runs] [N...]</c> instead measures the analyzer scenarios in this process with a stopwatch and
+/// the telemetry, and prints medians, ratios and the time per analyzer: quicker, for profiling.
+/// </summary>
 public static class Program
 {
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
     /// <summary>Entry point; the arguments go to BenchmarkDotNet's switcher.</summary>
     /// <param name="args">BenchmarkDotNet arguments, for example <c>--filter *Kmap*</c>.</param>
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    public static void Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "--analyzer-report")
+        {
+            InProcessReport(args.Skip(1).Select(a => int.Parse(a, Inv)).ToArray());
+            return;
+        }
+
+        TelemetryLog.Reset();
+        IEnumerable<Summary> summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        foreach (Summary summary in summaries)
+        {
+            if (summary.BenchmarksCases.Any(c => c.Descriptor.Type == typeof(AnalyzerBenchmarks)))
+            {
+                PrintAnalyzerTargets(summary);
+            }
+        }
+    }
+
+    /// <summary>The targets of the analyzer benchmarks, from BenchmarkDotNet's medians and the telemetry medians.</summary>
+    private static void PrintAnalyzerTargets(Summary summary)
+    {
+        double? Wall(string method, int n) => summary.Reports
+            .FirstOrDefault(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == method && Equals(r.BenchmarkCase.Parameters["N"], n))?
+            .ResultStatistics?.Median / 1e6;
+        double? Telemetry(string method, int n)
+        {
+            BenchmarkCase? c = summary.BenchmarksCases.FirstOrDefault(b => b.Descriptor.WorkloadMethod.Name == method && Equals(b.Parameters["N"], n));
+            return c is null ? null : AnalyzerTelemetryColumn.MedianOf(summary, c)?.TotalMilliseconds;
+        }
+
+        int[] ns = summary.BenchmarksCases.Select(c => c.Parameters["N"]).OfType<int>().Distinct().OrderBy(n => n).ToArray();
+        var rows = ns.Select(n => new Row(
+            n,
+            Wall(nameof(AnalyzerBenchmarks.CompileDmaBuf), n),
+            Telemetry(nameof(AnalyzerBenchmarks.DmaAnalyzers), n),
+            Wall(nameof(AnalyzerBenchmarks.CompileDisposable), n),
+            Telemetry(nameof(AnalyzerBenchmarks.Ca2000), n),
+            Telemetry(nameof(AnalyzerBenchmarks.DmaAnalyzersWithoutRuntime), n))).ToList();
+        Console.WriteLine();
+        Console.WriteLine("Analyzer targets (compile: BenchmarkDotNet median of a fresh GetDiagnostics(); analyzers: telemetry median)");
+        PrintRows(rows);
+        foreach (int n in ns)
+        {
+            var runs = TelemetryLog.Read(nameof(AnalyzerBenchmarks.DmaAnalyzers), n, 1);
+            if (runs.Count > 0)
+            {
+                Console.WriteLine($"N={n}: DMA analyzers reported {runs[0].Diagnostics}; per analyzer (last run, ticks): {runs[0].PerAnalyzer}");
+            }
+
+            runs = TelemetryLog.Read(nameof(AnalyzerBenchmarks.Ca2000), n, 1);
+            if (runs.Count > 0)
+            {
+                Console.WriteLine($"N={n}: CA2000 reported {runs[0].Diagnostics}");
+            }
+        }
+    }
+
+    private sealed record Row(int N, double? CompileMs, double? DmaMs, double? CompileDisposableMs, double? Ca2000Ms, double? NoRuntimeMs);
+
+    private static void PrintRows(IReadOnlyList<Row> rows)
+    {
+        static string F(double? v, string format = "N1") => v is { } d ? d.ToString(format, Inv) : "-";
+        static double? Div(double? a, double? b) => a is { } x && b is { } y && y > 0 ? x / y : null;
+
+        Console.WriteLine("|     N | compile ms | DMA ms | DMA/compile (≤10%) | CA2000 ms | DMA/CA2000 (≤50%) | growth vs N=250 (≤9× at 2000) | compile w/o runtime ms | DMA w/o runtime ms | ratio (≤1%) |");
+        Console.WriteLine("|------:|-----------:|-------:|-------------------:|----------:|------------------:|------------------------------:|-----------------------:|-------------------:|------------:|");
+        double? first = rows.FirstOrDefault(r => r.N == 250)?.DmaMs;
+        foreach (Row r in rows)
+        {
+            Console.WriteLine(
+                $"| {r.N,5} | {F(r.CompileMs),10} | {F(r.DmaMs),6} | {F(Div(r.DmaMs, r.CompileMs), "P1"),18} | {F(r.Ca2000Ms),9} | {F(Div(r.DmaMs, r.Ca2000Ms), "P1"),17} | " +
+                $"{F(Div(r.DmaMs, first), "N2") + "×",29} | {F(r.CompileDisposableMs),22} | {F(r.NoRuntimeMs, "N2"),18} | {F(Div(r.NoRuntimeMs, r.CompileDisposableMs), "P2"),11} |");
+        }
+    }
+
+    /// <summary>Measures the scenarios in this process: stopwatch medians for compiling, telemetry medians for the analyzers.</summary>
+    private static void InProcessReport(int[] args)
+    {
+        int runs = args.Length > 0 ? args[0] : 5;
+        int[] ns = args.Length > 1 ? args.Skip(1).ToArray() : new[] { 250, 500, 1000, 2000 };
+        Console.WriteLine($"DMA analyzers: {string.Join(", ", AnalyzerHarness.DmaAnalyzers.Select(a => a.GetType().Name))}");
+        Console.WriteLine($"CA2000 analyzers: {string.Join(", ", AnalyzerHarness.Ca2000Analyzers.Select(a => a.GetType().Name))}");
+        var rows = new List<Row>();
+        foreach (int n in ns)
+        {
+            ImmutableArray<SyntaxTree> dma = AnalyzerHarness.Parse(n, SourceFlavour.DmaBuf);
+            ImmutableArray<SyntaxTree> disposable = AnalyzerHarness.Parse(n, SourceFlavour.Disposable);
+
+            // One warm-up of each scenario, then the measured runs.
+            var compile = new List<TimeSpan>();
+            var compileDisposable = new List<TimeSpan>();
+            var dmaRuns = new List<AnalysisRun>();
+            var caRuns = new List<AnalysisRun>();
+            var noRuntime = new List<AnalysisRun>();
+            for (int i = 0; i <= runs; i++)
+            {
+                TimeSpan c = Time(() => AnalyzerHarness.CompileOnly(dma, SourceFlavour.DmaBuf));
+                TimeSpan cd = Time(() => AnalyzerHarness.CompileOnly(disposable, SourceFlavour.Disposable));
+                AnalysisRun d = AnalyzerHarness.Analyze(dma, SourceFlavour.DmaBuf, AnalyzerHarness.DmaAnalyzers);
+                AnalysisRun ca = AnalyzerHarness.Analyze(disposable, SourceFlavour.Disposable, AnalyzerHarness.Ca2000Analyzers, enableCa2000: true);
+                AnalysisRun nr = AnalyzerHarness.Analyze(disposable, SourceFlavour.Disposable, AnalyzerHarness.DmaAnalyzers);
+                if (i == 0)
+                {
+                    continue;
+                }
+
+                compile.Add(c);
+                compileDisposable.Add(cd);
+                dmaRuns.Add(d);
+                caRuns.Add(ca);
+                noRuntime.Add(nr);
+            }
+
+            rows.Add(new Row(
+                n,
+                TelemetryLog.Median(compile).TotalMilliseconds,
+                TelemetryLog.Median(dmaRuns.Select(r => r.ExecutionTime)).TotalMilliseconds,
+                TelemetryLog.Median(compileDisposable).TotalMilliseconds,
+                TelemetryLog.Median(caRuns.Select(r => r.ExecutionTime)).TotalMilliseconds,
+                TelemetryLog.Median(noRuntime.Select(r => r.ExecutionTime)).TotalMilliseconds));
+            string perAnalyzer = string.Join(", ", dmaRuns[0].PerAnalyzer.Keys.Select(k => $"{k} {TelemetryLog.Median(dmaRuns.Select(r => r.PerAnalyzer[k])).TotalMilliseconds.ToString("N1", Inv)} ms"));
+            string spread = $"DMA min {dmaRuns.Min(r => r.ExecutionTime).TotalMilliseconds.ToString("N1", Inv)} max {dmaRuns.Max(r => r.ExecutionTime).TotalMilliseconds.ToString("N1", Inv)}; " +
+                $"compile min {compile.Min().TotalMilliseconds.ToString("N1", Inv)} max {compile.Max().TotalMilliseconds.ToString("N1", Inv)}; " +
+                $"CA2000 min {caRuns.Min(r => r.ExecutionTime).TotalMilliseconds.ToString("N1", Inv)} max {caRuns.Max(r => r.ExecutionTime).TotalMilliseconds.ToString("N1", Inv)}";
+            Console.WriteLine($"N={n}: per analyzer (median) {perAnalyzer}; {spread}");
+            Console.WriteLine($"N={n}: DMA reported {string.Join(", ", dmaRuns[0].DiagnosticsById.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"))}; " +
+                $"CA2000 reported {string.Join(", ", caRuns[0].DiagnosticsById.Select(p => $"{p.Key}={p.Value}"))}; without runtime DMA reported {noRuntime[0].DiagnosticsById.Count} ids");
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"Medians of {runs} runs after one warm-up (compile: stopwatch around a fresh GetDiagnostics(); analyzers: telemetry)");
+        PrintRows(rows);
+    }
+
+    private static TimeSpan Time(Action action)
+    {
+        var sw = Stopwatch.StartNew();
+        action();
+        return sw.Elapsed;
+    }
 }
