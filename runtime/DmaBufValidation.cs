@@ -1,5 +1,7 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
+using System.Threading;
 
 namespace DmaBuf;
 
@@ -49,7 +51,7 @@ public static class DmaBufValidation
     /// The number of atomic dma-buf mappings the current thread holds, as the validator counts them
     /// (always 0 with the validator off). At most 2 are allowed (DMA0004).
     /// </summary>
-    public static int AtomicMappingsHeldByCurrentThread => t_context?.AtomicHeld.Count ?? 0;
+    public static int AtomicMappingsHeldByCurrentThread => t_context?.AtomicHeldCount ?? 0;
 
     private static bool ReadSetting()
     {
@@ -78,9 +80,9 @@ public static class DmaBufValidation
                 $"{what} may block inside an exporter's atomic kmap callback; neither the importer nor the exporter (in the callback) is allowed to block.");
         }
 
-        if (context.AtomicHeld.Count > 0)
+        if (context.AtomicHeldCount > 0)
         {
-            MappingRecord held = context.AtomicHeld[context.AtomicHeld.Count - 1];
+            MappingRecord held = context.LastAtomicHeld;
             throw new DmaBufUsageException(
                 "DMA0005",
                 $"{what} may block while atomic mapping of page {held.PageNumber} of {held.Buffer} is held; unmap it (KunmapAtomic) first or map with Kmap.");
@@ -88,10 +90,125 @@ public static class DmaBufValidation
     }
 
     /// <summary>Per-thread validator state: the seed's "process context".</summary>
+    /// <remarks>
+    /// The kmap/kunmap_atomic hot path touches only this object: a thread holds at most <see cref="MaxAtomicHeld"/>
+    /// atomic mappings (a third is refused with DMA0004 before it is recorded), so they live in two fields, oldest
+    /// first, and mapping tokens come from a block the thread reserved, with no shared atomic per mapping.
+    /// </remarks>
     internal sealed class ThreadContext
     {
-        public readonly List<MappingRecord> AtomicHeld = new(2);
+        /// <summary>The most atomic mappings a thread may hold (DMA0004).</summary>
+        public const int MaxAtomicHeld = 2;
+
+        // Tokens are unique in the process: each thread takes a block of them from this counter at a time.
+        private const long TokenBlock = 1 << 16;
+        private static long s_tokenBlocksEnd;
+
+        // Oldest first. Two slots are all a thread may fill; it only grows if an exporter's atomic callback itself maps.
+        private MappingRecord[] _held = new MappingRecord[MaxAtomicHeld];
+        private long _nextToken;
+        private long _tokenLimit;
+
         public int AtomicCallbackDepth;
+
+        /// <summary>The number of atomic mappings this thread holds.</summary>
+        public int AtomicHeldCount { get; private set; }
+
+        /// <summary>The most recent atomic mapping held; only valid when <see cref="AtomicHeldCount"/> is positive.</summary>
+        public MappingRecord LastAtomicHeld => _held[AtomicHeldCount - 1];
+
+        /// <summary>A new process-unique mapping token, never 0.</summary>
+        /// <returns>The token.</returns>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public long NextToken()
+        {
+            long token = _nextToken;
+            if (token == _tokenLimit)
+            {
+                token = ReserveTokens();
+            }
+
+            _nextToken = token + 1;
+            return token;
+        }
+
+        /// <summary>Records an atomic mapping as the newest one held.</summary>
+        /// <param name="record">The mapping.</param>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void AddAtomicHeld(in MappingRecord record)
+        {
+            int count = AtomicHeldCount;
+            MappingRecord[] held = _held;
+            if ((uint)count >= (uint)held.Length)
+            {
+                held = Grow();
+            }
+
+            held[count] = record;
+            AtomicHeldCount = count + 1;
+        }
+
+        /// <summary>The position (0 oldest) of the held atomic mapping with this token, or -1; searched newest first.</summary>
+        /// <param name="token">The mapping's token.</param>
+        /// <returns>The position.</returns>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int IndexOfAtomicHeld(long token)
+        {
+            MappingRecord[] held = _held;
+            for (int i = AtomicHeldCount - 1; i >= 0; i--)
+            {
+                if (held[i].Token == token)
+                {
+                    return i;
+                }
+            }
+
+            return -1;
+        }
+
+        /// <summary>Forgets the held atomic mapping at <paramref name="index"/>, keeping the others in order.</summary>
+        /// <param name="index">Its position.</param>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void RemoveAtomicHeldAt(int index)
+        {
+            MappingRecord[] held = _held;
+            int last = AtomicHeldCount - 1;
+            for (int i = index; i < last; i++)
+            {
+                held[i] = held[i + 1];
+            }
+
+            held[last] = default;
+            AtomicHeldCount = last;
+        }
+
+        /// <summary>The held atomic mappings, oldest first, for messages.</summary>
+        /// <returns>"page N of dma-buf #M" for each, comma-separated.</returns>
+        public string DescribeAtomicHeld()
+        {
+            var held = new List<string>(AtomicHeldCount);
+            for (int i = 0; i < AtomicHeldCount; i++)
+            {
+                held.Add($"page {_held[i].PageNumber} of {_held[i].Buffer}");
+            }
+
+            return string.Join(", ", held);
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private MappingRecord[] Grow()
+        {
+            Array.Resize(ref _held, _held.Length * 2);
+            return _held;
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private long ReserveTokens()
+        {
+            long end = Interlocked.Add(ref s_tokenBlocksEnd, TokenBlock);
+            _tokenLimit = end + 1;
+            return end - TokenBlock + 1;
+        }
     }
 }
 

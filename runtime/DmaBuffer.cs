@@ -22,7 +22,6 @@ public sealed class DmaBuffer
 
     private static long s_nextId;
     private static long s_liveBuffers;
-    private static long s_nextMappingToken;
 
     internal readonly object Gate = new();
     private readonly DmaBufExporter _exporter;
@@ -580,52 +579,123 @@ public sealed class DmaBuffer
 
     private DmaBufPage MapValidated(long pageNumber, bool atomic)
     {
-        DmaBufValidation.ThreadContext context = DmaBufValidation.Context;
         if (atomic)
         {
-            if (context.AtomicHeld.Count >= 2)
-            {
-                throw new DmaBufUsageException(
-                    "DMA0004",
-                    $"KmapAtomic({pageNumber}) on {this} would hold a third atomic mapping in this thread (held: {string.Join(", ", context.AtomicHeld.ConvertAll(r => $"page {r.PageNumber} of {r.Buffer}"))}); at most 2 are allowed.");
-            }
-        }
-        else
-        {
-            DmaBufValidation.CheckMightSleep($"Kmap({pageNumber}) on {this}");
+            return MapAtomicValidated(pageNumber);
         }
 
-        CheckPageBegun(pageNumber, atomic ? nameof(KmapAtomic) : nameof(Kmap));
-        var record = new MappingRecord(this, pageNumber, atomic, Interlocked.Increment(ref s_nextMappingToken));
-        nint address;
-        if (atomic)
+        DmaBufValidation.CheckMightSleep($"Kmap({pageNumber}) on {this}");
+        CheckPageBegun(pageNumber, nameof(Kmap));
+        var record = new MappingRecord(this, pageNumber, isAtomic: false, DmaBufValidation.Context.NextToken());
+        nint address = _exporter.Kmap(this, pageNumber);
+        lock (Gate)
         {
-            context.AtomicCallbackDepth++;
-            try
-            {
-                address = _exporter.KmapAtomic(this, pageNumber);
-            }
-            finally
-            {
-                context.AtomicCallbackDepth--;
-            }
-
-            context.AtomicHeld.Add(record);
-        }
-        else
-        {
-            address = _exporter.Kmap(this, pageNumber);
-            lock (Gate)
-            {
-                _trackedMappings.Add(record.Token, record);
-            }
+            _trackedMappings.Add(record.Token, record);
         }
 
         Interlocked.Increment(ref _mappedPages);
-        return new DmaBufPage(this, pageNumber, address, atomic, record.Token);
+        return new DmaBufPage(this, pageNumber, address, isAtomic: false, record.Token);
     }
 
+    // The validated KmapAtomic: DMA0004, then DMA0007/DMA0006, then the exporter's callback with blocking forbidden
+    // (DMA0008); the mapping is recorded in this thread's context only once the exporter has mapped it.
+    private DmaBufPage MapAtomicValidated(long pageNumber)
+    {
+        DmaBufValidation.ThreadContext context = DmaBufValidation.Context;
+        if (context.AtomicHeldCount >= DmaBufValidation.ThreadContext.MaxAtomicHeld)
+        {
+            ThrowThirdAtomic(pageNumber, context);
+        }
+
+        CheckPageBegun(pageNumber, nameof(KmapAtomic));
+        long token = context.NextToken();
+        nint address;
+        context.AtomicCallbackDepth++;
+        try
+        {
+            address = _exporter.KmapAtomic(this, pageNumber);
+        }
+        finally
+        {
+            context.AtomicCallbackDepth--;
+        }
+
+        context.AddAtomicHeld(new MappingRecord(this, pageNumber, isAtomic: true, token));
+        Interlocked.Increment(ref _mappedPages);
+        return new DmaBufPage(this, pageNumber, address, isAtomic: true, token);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowThirdAtomic(long pageNumber, DmaBufValidation.ThreadContext context) =>
+        throw new DmaBufUsageException(
+            "DMA0004",
+            $"KmapAtomic({pageNumber}) on {this} would hold a third atomic mapping in this thread (held: {context.DescribeAtomicHeld()}); at most 2 are allowed.");
+
     private void UnmapValidated(long pageNumber, DmaBufPage page, bool atomic)
+    {
+        if (page.IsAtomic != atomic || pageNumber != page.PageNumber)
+        {
+            ThrowWrongUnmap(pageNumber, page, atomic);
+        }
+
+        if (atomic)
+        {
+            UnmapAtomicValidated(pageNumber, page);
+            return;
+        }
+
+        lock (Gate)
+        {
+            if (!_trackedMappings.ContainsKey(page.Token))
+            {
+                throw new DmaBufUsageException("DMA0003", $"{nameof(Kunmap)}({pageNumber}) on {this}: the mapping of page {page.PageNumber} is already unmapped.");
+            }
+        }
+
+        _exporter.Kunmap(this, pageNumber, page.Address);
+        lock (Gate)
+        {
+            if (!_trackedMappings.Remove(page.Token))
+            {
+                throw new DmaBufUsageException("DMA0003", $"{nameof(Kunmap)}({pageNumber}) on {this}: the mapping of page {page.PageNumber} was unmapped by another thread at the same time.");
+            }
+        }
+
+        Interlocked.Decrement(ref _mappedPages);
+    }
+
+    // The validated KunmapAtomic, once the call and page number are known to match: the mapping must be held by this
+    // thread; it is forgotten only once the exporter has unmapped it, so a failed call changes nothing.
+    private void UnmapAtomicValidated(long pageNumber, DmaBufPage page)
+    {
+        DmaBufValidation.ThreadContext context = DmaBufValidation.Context;
+        if (context.IndexOfAtomicHeld(page.Token) < 0)
+        {
+            ThrowNotHeldAtomic(pageNumber);
+        }
+
+        context.AtomicCallbackDepth++;
+        try
+        {
+            _exporter.KunmapAtomic(this, pageNumber, page.Address);
+        }
+        finally
+        {
+            context.AtomicCallbackDepth--;
+        }
+
+        // Looked up again: the exporter's callback ran on this thread in between.
+        int index = context.IndexOfAtomicHeld(page.Token);
+        if (index >= 0)
+        {
+            context.RemoveAtomicHeldAt(index);
+        }
+
+        Interlocked.Decrement(ref _mappedPages);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowWrongUnmap(long pageNumber, DmaBufPage page, bool atomic)
     {
         string call = atomic ? nameof(KunmapAtomic) : nameof(Kunmap);
         if (page.IsAtomic != atomic)
@@ -634,87 +704,34 @@ public sealed class DmaBuffer
             throw new DmaBufUsageException("DMA0003", $"{call}({pageNumber}) on {this} unmaps a mapping made by {(page.IsAtomic ? nameof(KmapAtomic) : nameof(Kmap))}({page.PageNumber}); use {right}.");
         }
 
-        if (pageNumber != page.PageNumber)
-        {
-            throw new DmaBufUsageException("DMA0003", $"{call}({pageNumber}) on {this} is given the mapping of page {page.PageNumber}; unmap it with page number {page.PageNumber}.");
-        }
-
-        if (atomic)
-        {
-            DmaBufValidation.ThreadContext context = DmaBufValidation.Context;
-            List<MappingRecord> held = context.AtomicHeld;
-            if (IndexOfToken(held, page.Token) < 0)
-            {
-                throw new DmaBufUsageException("DMA0003", $"{call}({pageNumber}) on {this}: this thread holds no such atomic mapping; it is already unmapped, or was mapped in another thread (an atomic mapping is unmapped in the context that mapped it).");
-            }
-
-            context.AtomicCallbackDepth++;
-            try
-            {
-                _exporter.KunmapAtomic(this, pageNumber, page.Address);
-            }
-            finally
-            {
-                context.AtomicCallbackDepth--;
-            }
-
-            // Forget the mapping only once the exporter has unmapped it: a failed call changes nothing.
-            int index = IndexOfToken(held, page.Token);
-            if (index >= 0)
-            {
-                held.RemoveAt(index);
-            }
-        }
-        else
-        {
-            lock (Gate)
-            {
-                if (!_trackedMappings.ContainsKey(page.Token))
-                {
-                    throw new DmaBufUsageException("DMA0003", $"{call}({pageNumber}) on {this}: the mapping of page {page.PageNumber} is already unmapped.");
-                }
-            }
-
-            _exporter.Kunmap(this, pageNumber, page.Address);
-            lock (Gate)
-            {
-                if (!_trackedMappings.Remove(page.Token))
-                {
-                    throw new DmaBufUsageException("DMA0003", $"{call}({pageNumber}) on {this}: the mapping of page {page.PageNumber} was unmapped by another thread at the same time.");
-                }
-            }
-        }
-
-        Interlocked.Decrement(ref _mappedPages);
+        throw new DmaBufUsageException("DMA0003", $"{call}({pageNumber}) on {this} is given the mapping of page {page.PageNumber}; unmap it with page number {page.PageNumber}.");
     }
 
-    private static int IndexOfToken(List<MappingRecord> held, long token)
-    {
-        for (int i = held.Count - 1; i >= 0; i--)
-        {
-            if (held[i].Token == token)
-            {
-                return i;
-            }
-        }
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowNotHeldAtomic(long pageNumber) =>
+        throw new DmaBufUsageException("DMA0003", $"{nameof(KunmapAtomic)}({pageNumber}) on {this}: this thread holds no such atomic mapping; it is already unmapped, or was mapped in another thread (an atomic mapping is unmapped in the context that mapped it).");
 
-        return -1;
-    }
-
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void CheckPageBegun(long pageNumber, string call)
     {
         CpuAccessRange[] begun = Volatile.Read(ref _begun);
-        if (begun.Length == 0)
-        {
-            throw new DmaBufUsageException("DMA0007", $"{call}({pageNumber}) on {this} with no CPU access begun; call BeginCpuAccess (or CpuAccess) for a range that covers page {pageNumber} first.");
-        }
-
         foreach (CpuAccessRange range in begun)
         {
             if (pageNumber >= range.FirstPage && pageNumber <= range.LastPage)
             {
                 return;
             }
+        }
+
+        ThrowPageNotBegun(pageNumber, call, begun);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowPageNotBegun(long pageNumber, string call, CpuAccessRange[] begun)
+    {
+        if (begun.Length == 0)
+        {
+            throw new DmaBufUsageException("DMA0007", $"{call}({pageNumber}) on {this} with no CPU access begun; call BeginCpuAccess (or CpuAccess) for a range that covers page {pageNumber} first.");
         }
 
         throw new DmaBufUsageException("DMA0006", $"{call}({pageNumber}) on {this} is outside the begun CPU access ({string.Join(", ", begun)}).");
