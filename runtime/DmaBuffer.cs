@@ -481,6 +481,7 @@ public sealed class DmaBuffer
     /// <exception cref="DmaBufException">The exporter could not prepare the range.</exception>
     /// <exception cref="ObjectDisposedException">The buffer has been released.</exception>
     [MightSleep]
+    [LeavesCpuAccessOpen]
     public CpuAccessScope CpuAccess(long start, long length, DmaDataDirection direction)
     {
         BeginCpuAccess(start, length, direction);

@@ -107,7 +107,12 @@ public sealed class NonCoherentExporter : DmaBufExporter
     }
 
     /// <inheritdoc />
-    protected internal override nint KmapAtomic(DmaBuffer buffer, long pageNumber) => CpuView(buffer) + (nint)(pageNumber * DmaBuffer.PageSize);
+    /// <remarks>Never blocks: an atomic kmap before any begin or map (undefined in the kernel) fails with <see cref="Errno.EINVAL"/> instead of allocating under a lock.</remarks>
+    protected internal override nint KmapAtomic(DmaBuffer buffer, long pageNumber)
+    {
+        nint cpu = Volatile.Read(ref _cpuView);
+        return (cpu != 0 ? cpu : throw SystemHeapExporter.NotPrepared(buffer)) + (nint)(pageNumber * DmaBuffer.PageSize);
+    }
 
     /// <inheritdoc />
     protected internal override nint Kmap(DmaBuffer buffer, long pageNumber) => CpuView(buffer) + (nint)(pageNumber * DmaBuffer.PageSize);

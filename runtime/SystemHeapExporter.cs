@@ -112,14 +112,23 @@ public sealed class SystemHeapExporter : DmaBufExporter
         EnsureAllocated(buffer);
 
     /// <inheritdoc />
-    protected internal override nint KmapAtomic(DmaBuffer buffer, long pageNumber) => PageAddress(buffer, pageNumber);
+    /// <remarks>
+    /// Never blocks: the memory is allocated by <see cref="DmaBuffer.BeginCpuAccess"/> or the first map, which may
+    /// block. An atomic kmap with neither before it (undefined in the kernel) fails with <see cref="Errno.EINVAL"/>
+    /// instead of allocating under a lock.
+    /// </remarks>
+    protected internal override nint KmapAtomic(DmaBuffer buffer, long pageNumber) =>
+        PageAddress(Volatile.Read(ref _segments) ?? throw NotPrepared(buffer), pageNumber);
 
     /// <inheritdoc />
-    protected internal override nint Kmap(DmaBuffer buffer, long pageNumber) => PageAddress(buffer, pageNumber);
+    protected internal override nint Kmap(DmaBuffer buffer, long pageNumber) =>
+        PageAddress(Volatile.Read(ref _segments) ?? EnsureAllocated(buffer), pageNumber);
 
-    private nint PageAddress(DmaBuffer buffer, long pageNumber)
+    internal static DmaBufException NotPrepared(DmaBuffer buffer) =>
+        new(Errno.EINVAL, $"KmapAtomic on {buffer} before any BeginCpuAccess or MapAttachment: the backing memory is prepared there, and an atomic kmap must not block to allocate it (EINVAL).");
+
+    private nint PageAddress(nint[] segments, long pageNumber)
     {
-        nint[] segments = Volatile.Read(ref _segments) ?? EnsureAllocated(buffer);
         int shift = _segmentShift;
         if (shift >= 0)
         {

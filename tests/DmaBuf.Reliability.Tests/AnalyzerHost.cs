@@ -45,6 +45,16 @@ internal static class AnalyzerHost
             new CSharpCompilationOptions(topLevel ? OutputKind.ConsoleApplication : OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true));
     }
 
+    /// <summary>Compiles the runtime's own sources as DmaBuf.Runtime, so the analyzers check the runtime itself.</summary>
+    public static CSharpCompilation CompileRuntime(string runtimeDirectory) =>
+        CSharpCompilation.Create(
+            "DmaBuf.Runtime",
+            Directory.EnumerateFiles(runtimeDirectory, "*.cs", SearchOption.TopDirectoryOnly)
+                .OrderBy(f => f, StringComparer.Ordinal)
+                .Select(f => CSharpSyntaxTree.ParseText(File.ReadAllText(f), new CSharpParseOptions(LanguageVersion.Latest), path: f)),
+            References.Take(References.Length - 1),
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true));
+
     /// <summary>Runs all analyzers; returns their diagnostics and every exception an analyzer threw.</summary>
     public static async Task<(ImmutableArray<Diagnostic> Diagnostics, IReadOnlyList<string> Exceptions)> AnalyzeAsync(
         Compilation compilation, bool concurrent = true, CancellationToken cancellationToken = default)

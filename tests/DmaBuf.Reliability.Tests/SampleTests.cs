@@ -31,6 +31,21 @@ public sealed class SampleTests
     }
 
     [Fact]
+    public async Task TheRuntimeItselfIsFreeOfDiagnostics()
+    {
+        // The shipped exporters' atomic callbacks must not block (DMA0008), and the runtime's own CPU-access code
+        // must follow the rules it enforces.
+        Compilation compilation = AnalyzerHost.CompileRuntime(Path.Combine(FuzzCorpus.RepositoryRoot(), "runtime"));
+        Assert.Empty(compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+
+        var (diagnostics, exceptions) = await AnalyzerHost.AnalyzeAsync(compilation);
+
+        Assert.Empty(exceptions);
+        string[] reported = diagnostics.Where(d => d.Id.StartsWith("DMA", StringComparison.Ordinal)).Select(d => d.ToString()).ToArray();
+        Assert.True(reported.Length == 0, string.Join(Environment.NewLine, reported));
+    }
+
+    [Fact]
     public async Task TheFiringSamplesReportEachRuleOnceInItsOwnMethod()
     {
         string source = Sample("DmaBuf.Rules/Firing/Rules.cs");
