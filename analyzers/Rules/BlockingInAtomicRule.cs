@@ -26,7 +26,7 @@ internal sealed class BlockingInAtomicRule : FlowRule
 
     public override void OnOperation(FlowReport report, IOperation operation, FlowState before)
     {
-        if (operation is not (IInvocationOperation or IAwaitOperation or IObjectCreationOperation or IPropertyReferenceOperation or IEventAssignmentOperation or IBinaryOperation or IUnaryOperation or IConversionOperation or IIncrementOrDecrementOperation or ICompoundAssignmentOperation))
+        if (operation is not (IInvocationOperation or IAwaitOperation or IReturnOperation { Kind: OperationKind.YieldReturn } or IObjectCreationOperation or IPropertyReferenceOperation or IEventAssignmentOperation or IBinaryOperation or IUnaryOperation or IConversionOperation or IIncrementOrDecrementOperation or ICompoundAssignmentOperation))
         {
             return;
         }
@@ -48,7 +48,13 @@ internal sealed class BlockingInAtomicRule : FlowRule
 
         string? description;
         Location location;
-        if (operation is IInvocationOperation { IsImplicit: true } implicitCall && LockOf(implicitCall.Syntax) is { } lockStatement)
+        if (operation.Kind == OperationKind.YieldReturn)
+        {
+            // An iterator is suspended at a yield return: its consumer runs whatever it likes, blocking included.
+            description = "'yield return'";
+            location = operation.Syntax.GetLocation();
+        }
+        else if (operation is IInvocationOperation { IsImplicit: true } implicitCall && LockOf(implicitCall.Syntax) is { } lockStatement)
         {
             // The graph lowers `lock` to Monitor.Enter/Exit; entering is what blocks.
             if (implicitCall.TargetMethod.Name != "Enter")

@@ -169,6 +169,15 @@ public class DMA0005Tests
         buf.KunmapAtomic(0, page);
     }");
 
+    [Fact]
+    public Task YieldReturnWhileHeld() => Verify(@"
+    IEnumerable<byte> Bytes(DmaBuffer buf)
+    {
+        var page = buf.KmapAtomic(0);
+        {|DMA0005:yield return page.Span[0];|}
+        buf.KunmapAtomic(0, page);
+    }");
+
     // ---- Valid ----------------------------------------------------------------------------------------------------
 
     [Fact]
