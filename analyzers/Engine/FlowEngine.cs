@@ -582,7 +582,8 @@ internal sealed class FlowEngine
 
         if (_anyThisKey && !method.IsStatic && invocation.Instance is IInstanceReferenceOperation)
         {
-            result = result?.Map(EscapeThisRooted);
+            bool opens = LeavesOpen(method);
+            result = result?.Map(c => EscapeThisRooted(c, opens));
         }
 
         return result;
@@ -944,9 +945,10 @@ internal sealed class FlowEngine
             result = result.Map(c => MarkEscaped(c, holders));
         }
 
+        bool opens = HandedToOpenMethod(reference);
         if (reference is IInstanceReferenceOperation)
         {
-            return _anyThisKey ? result?.Map(EscapeThisRooted) : result;
+            return _anyThisKey ? result?.Map(c => EscapeThisRooted(c, opens)) : result;
         }
 
         if (SymbolEqualityComparer.Default.Equals(reference.Type, _symbols.DmaBuffer))
@@ -954,7 +956,7 @@ internal sealed class FlowEngine
             int key = KeyId(reference);
             if (key >= 0)
             {
-                result = result?.Map(c => EscapeKey(c, key));
+                result = result?.Map(c => EscapeKey(c, key, opens));
             }
         }
 
@@ -979,26 +981,45 @@ internal sealed class FlowEngine
             config.Ended,
             config.Unknown);
 
-    private static Config EscapeKey(Config config, int key) =>
+    /// <summary>
+    /// A buffer handed to code the body cannot see: what is open on it is no longer called leaked (that code may end
+    /// it). Only a method marked [LeavesCpuAccessOpen] is taken to begin more on it; any other method that did would be
+    /// reported itself (DMA0001), so the ranges begun here still judge later ends and kmaps.
+    /// </summary>
+    private static Config EscapeKey(Config config, int key, bool opens) =>
         new(
             config.Open.Select(a => a.Key == key ? a.With(escaped: true) : a).ToImmutableArray(),
             config.Held,
             config.Ended,
-            config.Unknown.SetItem(key, true));
+            opens ? config.Unknown.SetItem(key, true) : config.Unknown);
 
-    private Config EscapeThisRooted(Config config)
+    private Config EscapeThisRooted(Config config, bool opens)
     {
         Config next = config;
         for (int key = 0; key < _keys.Count; key++)
         {
             if (_keys[key].IsThisRooted)
             {
-                next = EscapeKey(next, key);
+                next = EscapeKey(next, key, opens);
             }
         }
 
         return next;
     }
+
+    private bool HandedToOpenMethod(IOperation reference)
+    {
+        IOperation? parent = reference.Parent;
+        while (parent is IConversionOperation)
+        {
+            parent = parent.Parent;
+        }
+
+        return parent is IArgumentOperation { Parent: IInvocationOperation invocation } && LeavesOpen(invocation.TargetMethod);
+    }
+
+    private bool LeavesOpen(IMethodSymbol method) =>
+        method.OriginalDefinition.GetAttributes().Any(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, _symbols.LeavesCpuAccessOpenAttribute));
 
     private static Config ClearPending(Config config)
     {

@@ -10,7 +10,8 @@ namespace DmaBuf.Analyzers.Tests;
 //   (even a second such end: the caller may have begun twice);
 // - any end in a method marked [ClosesCpuAccess];
 // - an end whose range or the begun range is not constant-known (parameters, locals written twice);
-// - an end after the buffer was handed to another method (that method may have begun more);
+// - an end after the buffer was handed to a method marked [LeavesCpuAccessOpen] (it begins more; other methods that
+//   did would be reported themselves, so an end after handing the buffer to them is still judged);
 // - a receiver that may be reassigned in between.
 // A mismatched end is taken to end the access it was meant for: DMA0001 is not reported for that access as well.
 public class DMA0002Tests
@@ -165,6 +166,20 @@ public class DMA0002Tests
                 {|DMA0002:buf.EndCpuAccess(0, 4096, DmaDataDirection.ToDevice)|};
                 break;
         }
+    }");
+
+    [Fact]
+    public Task RulePageExample_BufferHandedToAMethodInBetween() => Verify(@"
+    static void Read(DmaBuffer buf)
+    {
+        using var page = buf.Kmap(1);
+    }
+
+    void M(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        Read(buf);
+        {|DMA0002:buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice)|};
     }");
 
     // ---- Valid ----------------------------------------------------------------------------------------------------
