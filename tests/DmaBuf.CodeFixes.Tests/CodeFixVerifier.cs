@@ -39,9 +39,10 @@ internal static class CodeFixVerifier<TAnalyzer, TCodeFix>
     }
 
     /// <summary>Applies the fix with <paramref name="equivalenceKey"/> once per diagnostic (and with Fix All) and compares.</summary>
-    public static Task VerifyAsync(string source, string fixedSource, string equivalenceKey, int? iterations = null)
+    public static Task VerifyAsync(string source, string fixedSource, string equivalenceKey, int? iterations = null, int? actionIndex = null)
     {
         var test = Create(source, fixedSource, equivalenceKey);
+        test.CodeActionIndex = actionIndex;
         if (iterations is { } n)
         {
             test.NumberOfIncrementalIterations = n;

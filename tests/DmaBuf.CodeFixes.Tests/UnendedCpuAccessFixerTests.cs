@@ -42,6 +42,24 @@ public class UnendedCpuAccessFixerTests
         return first;
     }"), Scope);
 
+    // dotnet format (analyzers --diagnostics DMA0001) applies the first fix a provider registers, in Fix All: the
+    // scope must come first, with its key.
+    [Fact]
+    public Task ScopeIsTheFirstFixOffered() => Verify.VerifyAsync(Verify.Class(Sample), Verify.Class(@"
+    int M(DmaBuffer buf, bool empty)
+    {
+        using var access = buf.CpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        if (empty)
+        {
+            return 0;
+        }
+
+        var page = buf.Kmap(0);
+        int first = page.Span[0];
+        buf.Kunmap(0, page);
+        return first;
+    }"), Scope, actionIndex: 0);
+
     [Fact]
     public Task NestedBeginWithCodeAfterTheEndGetsAUsingBlock() => Verify.VerifyAsync(Verify.Class(@"
     void M(DmaBuffer buf, bool skip, int access)

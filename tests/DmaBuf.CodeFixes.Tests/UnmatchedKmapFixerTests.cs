@@ -134,7 +134,7 @@ public class UnmatchedKmapFixerTests
         buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
         var page = buf.KmapAtomic(0);
         page.Span.Fill(1);
-        buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        {|DMA0005:buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice)|};
     {|DMA0003:}|}"), Verify.Class(@"
     void M(DmaBuffer buf)
     {
@@ -259,7 +259,7 @@ public class UnmatchedKmapFixerTests
     public Task MappingBecomesAUsingDeclaration() => Verify.VerifyAsync(Verify.Class(@"
     byte M(DmaBuffer buf)
     {
-        using (buf.CpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice))
+        using ({|DMA0005:buf.CpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice)|})
         {
             var page = buf.KmapAtomic(0);
             {|DMA0003:return page.Span[0];|}
@@ -334,7 +334,7 @@ public class UnmatchedKmapFixerTests
     public Task UsingDeclarationKeepsComments() => Verify.VerifyAsync(Verify.Class(@"
     void M(DmaBuffer buf)
     {
-        using (buf.CpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice))
+        using ({|DMA0005:buf.CpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice)|})
         {
             // the first page
             var page = /* atomic */ buf.KmapAtomic(0); // mapped here
@@ -358,6 +358,6 @@ public class UnmatchedKmapFixerTests
         buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
         var page = buf.KmapAtomic(0);
         page.Span.Fill(1);
-        buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        {|DMA0005:buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice)|};
     {|DMA0003:}|}"), Using);
 }
