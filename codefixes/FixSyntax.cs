@@ -285,4 +285,35 @@ internal static class FixSyntax
 
     public static bool IsComment(SyntaxTrivia trivia) =>
         trivia.IsKind(SyntaxKind.SingleLineCommentTrivia) || trivia.IsKind(SyntaxKind.MultiLineCommentTrivia);
+
+    /// <summary>
+    /// Indents a statement's own comment lines by one level more, before it moves into a new block. The formatter
+    /// re-indents the statement, but a comment line under a line that ends with a comment keeps its column otherwise.
+    /// </summary>
+    public static StatementSyntax IndentComments(StatementSyntax statement, string unit = "    ")
+    {
+        SyntaxTriviaList leading = statement.GetLeadingTrivia();
+        if (!leading.Any(IsComment))
+        {
+            return statement;
+        }
+
+        var result = new List<SyntaxTrivia>();
+        bool lineStart = true;
+        foreach (SyntaxTrivia trivia in leading)
+        {
+            if (lineStart && trivia.IsKind(SyntaxKind.WhitespaceTrivia))
+            {
+                result.Add(SyntaxFactory.Whitespace(trivia.ToString() + unit));
+            }
+            else
+            {
+                result.Add(trivia);
+            }
+
+            lineStart = trivia.IsKind(SyntaxKind.EndOfLineTrivia);
+        }
+
+        return statement.WithLeadingTrivia(result);
+    }
 }

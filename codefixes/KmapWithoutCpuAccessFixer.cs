@@ -104,7 +104,7 @@ public sealed class KmapWithoutCpuAccessFixer : DmaBufFixer
             editor.ReplaceNode(block, (current, _) =>
             {
                 var b = (BlockSyntax)current;
-                List<StatementSyntax> inner = b.Statements.Skip(first).Take(count).ToList();
+                List<StatementSyntax> inner = b.Statements.Skip(first).Take(count).Select(s => FixSyntax.IndentComments(s)).ToList();
                 StatementSyntax scope = Scope(scopeCall, inner.Select((s, i) => i == 0 ? s.WithoutLeadingTrivia() : s))
                     .WithLeadingTrivia(inner[0].GetLeadingTrivia());
                 return b.WithStatements(SyntaxFactory.List(b.Statements.Take(first).Append(scope).Concat(b.Statements.Skip(first + count))));

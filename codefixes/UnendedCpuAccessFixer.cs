@@ -309,7 +309,7 @@ public sealed class UnendedCpuAccessFixer : DmaBufFixer
         public BlockSyntax Wrap(BlockSyntax current, bool keepBegin, System.Func<IEnumerable<StatementSyntax>, StatementSyntax> make)
         {
             SyntaxList<StatementSyntax> statements = current.Statements;
-            List<StatementSyntax> inner = statements.Skip(BeginIndex + 1).Take(Count).ToList();
+            List<StatementSyntax> inner = statements.Skip(BeginIndex + 1).Take(Count).Select(s => FixSyntax.IndentComments(s)).ToList();
             StatementSyntax wrapped = make(inner).WithAdditionalAnnotations(Formatter.Annotation);
             var result = new List<StatementSyntax>(statements.Take(BeginIndex));
             if (keepBegin)

@@ -307,4 +307,37 @@ public class UnendedCpuAccessFixerTests
             }
         }
     {|DMA0001:}|}"), Finally);
+
+    [Fact]
+    public Task UsingBlockKeepsComments() => Verify.VerifyAsync(Verify.Class(@"
+    void M(DmaBuffer buf, bool skip)
+    {
+        // begin
+        buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice); // start
+        if (skip)
+            {|DMA0001:return;|} // nothing
+        // fill it
+        using (var page = buf.Kmap(0))
+            page.Span.Fill(0xFF);
+        // end
+        buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice); // ended
+        // after
+        Console.WriteLine(skip);
+    }"), Verify.Class(@"
+    void M(DmaBuffer buf, bool skip)
+    {
+        // begin
+        using (buf.CpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice)) // start
+        {
+            if (skip)
+                return; // nothing
+            // fill it
+            using (var page = buf.Kmap(0))
+                page.Span.Fill(0xFF);
+        }
+        // end
+        // ended
+        // after
+        Console.WriteLine(skip);
+    }"), Scope);
 }
