@@ -611,6 +611,33 @@ internal sealed class FlowEngine
         return SymbolEqualityComparer.Default.Equals(type, _symbols.DmaBufPage) || SymbolEqualityComparer.Default.Equals(type, _symbols.CpuAccessScope);
     }
 
+    private bool IsPage(IOperation operation)
+    {
+        IOperation unwrapped = operation is IConversionOperation conversion ? conversion.Operand : operation;
+        return SymbolEqualityComparer.Default.Equals(unwrapped.Type, _symbols.DmaBufPage);
+    }
+
+    /// <summary>
+    /// The kmap whose result a local holds, when the local is written exactly once, from a kmap of this body, and is
+    /// not captured: such a local holds no mapping only after that mapping was unmapped.
+    /// </summary>
+    public IInvocationOperation? KmapHeldBy(IOperation? expression)
+    {
+        if (expression is null)
+        {
+            return null;
+        }
+
+        IOperation unwrapped = expression is IConversionOperation conversion ? conversion.Operand : expression;
+        if (BodyFacts.Unwrap(unwrapped) is not ILocalReferenceOperation local || !_facts.IsStableLocal(local.Local) || _facts.IsCaptured(local.Local) ||
+            _facts.SingleValue(local.Local) is not { } value || BodyFacts.Unwrap(value) is not IInvocationOperation kmap)
+        {
+            return null;
+        }
+
+        return KnownSymbols.IsSame(kmap.TargetMethod, _symbols.Kmap) || KnownSymbols.IsSame(kmap.TargetMethod, _symbols.KmapAtomic) ? kmap : null;
+    }
+
     private FlowState? Begin(IInvocationOperation invocation, bool scope, FlowState state)
     {
         int key = KeyId(invocation.Instance);
@@ -749,7 +776,7 @@ internal sealed class FlowEngine
         ImmutableArray<int> holders = invocation.Arguments.Length > 1 ? HoldersOf(invocation.Arguments[1].Value) : ImmutableArray<int>.Empty;
         if (Reporting)
         {
-            var unmap = new UnmapEvent(invocation, key, page, PageText(pageArgument, page), atomic, holders);
+            var unmap = new UnmapEvent(invocation, key, page, PageText(pageArgument, page), atomic, holders, invocation.Arguments.Length > 1 ? invocation.Arguments[1].Value : null, isDispose: false);
             foreach (FlowRule rule in _rules!)
             {
                 rule.OnUnmap(_report!, unmap, state);
@@ -785,6 +812,15 @@ internal sealed class FlowEngine
         if (holders.IsEmpty)
         {
             return state;
+        }
+
+        if (Reporting && invocation.Instance is { } instance && IsPage(instance))
+        {
+            var unmap = new UnmapEvent(invocation, -1, null, "?", false, holders, instance, isDispose: true);
+            foreach (FlowRule rule in _rules!)
+            {
+                rule.OnUnmap(_report!, unmap, state);
+            }
         }
 
         return state.Map(c =>

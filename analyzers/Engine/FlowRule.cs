@@ -65,11 +65,13 @@ internal sealed class KmapEvent
     public bool Atomic { get; }
 }
 
-/// <summary>A <c>Kunmap</c> or <c>KunmapAtomic</c> call, with the holders its mapping argument denotes.</summary>
+/// <summary>A <c>Kunmap</c> or <c>KunmapAtomic</c> call (or a page's Dispose), with the holders its mapping argument denotes.</summary>
 internal sealed class UnmapEvent
 {
-    public UnmapEvent(IInvocationOperation call, int key, Interval? page, string pageText, bool atomic, System.Collections.Immutable.ImmutableArray<int> holders)
+    public UnmapEvent(IInvocationOperation call, int key, Interval? page, string pageText, bool atomic, System.Collections.Immutable.ImmutableArray<int> holders, IOperation? mapping, bool isDispose)
     {
+        Mapping = mapping;
+        IsDispose = isDispose;
         Call = call;
         Key = key;
         Page = page;
@@ -89,6 +91,12 @@ internal sealed class UnmapEvent
     public bool Atomic { get; }
 
     public System.Collections.Immutable.ImmutableArray<int> Holders { get; }
+
+    /// <summary>The expression that denotes the mapping: the page argument, or the receiver of Dispose.</summary>
+    public IOperation? Mapping { get; }
+
+    /// <summary>A <c>DmaBufPage.Dispose()</c> (the matching unmap by construction) rather than a Kunmap call.</summary>
+    public bool IsDispose { get; }
 }
 
 /// <summary>A way out of the body: a return, falling off the end, or an explicit throw that is not caught.</summary>

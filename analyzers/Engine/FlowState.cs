@@ -105,14 +105,15 @@ internal sealed class MappingRecord
 /// </summary>
 internal sealed class Config : IEquatable<Config>
 {
-    private string? _signature;
-
     public Config(ImmutableArray<AccessRecord> open, ImmutableArray<MappingRecord> held, ImmutableDictionary<int, IOperation> ended, ImmutableDictionary<int, bool> unknown)
     {
         Open = open;
         Held = held;
         Ended = ended;
         Unknown = unknown;
+
+        // Computed here, once: a config is immutable (shared instances such as Empty included).
+        Signature = BuildSignature();
     }
 
     public static Config Empty { get; } = new(ImmutableArray<AccessRecord>.Empty, ImmutableArray<MappingRecord>.Empty, ImmutableDictionary<int, IOperation>.Empty, ImmutableDictionary<int, bool>.Empty);
@@ -139,7 +140,8 @@ internal sealed class Config : IEquatable<Config>
 
     public IEnumerable<AccessRecord> OpenOn(int key) => Open.Where(a => a.Key == key);
 
-    public string Signature => _signature ??= BuildSignature();
+    /// <summary>A canonical text of the config: two configs are the same path state when their signatures are equal.</summary>
+    public string Signature { get; }
 
     private string BuildSignature()
     {

@@ -37,7 +37,10 @@ public sealed class DmaBufFlowAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(OnCompilationStart);
     }
 
-    private static void OnCompilationStart(CompilationStartAnalysisContext start)
+    private static void OnCompilationStart(CompilationStartAnalysisContext start) =>
+        Guard.Run(start.Compilation.Assembly, null, () => Register(start));
+
+    private static void Register(CompilationStartAnalysisContext start)
     {
         KnownSymbols? symbols = KnownSymbols.Create(start.Compilation);
         if (symbols is null)

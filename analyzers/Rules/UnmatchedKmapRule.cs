@@ -1,5 +1,8 @@
+using System.Linq;
 using DmaBuf.Analyzers.Engine;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Operations;
 
 namespace DmaBuf.Analyzers.Rules;
 
@@ -43,6 +46,30 @@ internal sealed class UnmatchedKmapRule : FlowRule
     public override void OnUnmap(FlowReport report, UnmapEvent unmap, FlowState before)
     {
         if (unmap.Holders.IsEmpty)
+        {
+            return;
+        }
+
+        if (before.Configs.All(c => FlowEngine.MappingHeldBy(c, unmap.Holders) is null))
+        {
+            // A local given a kmap's result once holds nothing here only if that mapping was already unmapped.
+            if (report.Engine.KmapHeldBy(unmap.Mapping) is { } kmap)
+            {
+                string how = unmap.IsDispose ? "is disposed" : "is unmapped";
+                string buffer = kmap.Instance is { } receiver ? receiver.Syntax.ToString() : "the buffer";
+                string page = kmap.Arguments.Length > 0 ? kmap.Arguments[0].Value.Syntax.ToString() : "?";
+                // The disposal a using makes is reported on its 'using' keyword.
+                Location location = unmap.Call.IsImplicit && unmap.Call.Syntax.FirstAncestorOrSelf<StatementSyntax>() is { } statement
+                    ? statement.GetFirstToken().GetLocation()
+                    : unmap.Call.Syntax.GetLocation();
+                string mapping = unmap.Mapping is { } m ? (m is IConversionOperation c ? c.Operand : m).Syntax.ToString() : "the mapping";
+                report.Report(Descriptor, location, new[] { kmap.Syntax.GetLocation() }, buffer, page, $"mapped at line {FlowReport.Line(kmap)} {how} again: '{mapping}' was already unmapped on every path here");
+            }
+
+            return;
+        }
+
+        if (unmap.IsDispose)
         {
             return;
         }

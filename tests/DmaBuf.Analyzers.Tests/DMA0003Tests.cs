@@ -182,6 +182,28 @@ public class DMA0003Tests
         }
     }");
 
+    [Fact]
+    public Task UnmappedTwiceOrDisposedAfterTheUnmap() => Verify(@"
+    void M(DmaBuffer buf)
+    {
+        var page = buf.Kmap(0);
+        buf.Kunmap(0, page);
+        {|DMA0003:buf.Kunmap(0, page)|};
+    }
+
+    void N(DmaBuffer buf)
+    {
+        var page = buf.KmapAtomic(0);
+        buf.KunmapAtomic(0, page);
+        {|DMA0003:page.Dispose()|};
+    }
+
+    void U(DmaBuffer buf)
+    {
+        {|DMA0003:using|} var page = buf.Kmap(0);
+        buf.Kunmap(0, page);
+    }");
+
     // ---- Valid ----------------------------------------------------------------------------------------------------
 
     [Fact]
