@@ -61,4 +61,22 @@ internal static class CodeFixVerifier<TAnalyzer, TCodeFix>
         test.NumberOfFixAllIterations = 0;
         return test.RunAsync(CancellationToken.None);
     }
+
+    /// <summary>
+    /// Several documents in one project: the test framework also runs Fix All in project and solution scope, which
+    /// must fix every document the same way as one at a time.
+    /// </summary>
+    public static Task VerifyDocumentsAsync(string[] sources, string[] fixedSources, string equivalenceKey)
+    {
+        var test = Create(string.Empty, string.Empty, equivalenceKey);
+        test.TestState.Sources.Clear();
+        test.FixedState.Sources.Clear();
+        for (int i = 0; i < sources.Length; i++)
+        {
+            test.TestState.Sources.Add(($"/0/Test{i}.cs", sources[i]));
+            test.FixedState.Sources.Add(($"/0/Test{i}.cs", fixedSources[i]));
+        }
+
+        return test.RunAsync(CancellationToken.None);
+    }
 }

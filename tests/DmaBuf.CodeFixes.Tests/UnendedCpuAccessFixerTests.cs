@@ -340,4 +340,40 @@ public class UnendedCpuAccessFixerTests
         // after
         Console.WriteLine(skip);
     }"), Scope);
+
+    // Fix All in project and solution scope reaches every document.
+    [Fact]
+    public Task FixAllInProjectScopesEveryDocument() => Verify.VerifyDocumentsAsync(
+        new[] { Verify.Class(Sample), Verify.Usings + @"class D
+{
+    void N(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        Console.WriteLine(buf.Size);
+    {|DMA0001:}|}
+}
+" },
+        new[] { Verify.Class(@"
+    int M(DmaBuffer buf, bool empty)
+    {
+        using var access = buf.CpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        if (empty)
+        {
+            return 0;
+        }
+
+        var page = buf.Kmap(0);
+        int first = page.Span[0];
+        buf.Kunmap(0, page);
+        return first;
+    }"), Verify.Usings + @"class D
+{
+    void N(DmaBuffer buf)
+    {
+        using var access = buf.CpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        Console.WriteLine(buf.Size);
+    }
+}
+" },
+        Scope);
 }
