@@ -142,7 +142,7 @@ public abstract class DmaBufFixer : CodeFixProvider
             return document;
         }
 
-        var found = new List<(Diagnostic Diagnostic, SyntaxNode Primary, TextSpan Offset, List<SyntaxNode> Related)>();
+        var found = new List<(Diagnostic Diagnostic, SyntaxNode Primary, (int Offset, int Length, bool FromEnd) Offset, List<SyntaxNode> Related)>();
         foreach (Diagnostic diagnostic in diagnostics.OrderBy(d => d.Location.SourceSpan.Start))
         {
             if (!root.FullSpan.Contains(diagnostic.Location.SourceSpan))
@@ -152,7 +152,13 @@ public abstract class DmaBufFixer : CodeFixProvider
 
             SyntaxNode primary = root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true);
             var related = FixInput.RelatedSpans(diagnostic).Where(s => root.FullSpan.Contains(s)).Select(s => root.FindNode(s, getInnermostNodeForTie: true)).ToList();
-            TextSpan offset = new(diagnostic.Location.SourceSpan.Start - primary.SpanStart, diagnostic.Location.SourceSpan.Length);
+            // Where the diagnostic sits in its node, counted from the node's end when it ends there (a closing
+            // brace), so that edits inside the node do not move it.
+            TextSpan span = diagnostic.Location.SourceSpan;
+            bool fromEnd = span.End == primary.Span.End && span != primary.Span;
+            (int Offset, int Length, bool FromEnd) offset = fromEnd
+                ? (primary.Span.End - span.Start, span.Length, true)
+                : (span.Start - primary.SpanStart, span.Length, false);
             found.Add((diagnostic, primary, offset, related));
         }
 
@@ -183,7 +189,7 @@ public abstract class DmaBufFixer : CodeFixProvider
                 continue;
             }
 
-            int start = primary.SpanStart + item.Offset.Start;
+            int start = item.Offset.FromEnd ? primary.Span.End - item.Offset.Offset : primary.SpanStart + item.Offset.Offset;
             TextSpan primarySpan = start >= 0 && start + item.Offset.Length <= currentRoot.FullSpan.End ? new TextSpan(start, item.Offset.Length) : primary.Span;
             FixInput? input = await FixInput.CreateAsync(current, primarySpan, relatedSpans, cancellationToken).ConfigureAwait(false);
             if (input is null)

@@ -220,6 +220,31 @@ public class UnmatchedKmapFixerTests
         buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
     }"), Insert);
 
+    // Two mappings reported at the same closing brace: the second plan must still find the way out after the first
+    // fix inserted a statement above it.
+    [Fact]
+    public Task FixAllInsertsAnUnmapForEveryMappingOfOneMethod() => Verify.VerifyAsync(Verify.Class(@"
+    void M(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        var a = buf.Kmap(0);
+        a.Span.Fill(1);
+        var b = buf.Kmap(1);
+        b.Span.Fill(2);
+        buf.EndCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+    {|DMA0003:{|DMA0003:}|}|}"), Verify.Class(@"
+    void M(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        var a = buf.Kmap(0);
+        a.Span.Fill(1);
+        buf.Kunmap(0, a);
+        var b = buf.Kmap(1);
+        b.Span.Fill(2);
+        buf.Kunmap(1, b);
+        buf.EndCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+    }"), Insert);
+
     [Fact]
     public Task InsertKeepsComments() => Verify.VerifyAsync(Verify.Class(@"
     void M(DmaBuffer buf)
