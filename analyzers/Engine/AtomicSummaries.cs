@@ -75,7 +75,11 @@ internal sealed class AtomicSummaries
             return AtomicSummary.Recursive;
         }
 
-        AtomicSummary summary = Compute(method, () => BuildGraph(method, cancellationToken), inProgress, cancellationToken);
+        // The pre-filter runs on the operation tree, so that no graph is built for a callee that cannot hold a mapping.
+        IOperation? body = GetBody(method, cancellationToken);
+        AtomicSummary summary = body is null || !MayHoldAtomic(body, inProgress.Add(method), cancellationToken)
+            ? AtomicSummary.Zero
+            : Compute(method, () => CreateGraph(body, cancellationToken), inProgress, cancellationToken);
         return _cache.GetOrAdd(method, summary);
     }
 
@@ -154,7 +158,7 @@ internal sealed class AtomicSummaries
         return false;
     }
 
-    private ControlFlowGraph? BuildGraph(IMethodSymbol method, CancellationToken cancellationToken)
+    private IOperation? GetBody(IMethodSymbol method, CancellationToken cancellationToken)
     {
         foreach (SyntaxReference reference in method.DeclaringSyntaxReferences)
         {
@@ -166,29 +170,27 @@ internal sealed class AtomicSummaries
 #pragma warning restore RS1030
             });
             IOperation? operation = model.GetOperation(syntax, cancellationToken);
-            switch (operation)
+            if (operation is IMethodBodyOperation or IConstructorBodyOperation || operation is IBlockOperation { Parent: null })
             {
-                case IMethodBodyOperation body:
-                    return ControlFlowGraph.Create(body, cancellationToken);
-                case IConstructorBodyOperation constructor:
-                    return ControlFlowGraph.Create(constructor, cancellationToken);
-                case IBlockOperation { Parent: null } block:
-                    return ControlFlowGraph.Create(block, cancellationToken);
+                return operation;
             }
 
-            if (operation is not null && operation.Parent is null && operation.Kind == OperationKind.Block)
-            {
-                return ControlFlowGraph.Create((IBlockOperation)operation, cancellationToken);
-            }
-
-            // An arrow-bodied accessor: the operation of its expression's parent.
+            // An arrow-bodied accessor: the operation of its expression clause.
             SyntaxNode? arrow = syntax.DescendantNodes().FirstOrDefault(n => n.RawKind == (int)Microsoft.CodeAnalysis.CSharp.SyntaxKind.ArrowExpressionClause);
             if (arrow is not null && model.GetOperation(arrow, cancellationToken) is IBlockOperation { Parent: null } arrowBlock)
             {
-                return ControlFlowGraph.Create(arrowBlock, cancellationToken);
+                return arrowBlock;
             }
         }
 
         return null;
     }
+
+    private static ControlFlowGraph? CreateGraph(IOperation body, CancellationToken cancellationToken) => body switch
+    {
+        IMethodBodyOperation method => ControlFlowGraph.Create(method, cancellationToken),
+        IConstructorBodyOperation constructor => ControlFlowGraph.Create(constructor, cancellationToken),
+        IBlockOperation block => ControlFlowGraph.Create(block, cancellationToken),
+        _ => null,
+    };
 }
