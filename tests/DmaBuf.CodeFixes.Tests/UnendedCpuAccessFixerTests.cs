@@ -376,4 +376,20 @@ public class UnendedCpuAccessFixerTests
 }
 " },
         Scope);
+
+    // A CpuAccess scope that is never disposed: the scope fix disposes it; there is no begin to end in a finally.
+    [Fact]
+    public Task DiscardedScopeIsDisposed() => Verify.VerifyAsync(Verify.Class(@"
+    void M(DmaBuffer buf)
+    {
+        buf.CpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        using (var page = buf.Kmap(0))
+            page.Span.Fill(1);
+    {|DMA0001:}|}"), Verify.Class(@"
+    void M(DmaBuffer buf)
+    {
+        using var access = buf.CpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        using (var page = buf.Kmap(0))
+            page.Span.Fill(1);
+    }"), Scope);
 }
