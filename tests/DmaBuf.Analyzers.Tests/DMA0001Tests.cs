@@ -207,6 +207,33 @@ public class DMA0001Tests
         buf.EndCpuAccess(0, 4096, DmaDataDirection.ToDevice);
     }");
 
+    [Fact]
+    public Task DesignExampleWithoutTheEnd() => Verify(@"
+    void M(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        var page = buf.KmapAtomic(1);
+        Checksum(page.Span);
+        buf.KunmapAtomic(1, page);
+    {|DMA0001:}|}");
+
+    [Fact]
+    public Task PropertyChainReceiver() => Verify(@"
+    sealed class Owner
+    {
+        public DmaBuffer Buffer { get; } = null!;
+    }
+
+    private readonly Owner _owner = new();
+
+    void M(bool quick)
+    {
+        _owner.Buffer.BeginCpuAccess(0, 4096, DmaDataDirection.FromDevice);
+        if (quick)
+            {|DMA0001:return;|}
+        _owner.Buffer.EndCpuAccess(0, 4096, DmaDataDirection.FromDevice);
+    }");
+
     // ---- Valid ----------------------------------------------------------------------------------------------------
 
     [Fact]
@@ -407,6 +434,23 @@ class C
         var buf = a;
         buf.BeginCpuAccess(0, 4096, DmaDataDirection.ToDevice);
         buf = b;
+    }");
+
+    [Fact]
+    public Task Valid_PropertyChainReceiver() => Verify(@"
+    sealed class Owner
+    {
+        public DmaBuffer Buffer { get; } = null!;
+    }
+
+    private readonly Owner _owner = new();
+
+    void M()
+    {
+        _owner.Buffer.BeginCpuAccess(0, 4096, DmaDataDirection.FromDevice);
+        using (var page = _owner.Buffer.Kmap(0))
+            Checksum(page.Span);
+        _owner.Buffer.EndCpuAccess(0, 4096, DmaDataDirection.FromDevice);
     }");
 
     [Fact]

@@ -183,6 +183,16 @@ public class DMA0003Tests
     }");
 
     [Fact]
+    public Task DesignExampleWithoutTheUnmap() => Verify(@"
+    void M(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        var page = buf.KmapAtomic(1);
+        Checksum(page.Span);
+        {|DMA0005:buf.EndCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.FromDevice)|};
+    {|DMA0003:}|}");
+
+    [Fact]
     public Task UnmappedTwiceOrDisposedAfterTheUnmap() => Verify(@"
     void M(DmaBuffer buf)
     {
