@@ -15,7 +15,7 @@ using Microsoft.CodeAnalysis.Formatting;
 namespace DmaBuf.CodeFixes;
 
 /// <summary>
-/// DMA0003. For an unmap with the wrong call or page number (reported at the unmap, the mapping being the
+/// DMA0003. For an unmap with the wrong call, page number or buffer (reported at the unmap, the mapping being the
 /// additional location): "Unmap with the matching call and page" (<c>DMA0003.MatchUnmap</c>). For a mapping that is
 /// not unmapped on some way out (reported at the way out): "Unmap after the last use" (<c>DMA0003.InsertUnmap</c>),
 /// and "Dispose the mapping with 'using'" (<c>DMA0003.UsingDeclaration</c>).
@@ -110,23 +110,43 @@ public sealed class UnmatchedKmapFixer : DmaBufFixer
         }
 
         bool fixCall = mappedAtomic != unmapAtomic;
-        if (!fixCall && newPage is null)
+
+        // Unmapped through another buffer: name the mapping's buffer, when it is a local, parameter or readonly field
+        // that the method does not assign.
+        ExpressionSyntax? newReceiver = null;
+        ISymbol? mappedBuffer = FixSyntax.ReceiverSymbol(model, FixSyntax.Receiver(map), cancellationToken);
+        ISymbol? givenBuffer = FixSyntax.ReceiverSymbol(model, access.Expression, cancellationToken);
+        if (mappedBuffer is not null && givenBuffer is not null && !SymbolEqualityComparer.Default.Equals(mappedBuffer, givenBuffer) &&
+            FixSyntax.Body(unmap) is { } body && FixSyntax.Body(map) == body &&
+            FixSyntax.IsReusable(FixSyntax.Receiver(map)!, model, new[] { body }, cancellationToken))
+        {
+            newReceiver = FixSyntax.Receiver(map)!.WithoutTrivia();
+        }
+
+        if (!fixCall && newPage is null && newReceiver is null)
         {
             return;
         }
 
         string pageText = (newPage ?? givenPage).ToString();
-        string title = $"Unmap with {call}({pageText}, ...)";
+        string title = newReceiver is null ? $"Unmap with {call}({pageText}, ...)" : $"Unmap with {newReceiver}.{call}({pageText}, ...)";
         Document document = input.Document;
         plans.Add(new FixPlan(title, MatchUnmapKey, async ct =>
         {
             DocumentEditor editor = await DocumentEditor.CreateAsync(document, ct).ConfigureAwait(false);
             InvocationExpressionSyntax updated = unmap;
+            MemberAccessExpressionSyntax target = access;
             if (fixCall)
             {
-                SimpleNameSyntax name = access.Name;
-                updated = updated.WithExpression(access.WithName(SyntaxFactory.IdentifierName(call).WithTriviaFrom(name)));
+                target = target.WithName(SyntaxFactory.IdentifierName(call).WithTriviaFrom(access.Name));
             }
+
+            if (newReceiver is not null)
+            {
+                target = target.WithExpression(newReceiver.WithTriviaFrom(access.Expression));
+            }
+
+            updated = updated.WithExpression(target);
 
             if (newPage is not null)
             {

@@ -125,6 +125,25 @@ public class UnmatchedKmapFixerTests
         buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
     }"), Match);
 
+    [Fact]
+    public Task UnmapThroughAnotherBufferGetsTheMappingsBuffer() => Verify.VerifyAsync(Verify.Class(@"
+    void M(DmaBuffer buf, DmaBuffer other)
+    {
+        buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        var page = buf.Kmap(0);
+        page.Span.Fill(1);
+        {|DMA0003:other.Kunmap(0, page)|};
+        buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+    }"), Verify.Class(@"
+    void M(DmaBuffer buf, DmaBuffer other)
+    {
+        buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        var page = buf.Kmap(0);
+        page.Span.Fill(1);
+        buf.Kunmap(0, page);
+        buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+    }"), Match);
+
     // ---- DMA0003.InsertUnmap ----
 
     [Fact]
