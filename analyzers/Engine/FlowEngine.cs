@@ -443,20 +443,49 @@ internal sealed class FlowEngine
             return (state, state);
         }
 
-        if (condition is IIsNullOperation isNull)
+        (IOperation? tested, bool whenTrueIsNull) = NullTest(condition);
+        if (tested is null)
         {
-            ImmutableArray<int> holders = HoldersOf(isNull.Operand);
-            if (holders.IsEmpty)
-            {
-                return (state, state);
-            }
-
-            // A scope or page that a path holds is not null: that path does not take the "is null" branch.
-            return (state.Where(c => !Holds(c, holders)), state);
+            return (state, state);
         }
 
-        return (state, state);
+        ImmutableArray<int> holders = HoldersOf(tested);
+        if (holders.IsEmpty)
+        {
+            return (state, state);
+        }
+
+        // A scope or page that a path holds is not null: that path does not take the "is null" branch.
+        FlowState? nonNullPaths = state.Where(c => !Holds(c, holders));
+        return whenTrueIsNull ? (nonNullPaths, state) : (state, nonNullPaths);
     }
+
+    /// <summary>The operand of a null test (<c>is null</c>, <c>== null</c>, <c>!= null</c>, <c>is not null</c>), and whether "true" means null.</summary>
+    private static (IOperation? Tested, bool WhenTrueIsNull) NullTest(IOperation condition)
+    {
+        switch (condition)
+        {
+            case IIsNullOperation isNull:
+                return (isNull.Operand, true);
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.Equals or BinaryOperatorKind.NotEquals } binary:
+                bool equals = binary.OperatorKind == BinaryOperatorKind.Equals;
+                if (IsNullLiteral(binary.RightOperand))
+                {
+                    return (binary.LeftOperand, equals);
+                }
+
+                return IsNullLiteral(binary.LeftOperand) ? (binary.RightOperand, equals) : (null, false);
+            case IIsPatternOperation { Pattern: IConstantPatternOperation constant } pattern when IsNullLiteral(constant.Value):
+                return (pattern.Value, true);
+            case IIsPatternOperation { Pattern: INegatedPatternOperation { Pattern: IConstantPatternOperation constant } } pattern when IsNullLiteral(constant.Value):
+                return (pattern.Value, false);
+            default:
+                return (null, false);
+        }
+    }
+
+    private static bool IsNullLiteral(IOperation operation) =>
+        operation.ConstantValue.HasValue && operation.ConstantValue.Value is null;
 
     private static bool Holds(Config config, ImmutableArray<int> holders) =>
         config.Open.Any(a => a.Holders.Any(holders.Contains)) || config.Held.Any(m => m.Holders.Any(holders.Contains));

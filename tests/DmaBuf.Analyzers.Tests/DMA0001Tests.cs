@@ -454,6 +454,37 @@ class C
     }");
 
     [Fact]
+    public Task Valid_ScopeDisposedBehindNullTests() => Verify(@"
+    void M(DmaBuffer buf)
+    {
+        var scope = buf.CpuAccess(0, 4096, DmaDataDirection.FromDevice);
+        if (scope != null)
+            scope.Dispose();
+    }
+
+    void N(DmaBuffer buf)
+    {
+        CpuAccessScope scope = buf.CpuAccess(0, 4096, DmaDataDirection.FromDevice);
+        try
+        {
+            Console.WriteLine();
+        }
+        finally
+        {
+            if (scope is not null)
+                scope.Dispose();
+        }
+    }
+
+    void O(DmaBuffer buf)
+    {
+        var scope = buf.CpuAccess(0, 4096, DmaDataDirection.FromDevice);
+        if (scope is null)
+            return;
+        scope.Dispose();
+    }");
+
+    [Fact]
     public Task Valid_AsyncUsingScope() => Verify(@"
     async Task M(DmaBuffer buf)
     {
