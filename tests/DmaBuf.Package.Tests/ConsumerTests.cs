@@ -94,6 +94,25 @@ public sealed class ConsumerTests : IClassFixture<PackageFixture>
     }
 
     [Fact]
+    public async Task DotnetFormatFixesDma0001AndTheResultBuildsClean()
+    {
+        string consumer = _fixture.CreateConsumer("Formatted", Program);
+        File.WriteAllText(Path.Combine(consumer, ".editorconfig"), "root = true\n\n[*.cs]\ndotnet_diagnostic.DMA0008.severity = none\n");
+        string before = File.ReadAllText(Path.Combine(consumer, "Program.cs"));
+
+        DotNetResult format = await DotNet.RunAsync(consumer, _fixture.Environment, "format", "analyzers", "--diagnostics", "DMA0001", "--severity", "warn");
+        DotNetResult build = await DotNet.RunAsync(consumer, _fixture.Environment, "build", "-warnaserror");
+
+        Assert.True(format.ExitCode == 0, format.ToString());
+        string after = File.ReadAllText(Path.Combine(consumer, "Program.cs"));
+        Assert.NotEqual(before, after);
+        Assert.Contains("CpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice)", after);
+        Assert.DoesNotContain("BeginCpuAccess", after);
+        Assert.True(build.ExitCode == 0, build.ToString());
+        Assert.DoesNotContain("DMA0001", build.Output);
+    }
+
+    [Fact]
     public async Task WarnAsErrorFailsTheBuild()
     {
         string consumer = _fixture.CreateConsumer("Strict", Program);
