@@ -171,6 +171,10 @@ internal sealed class BodyFacts
     private static bool IsKeyExpression(IOperation operation) =>
         Unwrap(operation) is ILocalReferenceOperation or IParameterReferenceOperation or IFieldReferenceOperation or IPropertyReferenceOperation or IInstanceReferenceOperation;
 
+    /// <summary>Whether a by-value parameter is never written nor captured in the body.</summary>
+    public bool IsUnwrittenParameter(IParameterSymbol parameter) =>
+        parameter.RefKind == RefKind.None && !_writes.ContainsKey(parameter) && !_captured.Contains(parameter) && !IsOuter(parameter);
+
     /// <summary>Whether a local is written exactly once (its declaration or one assignment) and never by reference.</summary>
     public bool IsStableLocal(ILocalSymbol local) => !local.IsRef && _writes.TryGetValue(local, out int count) && count == 1;
 

@@ -443,6 +443,15 @@ internal sealed class FlowEngine
             return (state, state);
         }
 
+        if (FlagOf(condition, out int flag, out bool negated))
+        {
+            // A bool local with a known value on a path: `if (begun) buf.EndCpuAccess(...)` after `begun = true;`.
+            // Each branch also learns the value, so a second test of the same flag follows the first.
+            FlowState? whenTrueFlag = state.Where(c => !c.Flags.TryGetValue(flag, out bool value) || value != negated)?.Map(c => c.WithFlags(c.Flags.SetItem(flag, !negated)));
+            FlowState? whenFalseFlag = state.Where(c => !c.Flags.TryGetValue(flag, out bool value) || value == negated)?.Map(c => c.WithFlags(c.Flags.SetItem(flag, negated)));
+            return (whenTrueFlag, whenFalseFlag);
+        }
+
         (IOperation? tested, bool whenTrueIsNull) = NullTest(condition);
         if (tested is null)
         {
@@ -458,6 +467,48 @@ internal sealed class FlowEngine
         // A scope or page that a path holds is not null: that path does not take the "is null" branch.
         FlowState? nonNullPaths = state.Where(c => !Holds(c, holders));
         return whenTrueIsNull ? (nonNullPaths, state) : (state, nonNullPaths);
+    }
+
+    private bool FlagOf(IOperation condition, out int flag, out bool negated)
+    {
+        negated = false;
+        IOperation current = condition;
+        while (current is IUnaryOperation { OperatorKind: UnaryOperatorKind.Not } not)
+        {
+            negated = !negated;
+            current = not.Operand;
+        }
+
+        current = BodyFacts.Unwrap(current);
+        if (current is ILocalReferenceOperation local && IsTrackedFlag(local.Local))
+        {
+            flag = LocalHolder(local.Local);
+            return true;
+        }
+
+        if (current is IParameterReferenceOperation parameter && parameter.Parameter.Type.SpecialType == SpecialType.System_Boolean && _facts.IsUnwrittenParameter(parameter.Parameter))
+        {
+            flag = LocalHolder(parameter.Parameter);
+            return true;
+        }
+
+        flag = 0;
+        return false;
+    }
+
+    private bool IsTrackedFlag(ILocalSymbol local) =>
+        local.Type.SpecialType == SpecialType.System_Boolean && !local.IsRef && !_facts.IsCaptured(local);
+
+    /// <summary>A write the engine does not follow (compound, by reference, deconstruction): the local's value is no longer known.</summary>
+    private FlowState? ForgetFlag(IOperation target, FlowState state)
+    {
+        if (BodyFacts.Unwrap(target) is ILocalReferenceOperation local && IsTrackedFlag(local.Local))
+        {
+            int flag = LocalHolder(local.Local);
+            return state.Map(c => c.Flags.ContainsKey(flag) ? c.WithFlags(c.Flags.Remove(flag)) : c);
+        }
+
+        return state;
     }
 
     /// <summary>The operand of a null test (<c>is null</c>, <c>== null</c>, <c>!= null</c>, <c>is not null</c>), and whether "true" means null.</summary>
@@ -552,6 +603,10 @@ internal sealed class FlowEngine
             IInvocationOperation invocation => Invocation(invocation, state),
             ISimpleAssignmentOperation assignment => Assign(assignment.Target, assignment.Value, state),
             IFlowCaptureOperation capture => Store(CaptureHolder(capture.Id), capture.Value, state, captured: false),
+            ICompoundAssignmentOperation compound => ForgetFlag(compound.Target, state),
+            ICoalesceAssignmentOperation coalesce => ForgetFlag(coalesce.Target, state),
+            IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out } byReference => ForgetFlag(byReference.Value, state),
+            IDeconstructionAssignmentOperation deconstruction => deconstruction.Target.DescendantsAndSelf().Aggregate<IOperation, FlowState?>(state, (s, t) => s is null ? null : ForgetFlag(t, s)),
             ILocalReferenceOperation or IFlowCaptureReferenceOperation or IParameterReferenceOperation or IFieldReferenceOperation or IPropertyReferenceOperation or IInstanceReferenceOperation => Reference(op, state),
             _ => state,
         };
@@ -688,7 +743,7 @@ internal sealed class FlowEngine
         FlowState? result = state.Map(c =>
         {
             ImmutableArray<AccessRecord> open = c.Open.Any(a => a.SiteId == record.SiteId && a.Holders.SequenceEqual(record.Holders)) ? c.Open : c.Open.Add(record);
-            return new Config(open, c.Held, key >= 0 ? c.Ended.Remove(key) : c.Ended, c.Unknown);
+            return new Config(open, c.Held, key >= 0 ? c.Ended.Remove(key) : c.Ended, c.Unknown, c.Flags);
         });
         return scope ? ResultUsage(invocation, result) : result;
     }
@@ -954,6 +1009,23 @@ internal sealed class FlowEngine
         IOperation unwrapped = BodyFacts.Unwrap(target);
         if (unwrapped is ILocalReferenceOperation local)
         {
+            if (IsTrackedFlag(local.Local))
+            {
+                int flag = LocalHolder(local.Local);
+                if (value.ConstantValue is { HasValue: true, Value: bool known })
+                {
+                    return state.Map(c => c.WithFlags(c.Flags.SetItem(flag, known)));
+                }
+
+                if (FlagOf(value, out int source, out bool negated) && source != flag)
+                {
+                    // A copy of another flag (`bool open = fill;`, `bool skip = !fill;`) takes its value on each path.
+                    return state.Map(c => c.Flags.TryGetValue(source, out bool v) ? c.WithFlags(c.Flags.SetItem(flag, v != negated)) : c.WithFlags(c.Flags.Remove(flag)));
+                }
+
+                return state.Map(c => c.Flags.ContainsKey(flag) ? c.WithFlags(c.Flags.Remove(flag)) : c);
+            }
+
             return Store(LocalHolder(local.Local), value, state, _facts.IsCaptured(local.Local));
         }
 
@@ -973,7 +1045,8 @@ internal sealed class FlowEngine
                     next.Open.Select(a => a.Holders.Contains(holder) ? a.With(holders: a.Holders.Remove(holder)) : a).ToImmutableArray(),
                     next.Held.Select(m => m.Holders.Contains(holder) ? m.With(holders: m.Holders.Remove(holder)) : m).ToImmutableArray(),
                     next.Ended,
-                    next.Unknown);
+                    next.Unknown,
+                    next.Flags);
             }
 
             if (!sources.IsEmpty)
@@ -982,7 +1055,8 @@ internal sealed class FlowEngine
                     next.Open.Select(a => a.Holders.Any(sources.Contains) ? a.With(holders: Add(a.Holders, holder), escaped: a.Escaped || captured) : a).ToImmutableArray(),
                     next.Held.Select(m => m.Holders.Any(sources.Contains) ? m.With(holders: Add(m.Holders, holder), escaped: m.Escaped || captured) : m).ToImmutableArray(),
                     next.Ended,
-                    next.Unknown);
+                    next.Unknown,
+                    next.Flags);
             }
 
             return next;
@@ -1044,7 +1118,8 @@ internal sealed class FlowEngine
             config.Open.Select(a => a.Holders.Any(holders.Contains) ? a.With(escaped: true) : a).ToImmutableArray(),
             config.Held.Select(m => m.Holders.Any(holders.Contains) ? m.With(escaped: true) : m).ToImmutableArray(),
             config.Ended,
-            config.Unknown);
+            config.Unknown,
+            config.Flags);
 
     /// <summary>
     /// A buffer handed to code the body cannot see: what is open on it is no longer called leaked (that code may end
@@ -1056,7 +1131,8 @@ internal sealed class FlowEngine
             config.Open.Select(a => a.Key == key ? a.With(escaped: true) : a).ToImmutableArray(),
             config.Held,
             config.Ended,
-            opens ? config.Unknown.SetItem(key, true) : config.Unknown);
+            opens ? config.Unknown.SetItem(key, true) : config.Unknown,
+            config.Flags);
 
     private Config EscapeThisRooted(Config config, bool opens)
     {
@@ -1097,7 +1173,8 @@ internal sealed class FlowEngine
             config.Open.Select(a => a.Holders.Contains(Pending) ? a.With(holders: a.Holders.Remove(Pending)) : a).ToImmutableArray(),
             config.Held.Select(m => m.Holders.Contains(Pending) ? m.With(holders: m.Holders.Remove(Pending)) : m).ToImmutableArray(),
             config.Ended,
-            config.Unknown);
+            config.Unknown,
+            config.Flags);
     }
 
     /// <summary>How the parent of an expression uses its value: as a receiver, in a null test, stored in a local (handled), or handed away.</summary>

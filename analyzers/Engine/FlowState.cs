@@ -105,18 +105,19 @@ internal sealed class MappingRecord
 /// </summary>
 internal sealed class Config : IEquatable<Config>
 {
-    public Config(ImmutableArray<AccessRecord> open, ImmutableArray<MappingRecord> held, ImmutableDictionary<int, IOperation> ended, ImmutableDictionary<int, bool> unknown)
+    public Config(ImmutableArray<AccessRecord> open, ImmutableArray<MappingRecord> held, ImmutableDictionary<int, IOperation> ended, ImmutableDictionary<int, bool> unknown, ImmutableDictionary<int, bool> flags)
     {
         Open = open;
         Held = held;
         Ended = ended;
         Unknown = unknown;
+        Flags = flags;
 
         // Computed here, once: a config is immutable (shared instances such as Empty included).
         Signature = BuildSignature();
     }
 
-    public static Config Empty { get; } = new(ImmutableArray<AccessRecord>.Empty, ImmutableArray<MappingRecord>.Empty, ImmutableDictionary<int, IOperation>.Empty, ImmutableDictionary<int, bool>.Empty);
+    public static Config Empty { get; } = new(ImmutableArray<AccessRecord>.Empty, ImmutableArray<MappingRecord>.Empty, ImmutableDictionary<int, IOperation>.Empty, ImmutableDictionary<int, bool>.Empty, ImmutableDictionary<int, bool>.Empty);
 
     public ImmutableArray<AccessRecord> Open { get; }
 
@@ -128,15 +129,20 @@ internal sealed class Config : IEquatable<Config>
     /// <summary>Per key id, whether an access the body cannot see may be open; absent means the key's default.</summary>
     public ImmutableDictionary<int, bool> Unknown { get; }
 
+    /// <summary>The known values of bool locals (by holder id) on this path: <c>begun = true;</c> ... <c>if (begun)</c>.</summary>
+    public ImmutableDictionary<int, bool> Flags { get; }
+
     public int AtomicCount => Held.Count(m => m.Atomic);
 
-    public Config WithOpen(ImmutableArray<AccessRecord> open) => new(open, Held, Ended, Unknown);
+    public Config WithOpen(ImmutableArray<AccessRecord> open) => new(open, Held, Ended, Unknown, Flags);
 
-    public Config WithHeld(ImmutableArray<MappingRecord> held) => new(Open, held, Ended, Unknown);
+    public Config WithHeld(ImmutableArray<MappingRecord> held) => new(Open, held, Ended, Unknown, Flags);
 
-    public Config WithEnded(ImmutableDictionary<int, IOperation> ended) => new(Open, Held, ended, Unknown);
+    public Config WithEnded(ImmutableDictionary<int, IOperation> ended) => new(Open, Held, ended, Unknown, Flags);
 
-    public Config WithUnknown(ImmutableDictionary<int, bool> unknown) => new(Open, Held, Ended, unknown);
+    public Config WithUnknown(ImmutableDictionary<int, bool> unknown) => new(Open, Held, Ended, unknown, Flags);
+
+    public Config WithFlags(ImmutableDictionary<int, bool> flags) => new(Open, Held, Ended, Unknown, flags);
 
     public IEnumerable<AccessRecord> OpenOn(int key) => Open.Where(a => a.Key == key);
 
@@ -175,6 +181,11 @@ internal sealed class Config : IEquatable<Config>
         foreach (KeyValuePair<int, bool> unknown in Unknown.OrderBy(p => p.Key))
         {
             builder.Append('U').Append(unknown.Key).Append(unknown.Value ? '+' : '-').Append(';');
+        }
+
+        foreach (KeyValuePair<int, bool> flag in Flags.OrderBy(p => p.Key))
+        {
+            builder.Append('F').Append(flag.Key).Append(flag.Value ? '+' : '-').Append(';');
         }
 
         return builder.ToString();

@@ -12,7 +12,9 @@ namespace DmaBuf.Analyzers.Tests;
 // - an access that escapes: the scope returned or stored, the buffer handed to another method or captured by a lambda;
 // - accesses on a buffer the analysis cannot follow (a receiver reassigned in between, a call result);
 // - methods marked [LeavesCpuAccessOpen] (the Open half of an Open/Close pair);
-// - correlated branches (`if (c) Begin(); ... if (c) End();`) are NOT understood and would be reported; not tested here.
+// Correlated branches on a bool local or unwritten bool parameter (`if (c) Begin(); ... if (c) End();`, `begun = true;`
+// ... `if (begun) End();`) are followed; correlations through anything else (fields, other conditions) are not, and
+// would be reported.
 public class DMA0001Tests
 {
     private static Task Verify(string members) => AnalyzerVerifier<Rules.DmaBufFlowAnalyzer>.VerifyAsync(FlowTestCode.Class(members));
@@ -233,6 +235,16 @@ public class DMA0001Tests
             {|DMA0001:return;|}
         _owner.Buffer.EndCpuAccess(0, 4096, DmaDataDirection.FromDevice);
     }");
+
+    [Fact]
+    public Task FlagTestedTheWrongWay() => Verify(@"
+    void M(DmaBuffer buf, bool fill)
+    {
+        if (fill)
+            buf.BeginCpuAccess(0, 4096, DmaDataDirection.ToDevice);
+        if (!fill)
+            {|DMA0002:buf.EndCpuAccess(0, 4096, DmaDataDirection.ToDevice)|};
+    {|DMA0001:}|}");
 
     // ---- Valid ----------------------------------------------------------------------------------------------------
 
@@ -482,6 +494,35 @@ class C
         if (scope is null)
             return;
         scope.Dispose();
+    }");
+
+    [Fact]
+    public Task Valid_BoolFlagGuardsTheEnd() => Verify(@"
+    void M(DmaBuffer buf, bool work)
+    {
+        bool begun = false;
+        try
+        {
+            buf.BeginCpuAccess(0, 4096, DmaDataDirection.FromDevice);
+            begun = true;
+            if (work)
+                throw new InvalidOperationException();
+        }
+        finally
+        {
+            if (begun)
+                buf.EndCpuAccess(0, 4096, DmaDataDirection.FromDevice);
+        }
+    }
+
+    void N(DmaBuffer buf, bool fill)
+    {
+        bool skip = !fill;
+        if (fill)
+            buf.BeginCpuAccess(0, 4096, DmaDataDirection.ToDevice);
+        bool open = fill;
+        if (open)
+            buf.EndCpuAccess(0, 4096, DmaDataDirection.ToDevice);
     }");
 
     [Fact]
