@@ -105,7 +105,7 @@ public class BlockingInAtomicFixerTests
         buf.KunmapAtomic(1, b);
         Thread.Sleep(3);
         buf.EndCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.ToDevice);
-    }"), Before);
+    }"), Before, iterations: 2);
 
     [Fact]
     public Task UnmapBeforeKeepsComments() => Verify.VerifyAsync(Verify.Class(@"
@@ -231,7 +231,7 @@ public class BlockingInAtomicFixerTests
         page.Span.Fill(1);
         buf.Kunmap(0, page);
         buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
-    }"), UseKmap);
+    }"), UseKmap, iterations: 2);
 
     [Fact]
     public Task UseKmapKeepsComments() => Verify.VerifyAsync(Verify.Class(@"

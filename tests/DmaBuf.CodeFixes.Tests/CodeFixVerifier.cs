@@ -38,21 +38,28 @@ internal static class CodeFixVerifier<TAnalyzer, TCodeFix>
         return test;
     }
 
-    /// <summary>Applies the fix with <paramref name="equivalenceKey"/> once per diagnostic (and with Fix All) and compares.</summary>
-    public static Task VerifyAsync(string source, string fixedSource, string equivalenceKey, int? iterations = null, int? actionIndex = null)
+    /// <summary>
+    /// Applies the fix with <paramref name="equivalenceKey"/> one diagnostic at a time, and with Fix All in document,
+    /// project and solution scope, and compares both with <paramref name="fixedSource"/>.
+    /// <paramref name="iterations"/> is the exact number of single fixes it takes: one per diagnostic, fewer where one
+    /// fix repairs several (a begin or mapping reported at several ways out). Fix All must always take exactly one pass:
+    /// the sequential Fix All fixes every diagnostic of a document in that pass, so a second pass would mean a plan
+    /// that declined something it should have fixed, or a fix that left new work.
+    /// </summary>
+    public static Task VerifyAsync(string source, string fixedSource, string equivalenceKey, int iterations = 1, int? actionIndex = null)
     {
         var test = Create(source, fixedSource, equivalenceKey);
         test.CodeActionIndex = actionIndex;
-        if (iterations is { } n)
-        {
-            test.NumberOfIncrementalIterations = n;
-            test.NumberOfFixAllIterations = 1;
-        }
+        test.NumberOfIncrementalIterations = iterations;
+        test.NumberOfFixAllIterations = 1;
 
         return test.RunAsync(CancellationToken.None);
     }
 
-    /// <summary>Checks that no fix with <paramref name="equivalenceKey"/> is offered: the code is left as it is.</summary>
+    /// <summary>
+    /// Checks that no fix with <paramref name="equivalenceKey"/> is offered: zero single fixes and zero Fix All passes
+    /// apply, and the diagnostics in the markup remain.
+    /// </summary>
     public static Task VerifyNoFixAsync(string source, string equivalenceKey)
     {
         var test = Create(source, source, equivalenceKey);
@@ -66,9 +73,14 @@ internal static class CodeFixVerifier<TAnalyzer, TCodeFix>
     /// Several documents in one project: the test framework also runs Fix All in project and solution scope, which
     /// must fix every document the same way as one at a time.
     /// </summary>
-    public static Task VerifyDocumentsAsync(string[] sources, string[] fixedSources, string equivalenceKey)
+    public static Task VerifyDocumentsAsync(string[] sources, string[] fixedSources, string equivalenceKey, int iterations)
     {
         var test = Create(string.Empty, string.Empty, equivalenceKey);
+        test.NumberOfIncrementalIterations = iterations;
+        test.NumberOfFixAllIterations = 1;
+
+        // Fix All in document scope fixes one document per pass.
+        test.NumberOfFixAllInDocumentIterations = sources.Length;
         test.TestState.Sources.Clear();
         test.FixedState.Sources.Clear();
         for (int i = 0; i < sources.Length; i++)

@@ -85,7 +85,7 @@ public class KmapWithoutCpuAccessFixerTests
             using var b = buf.Kmap(1);
             b.Span.Fill(2);
         }
-    }"), Key);
+    }"), Key, iterations: 2);
 
     [Fact]
     public Task ScopeKeepsComments() => Verify.VerifyAsync(Verify.Class(@"

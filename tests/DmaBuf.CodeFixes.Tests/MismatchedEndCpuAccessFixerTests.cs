@@ -83,7 +83,7 @@ public class MismatchedEndCpuAccessFixerTests
         const long start = 3 * DmaBuffer.PageSize;
         buf.BeginCpuAccess(start, DmaBuffer.PageSize, DmaDataDirection.Bidirectional);
         buf.EndCpuAccess(start, DmaBuffer.PageSize, DmaDataDirection.Bidirectional);
-    }"), Key);
+    }"), Key, iterations: 2);
 
     [Fact]
     public Task MatchKeepsComments() => Verify.VerifyAsync(Verify.Class(@"

@@ -125,7 +125,7 @@ public class UnendedCpuAccessFixerTests
     {
         using var access1 = buf.CpuAccess(DmaBuffer.PageSize, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
         Console.WriteLine(access);
-    }"), Scope);
+    }"), Scope, iterations: 2);
 
     [Fact]
     public Task ScopeKeepsComments() => Verify.VerifyAsync(Verify.Class(@"
@@ -264,7 +264,7 @@ public class UnendedCpuAccessFixerTests
         {
             buf.EndCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.FromDevice);
         }
-    }"), Finally);
+    }"), Finally, iterations: 2);
 
     [Fact]
     public Task FinallyKeepsComments() => Verify.VerifyAsync(Verify.Class(@"
@@ -375,7 +375,8 @@ public class UnendedCpuAccessFixerTests
     }
 }
 " },
-        Scope);
+        Scope,
+        iterations: 2);
 
     // A CpuAccess scope that is never disposed: the scope fix disposes it; there is no begin to end in a finally.
     [Fact]

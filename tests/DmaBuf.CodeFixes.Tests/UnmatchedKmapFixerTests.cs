@@ -102,7 +102,7 @@ public class UnmatchedKmapFixerTests
         c.Span.Fill(3);
         buf.KunmapAtomic(1, c);
         buf.EndCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.ToDevice);
-    }"), Match);
+    }"), Match, iterations: 3);
 
     [Fact]
     public Task MatchKeepsComments() => Verify.VerifyAsync(Verify.Class(@"
@@ -237,7 +237,7 @@ public class UnmatchedKmapFixerTests
         Checksum(page.Span);
         buf.Kunmap(0, page);
         buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
-    }"), Insert);
+    }"), Insert, iterations: 2);
 
     // Two mappings reported at the same closing brace: the second plan must still find the way out after the first
     // fix inserted a statement above it.
@@ -262,7 +262,7 @@ public class UnmatchedKmapFixerTests
         b.Span.Fill(2);
         buf.Kunmap(1, b);
         buf.EndCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.ToDevice);
-    }"), Insert);
+    }"), Insert, iterations: 2);
 
     [Fact]
     public Task InsertKeepsComments() => Verify.VerifyAsync(Verify.Class(@"
@@ -349,7 +349,7 @@ public class UnmatchedKmapFixerTests
 
             return 0;
         }
-    }"), Using);
+    }"), Using, iterations: 1);
 
     [Fact]
     public Task FixAllTurnsEveryMappingIntoAUsingDeclaration() => Verify.VerifyAsync(Verify.Class(@"
@@ -372,7 +372,7 @@ public class UnmatchedKmapFixerTests
             a.Span.Fill(1);
             b.Span.Fill(2);
         }
-    }"), Using);
+    }"), Using, iterations: 2);
 
     [Fact]
     public Task UsingDeclarationKeepsComments() => Verify.VerifyAsync(Verify.Class(@"
