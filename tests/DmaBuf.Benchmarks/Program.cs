@@ -23,6 +23,12 @@ public static class Program
     /// <param name="args">BenchmarkDotNet arguments, for example <c>--filter *Kmap*</c>.</param>
     public static void Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "--runtime-cpu")
+        {
+            RuntimeCpuReport();
+            return;
+        }
+
         if (args.Length > 0 && args[0] == "--analyzer-report")
         {
             InProcessReport(args.Skip(1).Select(a => int.Parse(a, Inv)).ToArray());
@@ -116,17 +122,31 @@ public static class Program
             var dmaRuns = new List<AnalysisRun>();
             var caRuns = new List<AnalysisRun>();
             var noRuntime = new List<AnalysisRun>();
+            var cpuCompile = new List<TimeSpan>();
+            var cpuWithDma = new List<TimeSpan>();
+            var cpuCompileDisposable = new List<TimeSpan>();
+            var cpuWithCa2000 = new List<TimeSpan>();
             for (int i = 0; i <= runs; i++)
             {
+                TimeSpan cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
                 TimeSpan c = Time(() => AnalyzerHarness.CompileOnly(dma, SourceFlavour.DmaBuf));
+                TimeSpan cpu1 = Process.GetCurrentProcess().TotalProcessorTime;
                 TimeSpan cd = Time(() => AnalyzerHarness.CompileOnly(disposable, SourceFlavour.Disposable));
+                TimeSpan cpu2 = Process.GetCurrentProcess().TotalProcessorTime;
                 AnalysisRun d = AnalyzerHarness.Analyze(dma, SourceFlavour.DmaBuf, AnalyzerHarness.DmaAnalyzers);
+                TimeSpan cpu3 = Process.GetCurrentProcess().TotalProcessorTime;
                 AnalysisRun ca = AnalyzerHarness.Analyze(disposable, SourceFlavour.Disposable, AnalyzerHarness.Ca2000Analyzers, enableCa2000: true);
+                TimeSpan cpu4 = Process.GetCurrentProcess().TotalProcessorTime;
                 AnalysisRun nr = AnalyzerHarness.Analyze(disposable, SourceFlavour.Disposable, AnalyzerHarness.DmaAnalyzers);
                 if (i == 0)
                 {
                     continue;
                 }
+
+                cpuCompile.Add(cpu1 - cpu0);
+                cpuCompileDisposable.Add(cpu2 - cpu1);
+                cpuWithDma.Add(cpu3 - cpu2);
+                cpuWithCa2000.Add(cpu4 - cpu3);
 
                 compile.Add(c);
                 compileDisposable.Add(cd);
@@ -146,6 +166,8 @@ public static class Program
             string spread = $"DMA min {dmaRuns.Min(r => r.ExecutionTime).TotalMilliseconds.ToString("N1", Inv)} max {dmaRuns.Max(r => r.ExecutionTime).TotalMilliseconds.ToString("N1", Inv)}; " +
                 $"compile min {compile.Min().TotalMilliseconds.ToString("N1", Inv)} max {compile.Max().TotalMilliseconds.ToString("N1", Inv)}; " +
                 $"CA2000 min {caRuns.Min(r => r.ExecutionTime).TotalMilliseconds.ToString("N1", Inv)} max {caRuns.Max(r => r.ExecutionTime).TotalMilliseconds.ToString("N1", Inv)}";
+            Console.WriteLine($"N={n}: {dma.Length} trees, {dma.Sum(t => t.GetText().Lines.Count)} lines; compiler diagnostics: {AnalyzerHarness.CompileOnly(dma, SourceFlavour.DmaBuf)} (dma-buf version), {AnalyzerHarness.CompileOnly(disposable, SourceFlavour.Disposable)} (IDisposable version)");
+            Console.WriteLine($"N={n}: process CPU medians (ms): compile {M(cpuCompile)}, compile+DMA analyzers {M(cpuWithDma)}, compile of the IDisposable version {M(cpuCompileDisposable)}, compile+CA2000 {M(cpuWithCa2000)}");
             Console.WriteLine($"N={n}: per analyzer (median) {perAnalyzer}; {spread}");
             Console.WriteLine($"N={n}: DMA reported {string.Join(", ", dmaRuns[0].DiagnosticsById.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"))}; " +
                 $"CA2000 reported {string.Join(", ", caRuns[0].DiagnosticsById.Select(p => $"{p.Key}={p.Value}"))}; without runtime DMA reported {noRuntime[0].DiagnosticsById.Count} ids");
@@ -155,6 +177,81 @@ public static class Program
         Console.WriteLine($"Medians of {runs} runs after one warm-up (compile: stopwatch around a fresh GetDiagnostics(); analyzers: telemetry)");
         PrintRows(rows);
     }
+
+    /// <summary>
+    /// The runtime figures measured in process CPU time rather than wall time, which on a shared, overloaded machine
+    /// mostly measures the scheduler: the copies alternate so both see the same conditions. The validator follows
+    /// DMABUF_VALIDATION as usual.
+    /// </summary>
+    private static void RuntimeCpuReport()
+    {
+        Console.WriteLine($"validator {(DmaBufValidation.IsEnabled ? "on" : "off")}");
+        var pair = new KmapPairBenchmarks();
+        pair.Setup();
+        const int Pairs = 10_000_000;
+        var pairNs = new List<double>();
+        var beginEndNs = new List<double>();
+        for (int round = 0; round < 9; round++)
+        {
+            pairNs.Add(CpuTime(() =>
+            {
+                for (int i = 0; i < Pairs; i++)
+                {
+                    pair.KmapAtomicPair();
+                }
+            }).TotalNanoseconds / Pairs);
+            beginEndNs.Add(CpuTime(() =>
+            {
+                for (int i = 0; i < Pairs / 10; i++)
+                {
+                    pair.BeginEndPair();
+                }
+            }).TotalNanoseconds / (Pairs / 10));
+        }
+
+        pair.Cleanup();
+        Console.WriteLine($"KmapAtomic+KunmapAtomic pair: {Spread(pairNs)} ns CPU");
+        Console.WriteLine($"BeginCpuAccess+EndCpuAccess pair (one page): {Spread(beginEndNs)} ns CPU");
+
+        var copy = new PageCopyBenchmarks();
+        copy.Setup();
+        var memcpyMs = new List<double>();
+        var kmapMs = new List<double>();
+        var ratios = new List<double>();
+        for (int round = 0; round < 21; round++)
+        {
+            double m = CpuTime(copy.MemoryCopySegments).TotalMilliseconds;
+            double k = CpuTime(copy.KmapAtomicPageCopy).TotalMilliseconds;
+            if (round == 0)
+            {
+                continue;
+            }
+
+            memcpyMs.Add(m);
+            kmapMs.Add(k);
+            ratios.Add(m / k);
+        }
+
+        copy.Cleanup();
+        Console.WriteLine($"64 MiB Buffer.MemoryCopy: {Spread(memcpyMs)} ms CPU");
+        Console.WriteLine($"64 MiB page-wise KmapAtomic copy: {Spread(kmapMs)} ms CPU");
+        Console.WriteLine($"throughput of the kmap copy relative to MemoryCopy, per alternated pair: {Spread(ratios.Select(r => r * 100).ToList())} %");
+    }
+
+    private static string Spread(List<double> values)
+    {
+        values.Sort();
+        return $"median {values[values.Count / 2].ToString("N2", Inv)} (min {values[0].ToString("N2", Inv)}, max {values[^1].ToString("N2", Inv)}, n={values.Count})";
+    }
+
+    private static TimeSpan CpuTime(Action action)
+    {
+        TimeSpan before = Process.GetCurrentProcess().TotalProcessorTime;
+        action();
+        return Process.GetCurrentProcess().TotalProcessorTime - before;
+    }
+
+    private static string M(List<TimeSpan> times) => TelemetryLog.Median(times).TotalMilliseconds.ToString("N0", Inv);
 
     private static TimeSpan Time(Action action)
     {
