@@ -38,6 +38,26 @@ public class EngineShapeTests
     }
 
     [Fact]
+    public Task WithoutTheRuntimeNothingIsReported()
+    {
+        // The same names in the same namespace, but declared in source: not DmaBuf.Runtime, so the analyzer registers nothing.
+        var test = AnalyzerVerifier<Rules.DmaBufFlowAnalyzer>.CreateTest(LookAlike.Source.Replace("namespace Fake", "namespace DmaBuf") + @"
+class C
+{
+    void M(DmaBuf.DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, 4096, DmaBuf.DmaDataDirection.ToDevice);
+        var a = buf.KmapAtomic(0);
+        var b = buf.KmapAtomic(1);
+        var c = buf.KmapAtomic(2);
+        buf.Kunmap(5, a);
+    }
+}");
+        test.TestState.AdditionalReferences.Clear();
+        return test.RunAsync(System.Threading.CancellationToken.None);
+    }
+
+    [Fact]
     public Task AccessorsConstructorsAndExpressionBodies() => Verify(@"
     private readonly DmaBuffer _buf;
 
