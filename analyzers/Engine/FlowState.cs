@@ -260,7 +260,38 @@ internal sealed class FlowState
         return Of(a.Configs.Concat(b.Configs));
     }
 
-    public FlowState? Map(Func<Config, Config> transform) => IsTop ? this : Of(Configs.Select(transform));
+    /// <summary>
+    /// The state with every configuration transformed. Most transforms leave most configurations as they are (for
+    /// example clearing pending holders after a statement), so when every configuration comes back unchanged the
+    /// state itself is returned, without re-hashing and de-duplicating its configurations.
+    /// </summary>
+    public FlowState? Map(Func<Config, Config> transform)
+    {
+        if (IsTop)
+        {
+            return this;
+        }
+
+        Config[]? mapped = null;
+        for (int i = 0; i < Configs.Length; i++)
+        {
+            Config result = transform(Configs[i]);
+            if (mapped is null)
+            {
+                if (ReferenceEquals(result, Configs[i]))
+                {
+                    continue;
+                }
+
+                mapped = new Config[Configs.Length];
+                Configs.CopyTo(0, mapped, 0, i);
+            }
+
+            mapped[i] = result;
+        }
+
+        return mapped is null ? this : Of(mapped);
+    }
 
     public FlowState? Where(Func<Config, bool> predicate) => IsTop ? this : Of(Configs.Where(predicate));
 
