@@ -185,22 +185,7 @@ public class DMA0002Tests
     // ---- Valid ----------------------------------------------------------------------------------------------------
 
     [Fact]
-    public Task Valid_DesignExamples() => Verify(@"
-    void A(DmaBuffer buf)
-    {
-        buf.BeginCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.FromDevice);
-        var page = buf.KmapAtomic(1);
-        Checksum(page.Span);
-        buf.KunmapAtomic(1, page);
-        buf.EndCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.FromDevice);
-    }
-
-    void B(DmaBuffer buf)
-    {
-        using (buf.CpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.FromDevice))
-        using (var page = buf.KmapAtomic(1))
-            Checksum(page.Span);
-    }");
+    public Task Valid_DesignExamples() => Verify(FlowTestCode.DesignExamples);
 
     [Fact]
     public Task Valid_EndOnParameterWithoutBegin() => Verify(@"

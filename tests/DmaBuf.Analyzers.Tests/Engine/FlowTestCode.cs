@@ -6,6 +6,24 @@ internal static class FlowTestCode
     public const string Usings =
         "using System;\nusing System.Collections.Generic;\nusing System.Threading;\nusing System.Threading.Tasks;\nusing DmaBuf;\n\n";
 
+    /// <summary>The two correct examples of DESIGN.md section 2, as members of <see cref="Class"/>: every flow rule must stay silent on them.</summary>
+    public const string DesignExamples = @"
+    void A(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        var page = buf.KmapAtomic(1);
+        Checksum(page.Span);
+        buf.KunmapAtomic(1, page);
+        buf.EndCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+    }
+
+    void B(DmaBuffer buf)
+    {
+        using (buf.CpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.FromDevice))
+        using (var page = buf.KmapAtomic(1))
+            Checksum(page.Span);
+    }";
+
     /// <summary>A class <c>C</c> holding <paramref name="members"/>, plus a <c>Checksum(Span&lt;byte&gt;)</c> helper.</summary>
     public static string Class(string members) =>
         Usings + "class C\n{\n" + members + "\n    static void Checksum(Span<byte> span) { }\n    static void Use(object value) { }\n}\n";
