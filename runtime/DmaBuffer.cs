@@ -167,8 +167,7 @@ public sealed class DmaBuffer
         CheckMightSleep(nameof(Fd));
         lock (Gate)
         {
-            ThrowIfReleased();
-            _refCount++;
+            AddReferenceLocked();
         }
 
         try
