@@ -54,15 +54,4 @@ internal static class DotNet
 
         return new DotNetResult(process.ExitCode, await output + await error);
     }
-
-    public static string RepositoryRoot()
-    {
-        string? directory = AppContext.BaseDirectory;
-        while (directory is not null && !File.Exists(Path.Combine(directory, "DmaBufAnalyzers.sln")))
-        {
-            directory = Path.GetDirectoryName(directory);
-        }
-
-        return directory ?? throw new InvalidOperationException("DmaBufAnalyzers.sln not found above " + AppContext.BaseDirectory);
-    }
 }

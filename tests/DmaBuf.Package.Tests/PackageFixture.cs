@@ -26,7 +26,7 @@ public sealed class PackageFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(Feed);
-        string repository = DotNet.RepositoryRoot();
+        string repository = DmaBuf.Tests.Repository.Root();
         foreach (string project in new[] { "packaging/DmaBuf.Analyzers.Package.csproj", "runtime/DmaBuf.Runtime.csproj" })
         {
             // --artifacts-path keeps this Release build out of the bin and obj folders the other tests run from.

@@ -17,7 +17,7 @@ internal static partial class FuzzCorpus
 {
     public static IReadOnlyList<(string Name, string Source)> Load()
     {
-        string root = RepositoryRoot();
+        string root = DmaBuf.Tests.Repository.Root();
         var corpus = new List<(string, string)>();
         foreach (string file in Directory.EnumerateFiles(Path.Combine(root, "samples"), "*.cs", SearchOption.AllDirectories).Where(NotBuildOutput).OrderBy(f => f, StringComparer.Ordinal))
         {
@@ -51,17 +51,6 @@ internal static partial class FuzzCorpus
 
     /// <summary>Removes the testing framework's markup: <c>{|DMA0001:code|}</c>, <c>[|code|]</c>, <c>$$</c>.</summary>
     public static string StripMarkup(string source) => Markup().Replace(source, string.Empty);
-
-    public static string RepositoryRoot()
-    {
-        string? directory = AppContext.BaseDirectory;
-        while (directory is not null && !File.Exists(Path.Combine(directory, "DmaBufAnalyzers.sln")))
-        {
-            directory = Path.GetDirectoryName(directory);
-        }
-
-        return directory ?? throw new InvalidOperationException("DmaBufAnalyzers.sln not found above " + AppContext.BaseDirectory);
-    }
 
     private static bool NotBuildOutput(string path) =>
         !path.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)

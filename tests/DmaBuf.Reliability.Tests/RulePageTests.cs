@@ -11,7 +11,7 @@ public sealed class RulePageTests
 {
     public static TheoryData<string> Ids => new(Descriptors().Select(d => d.Id).Distinct());
 
-    private static string Root => FuzzCorpus.RepositoryRoot();
+    private static string Root => DmaBuf.Tests.Repository.Root();
 
     [Fact]
     public void EveryRuleOfTheDesignHasADescriptor()

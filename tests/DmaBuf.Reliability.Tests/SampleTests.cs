@@ -12,7 +12,7 @@ namespace DmaBuf.Reliability.Tests;
 /// </summary>
 public sealed class SampleTests
 {
-    private static string Sample(string path) => File.ReadAllText(Path.Combine(FuzzCorpus.RepositoryRoot(), "samples", path));
+    private static string Sample(string path) => File.ReadAllText(Path.Combine(DmaBuf.Tests.Repository.Root(), "samples", path));
 
     [Fact]
     public async Task TheFixedSamplesAndThePipelineAreFreeOfDiagnostics()
@@ -35,7 +35,7 @@ public sealed class SampleTests
     {
         // The shipped exporters' atomic callbacks must not block (DMA0008), and the runtime's own CPU-access code
         // must follow the rules it enforces.
-        Compilation compilation = AnalyzerHost.CompileRuntime(Path.Combine(FuzzCorpus.RepositoryRoot(), "runtime"));
+        Compilation compilation = AnalyzerHost.CompileRuntime(Path.Combine(DmaBuf.Tests.Repository.Root(), "runtime"));
         Assert.Empty(compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
 
         var (diagnostics, exceptions) = await AnalyzerHost.AnalyzeAsync(compilation);
