@@ -66,6 +66,27 @@ internal static class RuleDescriptors
         "'{0}' is an atomic kmap callback and must not block, but {1} may block",
         "Neither the importer nor the exporter (in the callback) is allowed to block when using the atomic kmap interfaces.");
 
+    /// <summary>DMA0009. Args: {0} attachment, {1} line of the MapAttachment, {2} what is wrong ("is not unmapped on the path that returns at line 20", "is unmapped through another attachment, 'other'", "is still mapped when 'att' is detached").</summary>
+    public static readonly DiagnosticDescriptor DMA0009 = Create(
+        RuleIdentifiers.UnmatchedAttachmentMapping,
+        "Attachment mapping not unmapped, or unmapped or detached out of order",
+        "The table of '{0}' mapped at line {1} {2}",
+        "Every dma_buf_map_attachment needs a dma_buf_unmap_attachment with the same attachment and the table it returned, before the attachment is detached with dma_buf_detach.");
+
+    /// <summary>DMA0010. Args: {0} buffer, {1} the call that took the reference (Export, Get), {2} its line, {3} the path.</summary>
+    public static readonly DiagnosticDescriptor DMA0010 = Create(
+        RuleIdentifiers.UnputBufferReference,
+        "Buffer reference taken and not put",
+        "The reference to '{0}' taken by {1} at line {2} is not put on the path that {3}",
+        "dma_buf_get and dma_buf_export each give the caller a reference that it must drop with dma_buf_put once it is done, unless it hands the reference on; a reference never put keeps the buffer and its backing storage alive.");
+
+    /// <summary>DMA0011. Args: {0} buffer, {1} what is wrong ("is used after its last reference was put at line 12", "detaches 'att', which was attached to 'other' at line 9").</summary>
+    public static readonly DiagnosticDescriptor DMA0011 = Create(
+        RuleIdentifiers.UseAfterPut,
+        "Buffer used after its last Put, or attachment detached from another buffer",
+        "'{0}' {1}",
+        "After the last dma_buf_put the buffer may be released and must not be used; dma_buf_detach takes the buffer the attachment was made on.");
+
     private static DiagnosticDescriptor Create(string id, string title, string message, string description) =>
 #pragma warning disable RS0030 // The one place that may call the banned constructor.
         new(id, title, message, Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, description, RuleIdentifiers.GetHelpUri(id));

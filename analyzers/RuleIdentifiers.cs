@@ -29,6 +29,15 @@ public static class RuleIdentifiers
     /// <summary>An exporter's atomic kmap callback that may block.</summary>
     public const string BlockingExporterAtomicCallback = "DMA0008";
 
+    /// <summary>An attachment mapped and not unmapped, unmapped with another attachment's table, or detached while mapped.</summary>
+    public const string UnmatchedAttachmentMapping = "DMA0009";
+
+    /// <summary>A buffer reference taken with Get or Export and not put on some path.</summary>
+    public const string UnputBufferReference = "DMA0010";
+
+    /// <summary>A buffer used after its last Put, or a Detach of another buffer's attachment.</summary>
+    public const string UseAfterPut = "DMA0011";
+
     /// <summary>The base address of the rule pages.</summary>
     public const string HelpBaseUri = "https://github.com/dmabuf-dotnet/dmabuf-analyzers/blob/main/docs/rules/";
 

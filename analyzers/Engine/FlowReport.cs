@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 
@@ -49,9 +50,13 @@ internal sealed class FlowReport
         return (lines.Count == 1 ? "line " : "lines ") + joined;
     }
 
-    public void Report(DiagnosticDescriptor descriptor, Location location, IEnumerable<Location>? additional, params object[] arguments)
+    public void Report(DiagnosticDescriptor descriptor, Location location, IEnumerable<Location>? additional, params object[] arguments) =>
+        Report(descriptor, location, additional, null, arguments);
+
+    /// <summary>Reports with properties a code fix reads (such as which of a rule's cases this is).</summary>
+    public void Report(DiagnosticDescriptor descriptor, Location location, IEnumerable<Location>? additional, ImmutableDictionary<string, string?>? properties, params object[] arguments)
     {
-        Diagnostic diagnostic = Diagnostic.Create(descriptor, location, additional, arguments);
+        Diagnostic diagnostic = Diagnostic.Create(descriptor, location, additional, properties, arguments);
         string key = descriptor.Id + "|" + location.SourceSpan + "|" + diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
         if (_reported.Add(key))
         {
