@@ -117,4 +117,42 @@ public static class Rules
 
         protected override nint Kmap(DmaBuffer buffer, long pageNumber) => _pages[pageNumber];
     }
+
+    // DMA0009: the table is unmapped before the attachment is detached.
+    public static void Dma0009(DmaBuffer buf, Device device, byte[] frame)
+    {
+        DmaBufAttachment attachment = buf.Attach(device);
+        ScatterGatherTable table = buf.MapAttachment(attachment, DmaDataDirection.FromDevice);
+        device.DmaWrite(table, 0, frame);
+        buf.UnmapAttachment(attachment, table);
+        buf.Detach(attachment);
+    }
+
+    // DMA0010: a finally block puts the reference on every path.
+    public static long Dma0010(int fd, long minimumSize)
+    {
+        DmaBuffer buf = DmaBuffer.Get(fd);
+        try
+        {
+            if (buf.Size < minimumSize)
+            {
+                return 0;
+            }
+
+            return buf.PageCount;
+        }
+        finally
+        {
+            buf.Put();
+        }
+    }
+
+    // DMA0011: the attachment is detached before the last reference is put.
+    public static void Dma0011(DmaBufExporter exporter, Device device)
+    {
+        DmaBuffer buf = DmaBuffer.Export(exporter, DmaBuffer.PageSize);
+        DmaBufAttachment attachment = buf.Attach(device);
+        buf.Detach(attachment);
+        buf.Put();
+    }
 }
