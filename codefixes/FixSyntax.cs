@@ -170,6 +170,64 @@ internal static class FixSyntax
         }
     }
 
+    /// <summary>
+    /// The local that a call's result is stored in, by <c>var x = call;</c> or <c>x = call;</c> written as a statement
+    /// of a block, with that statement and the name as written there; null for any other shape.
+    /// </summary>
+    public static (ILocalSymbol Local, StatementSyntax Statement, BlockSyntax Block, SyntaxToken Name)? StoredLocal(InvocationExpressionSyntax call, SemanticModel model, CancellationToken cancellationToken)
+    {
+        ISymbol? local;
+        StatementSyntax statement;
+        SyntaxToken name;
+        switch (call.Parent)
+        {
+            case EqualsValueClauseSyntax { Parent: VariableDeclaratorSyntax { Parent.Parent: LocalDeclarationStatementSyntax declaration } declarator }
+                when declaration.UsingKeyword.IsKind(SyntaxKind.None) && !declaration.IsConst:
+                local = model.GetDeclaredSymbol(declarator, cancellationToken);
+                statement = declaration;
+                name = declarator.Identifier;
+                break;
+            case AssignmentExpressionSyntax { RawKind: (int)SyntaxKind.SimpleAssignmentExpression, Left: IdentifierNameSyntax target, Parent: ExpressionStatementSyntax assignment } store
+                when store.Right == call:
+                local = model.GetSymbolInfo(target, cancellationToken).Symbol;
+                statement = assignment;
+                name = target.Identifier;
+                break;
+            default:
+                return null;
+        }
+
+        return local is ILocalSymbol { IsRef: false } stored && statement.Parent is BlockSyntax block
+            ? (stored, statement, block, name.WithoutTrivia())
+            : null;
+    }
+
+    /// <summary>
+    /// Whether a local declared by the statements <paramref name="covered"/> (consecutive statements of one block) is
+    /// used under one of <paramref name="others"/> that does not declare it itself, or the data flow cannot tell:
+    /// then they cannot be moved into a block of their own apart from those others.
+    /// </summary>
+    public static bool DeclaresLocalsUsedIn(IReadOnlyList<StatementSyntax> covered, IEnumerable<SyntaxNode> others, SemanticModel model, CancellationToken cancellationToken)
+    {
+        if (covered.Count == 0)
+        {
+            return false;
+        }
+
+        DataFlowAnalysis? flow = model.AnalyzeDataFlow(covered[0], covered[covered.Count - 1]);
+        return flow is null || !flow.Succeeded ||
+            flow.VariablesDeclared.Any(local => others.Any(n =>
+                !local.DeclaringSyntaxReferences.Any(d => n.Span.Contains(d.Span)) && References(n, local, model, cancellationToken).Any()));
+    }
+
+    /// <summary>A <c>return</c> or <c>throw</c> statement whose expression, if any, has no effects.</summary>
+    public static bool IsExitWithoutEffects(StatementSyntax statement) => statement switch
+    {
+        ReturnStatementSyntax r => !HasEffects(r.Expression),
+        ThrowStatementSyntax t => !HasEffects(t.Expression),
+        _ => false,
+    };
+
     /// <summary>The statement that holds <paramref name="node"/> directly in <paramref name="block"/>, if any.</summary>
     public static StatementSyntax? StatementIn(SyntaxNode node, BlockSyntax block) =>
         node.AncestorsAndSelf().OfType<StatementSyntax>().FirstOrDefault(s => s.Parent == block);
