@@ -26,6 +26,9 @@ internal sealed class KnownSymbols
         LeavesCpuAccessOpenAttribute = r.Type("DmaBuf.LeavesCpuAccessOpenAttribute");
         ClosesCpuAccessAttribute = r.Type("DmaBuf.ClosesCpuAccessAttribute");
         DmaBufValidation = r.Type("DmaBuf.DmaBufValidation");
+        Device = r.Type("DmaBuf.Device");
+        DmaBufAttachment = r.Type("DmaBuf.DmaBufAttachment");
+        ScatterGatherTable = r.Type("DmaBuf.ScatterGatherTable");
 
         BeginCpuAccess = r.Method(DmaBuffer, "BeginCpuAccess", 3);
         EndCpuAccess = r.Method(DmaBuffer, "EndCpuAccess", 3);
@@ -141,6 +144,22 @@ internal sealed class KnownSymbols
 
     /// <summary><c>DmaBufValidation.MightSleep()</c>, the run-time <c>might_sleep()</c>.</summary>
     public IMethodSymbol ValidationMightSleep { get; }
+
+    /// <summary><c>DmaBuf.Device</c>.</summary>
+    public INamedTypeSymbol Device { get; }
+
+    /// <summary><c>DmaBuf.DmaBufAttachment</c>.</summary>
+    public INamedTypeSymbol DmaBufAttachment { get; }
+
+    /// <summary><c>DmaBuf.ScatterGatherTable</c>.</summary>
+    public INamedTypeSymbol ScatterGatherTable { get; }
+
+    /// <summary>Whether <paramref name="type"/> is one of the runtime's sharing types, whose methods keep no buffer, attachment or table.</summary>
+    /// <param name="type">A type, possibly null.</param>
+    /// <returns>true for DmaBuffer, Device, DmaBufAttachment and ScatterGatherTable.</returns>
+    public bool IsSharingType(ITypeSymbol? type) =>
+        SymbolEqualityComparer.Default.Equals(type, DmaBuffer) || SymbolEqualityComparer.Default.Equals(type, Device) ||
+        SymbolEqualityComparer.Default.Equals(type, DmaBufAttachment) || SymbolEqualityComparer.Default.Equals(type, ScatterGatherTable);
 
     /// <summary>
     /// Resolves the runtime's symbols in <paramref name="compilation"/>, or returns null when the compilation does not

@@ -79,6 +79,7 @@ internal sealed class FlowEngine
     private readonly Dictionary<IOperation, int> _siteIds = new();
     private readonly Dictionary<ISymbol, int> _localHolders = new(SymbolEqualityComparer.Default);
     private readonly Dictionary<CaptureId, int> _captureHolders = new();
+    private readonly Dictionary<int, string> _holderNames = new();
     private readonly Dictionary<ISymbol, IFlowAnonymousFunctionOperation> _lambdas = new(SymbolEqualityComparer.Default);
     private readonly FlowState?[] _in;
     private readonly FlowState?[] _finallyIn;
@@ -539,7 +540,7 @@ internal sealed class FlowEngine
         operation.ConstantValue.HasValue && operation.ConstantValue.Value is null;
 
     private static bool Holds(Config config, ImmutableArray<int> holders) =>
-        config.Open.Any(a => a.Holders.Any(holders.Contains)) || config.Held.Any(m => m.Holders.Any(holders.Contains));
+        config.Open.Any(a => a.Holders.Any(holders.Contains)) || config.Held.Any(m => m.Holders.Any(holders.Contains)) || config.Resources.Any(r => r.Holders.Any(holders.Contains));
 
     // ---- Operations ------------------------------------------------------------------------------------------
 
@@ -655,7 +656,7 @@ internal sealed class FlowEngine
 
         if (SymbolEqualityComparer.Default.Equals(method.ContainingType, _symbols.DmaBuffer))
         {
-            return state;
+            return Sharing(invocation, state);
         }
 
         FlowState? result = state;
@@ -672,6 +673,146 @@ internal sealed class FlowEngine
 
         return result;
     }
+
+    // ---- Sharing: references, attachments and their tables (DMA0009–DMA0011) ----------------------------------------
+
+    private FlowState? Sharing(IInvocationOperation invocation, FlowState state)
+    {
+        IMethodSymbol method = invocation.TargetMethod;
+        bool export = KnownSymbols.IsSame(method, _symbols.Export);
+        if (export || KnownSymbols.IsSame(method, _symbols.Get))
+        {
+            // Each call takes a new reference; one the body already holds from this site (a loop) is not counted twice.
+            var record = new ResourceRecord(invocation, SiteId(invocation), ResourceKind.Reference, ImmutableArray.Create(Pending), false, export, -1, null);
+            return ResultUsage(invocation, state.Map(c => AddResource(c, record)));
+        }
+
+        if (KnownSymbols.IsSame(method, _symbols.MapAttachment))
+        {
+            int attachment = invocation.Arguments.Length > 0 ? AttachmentId(invocation.Arguments[0].Value) : -1;
+            var record = new ResourceRecord(invocation, SiteId(invocation), ResourceKind.Table, ImmutableArray.Create(Pending), false, false, attachment, null);
+            return ResultUsage(invocation, state.Map(c => AddResource(c, record)));
+        }
+
+        ImmutableArray<int> receiver = invocation.Instance is null ? ImmutableArray<int>.Empty : HoldersOf(invocation.Instance);
+        if (KnownSymbols.IsSame(method, _symbols.Put))
+        {
+            return receiver.IsEmpty ? state : state.Map(c => PutReference(c, receiver, invocation));
+        }
+
+        if (KnownSymbols.IsSame(method, _symbols.Fd))
+        {
+            // A descriptor holds a reference of its own: a later Put is no longer the last.
+            return receiver.IsEmpty ? state : state.Map(c => c.Resources.Any(r => r.Sole && r.Holders.Any(receiver.Contains))
+                ? c.WithResources(c.Resources.Select(r => r.Sole && r.Holders.Any(receiver.Contains) ? r.With(sole: false) : r).ToImmutableArray())
+                : c);
+        }
+
+        if (KnownSymbols.IsSame(method, _symbols.UnmapAttachment))
+        {
+            ImmutableArray<int> table = invocation.Arguments.Length > 1 ? HoldersOf(invocation.Arguments[1].Value) : ImmutableArray<int>.Empty;
+            return table.IsEmpty ? state : state.Map(c => TableHeldBy(c, table) is { } record ? c.WithResources(c.Resources.Remove(record)) : c);
+        }
+
+        if (KnownSymbols.IsSame(method, _symbols.Detach))
+        {
+            // What the rules had to say about tables still mapped was said before the call; they are gone with it.
+            int attachment = invocation.Arguments.Length > 0 ? AttachmentId(invocation.Arguments[0].Value) : -1;
+            return attachment < 0 ? state : state.Map(c => c.Resources.Any(r => r.Kind == ResourceKind.Table && r.Attachment == attachment)
+                ? c.WithResources(c.Resources.RemoveAll(r => r.Kind == ResourceKind.Table && r.Attachment == attachment))
+                : c);
+        }
+
+        return state;
+    }
+
+    private static Config AddResource(Config config, ResourceRecord record) =>
+        config.Resources.Count(r => r.SiteId == record.SiteId) >= MaxSameSite ? config : config.WithResources(config.Resources.Add(record));
+
+    private static Config PutReference(Config config, ImmutableArray<int> receiver, IInvocationOperation put)
+    {
+        ResourceRecord? record = ReferenceHeldBy(config, receiver);
+        if (record is null)
+        {
+            return config;
+        }
+
+        Config next = config.WithResources(config.Resources.Remove(record));
+        if (record.Sole && !record.Escaped)
+        {
+            ImmutableDictionary<int, IOperation> released = next.Released;
+            foreach (int holder in record.Holders)
+            {
+                released = released.SetItem(holder, put);
+            }
+
+            next = next.WithReleased(released);
+        }
+
+        return next;
+    }
+
+    /// <summary>The buffer reference a variable (or flow capture) holds on this path, or null.</summary>
+    public static ResourceRecord? ReferenceHeldBy(Config config, ImmutableArray<int> holders) => ResourceHeldBy(config, holders, ResourceKind.Reference);
+
+    /// <summary>The attachment table a variable (or flow capture) holds on this path, or null.</summary>
+    public static ResourceRecord? TableHeldBy(Config config, ImmutableArray<int> holders) => ResourceHeldBy(config, holders, ResourceKind.Table);
+
+    private static ResourceRecord? ResourceHeldBy(Config config, ImmutableArray<int> holders, ResourceKind kind)
+    {
+        for (int i = config.Resources.Length - 1; i >= 0; i--)
+        {
+            ResourceRecord record = config.Resources[i];
+            if (record.Kind == kind && record.Holders.Any(holders.Contains))
+            {
+                return record;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The holders an expression denotes (a local or a flow capture), for the rules.</summary>
+    public ImmutableArray<int> HoldersOfExpression(IOperation? expression)
+    {
+        ImmutableArray<int> holders = expression is null ? ImmutableArray<int>.Empty : HoldersOf(expression);
+        return holders.Contains(Pending) ? ImmutableArray<int>.Empty : holders;
+    }
+
+    /// <summary>
+    /// The id of the attachment an argument denotes, when it can be followed: a local written once and not captured,
+    /// or a parameter never written. Otherwise -1.
+    /// </summary>
+    public int AttachmentId(IOperation argument)
+    {
+        IOperation unwrapped = BodyFacts.Unwrap(argument);
+        return unwrapped switch
+        {
+            ILocalReferenceOperation local when _facts.IsStableLocal(local.Local) && !_facts.IsCaptured(local.Local) => LocalHolder(local.Local),
+            IParameterReferenceOperation parameter when _facts.IsUnwrittenParameter(parameter.Parameter) => LocalHolder(parameter.Parameter),
+            _ => -1,
+        };
+    }
+
+    /// <summary>
+    /// The one value a local is given, when it is written exactly once and not captured (so it denotes that value
+    /// wherever it is read), or null.
+    /// </summary>
+    public IOperation? StableValue(IOperation? expression)
+    {
+        if (expression is null)
+        {
+            return null;
+        }
+
+        IOperation unwrapped = BodyFacts.Unwrap(expression is IConversionOperation conversion ? conversion.Operand : expression);
+        return unwrapped is ILocalReferenceOperation local && _facts.IsStableLocal(local.Local) && !_facts.IsCaptured(local.Local) && _facts.SingleValue(local.Local) is { } value
+            ? BodyFacts.Unwrap(value)
+            : null;
+    }
+
+    /// <summary>The name of the local a holder id stands for, or null for a flow capture.</summary>
+    public string? HolderName(int holder) => _holderNames.TryGetValue(holder, out string? name) ? name : null;
 
     private bool IsDispose(IInvocationOperation invocation)
     {
@@ -743,7 +884,7 @@ internal sealed class FlowEngine
         FlowState? result = state.Map(c =>
         {
             ImmutableArray<AccessRecord> open = c.Open.Any(a => a.SiteId == record.SiteId && a.Holders.SequenceEqual(record.Holders)) ? c.Open : c.Open.Add(record);
-            return new Config(open, c.Held, key >= 0 ? c.Ended.Remove(key) : c.Ended, c.Unknown, c.Flags);
+            return new Config(open, c.Held, key >= 0 ? c.Ended.Remove(key) : c.Ended, c.Unknown, c.Flags, c.Resources, c.Released);
         });
         return scope ? ResultUsage(invocation, result) : result;
     }
@@ -1036,27 +1177,30 @@ internal sealed class FlowEngine
     private FlowState? Store(int holder, IOperation value, FlowState state, bool captured)
     {
         ImmutableArray<int> sources = HoldersOf(value);
+        string? name = HolderName(holder);
         return state.Map(c =>
         {
             Config next = c;
-            if (c.Open.Any(a => a.Holders.Contains(holder)) || c.Held.Any(m => m.Holders.Contains(holder)))
+            if (c.Open.Any(a => a.Holders.Contains(holder)) || c.Held.Any(m => m.Holders.Contains(holder)) || c.Resources.Any(r => r.Holders.Contains(holder)))
             {
-                next = new Config(
-                    next.Open.Select(a => a.Holders.Contains(holder) ? a.With(holders: a.Holders.Remove(holder)) : a).ToImmutableArray(),
-                    next.Held.Select(m => m.Holders.Contains(holder) ? m.With(holders: m.Holders.Remove(holder)) : m).ToImmutableArray(),
-                    next.Ended,
-                    next.Unknown,
-                    next.Flags);
+                next = next.WithRecords(
+                    a => a.Holders.Contains(holder) ? a.With(holders: a.Holders.Remove(holder)) : a,
+                    m => m.Holders.Contains(holder) ? m.With(holders: m.Holders.Remove(holder)) : m,
+                    r => r.Holders.Contains(holder) ? r.With(holders: r.Holders.Remove(holder)) : r);
+            }
+
+            if (next.Released.ContainsKey(holder))
+            {
+                // A new value: whatever the local held before was put, this one is not.
+                next = next.WithReleased(next.Released.Remove(holder));
             }
 
             if (!sources.IsEmpty)
             {
-                next = new Config(
-                    next.Open.Select(a => a.Holders.Any(sources.Contains) ? a.With(holders: Add(a.Holders, holder), escaped: a.Escaped || captured) : a).ToImmutableArray(),
-                    next.Held.Select(m => m.Holders.Any(sources.Contains) ? m.With(holders: Add(m.Holders, holder), escaped: m.Escaped || captured) : m).ToImmutableArray(),
-                    next.Ended,
-                    next.Unknown,
-                    next.Flags);
+                next = next.WithRecords(
+                    a => a.Holders.Any(sources.Contains) ? a.With(holders: Add(a.Holders, holder), escaped: a.Escaped || captured) : a,
+                    m => m.Holders.Any(sources.Contains) ? m.With(holders: Add(m.Holders, holder), escaped: m.Escaped || captured) : m,
+                    r => r.Holders.Any(sources.Contains) ? r.With(holders: Add(r.Holders, holder), escaped: r.Escaped || captured, name: name) : r);
             }
 
             return next;
@@ -1071,7 +1215,8 @@ internal sealed class FlowEngine
         bool interesting = reference is IInstanceReferenceOperation ||
             SymbolEqualityComparer.Default.Equals(reference.Type, _symbols.DmaBuffer) ||
             SymbolEqualityComparer.Default.Equals(reference.Type, _symbols.DmaBufPage) ||
-            SymbolEqualityComparer.Default.Equals(reference.Type, _symbols.CpuAccessScope);
+            SymbolEqualityComparer.Default.Equals(reference.Type, _symbols.CpuAccessScope) ||
+            SymbolEqualityComparer.Default.Equals(reference.Type, _symbols.ScatterGatherTable);
         if (!interesting || UsageOf(reference) != Usage.Escape)
         {
             return state;
@@ -1114,12 +1259,10 @@ internal sealed class FlowEngine
     }
 
     private static Config MarkEscaped(Config config, ImmutableArray<int> holders) =>
-        new(
-            config.Open.Select(a => a.Holders.Any(holders.Contains) ? a.With(escaped: true) : a).ToImmutableArray(),
-            config.Held.Select(m => m.Holders.Any(holders.Contains) ? m.With(escaped: true) : m).ToImmutableArray(),
-            config.Ended,
-            config.Unknown,
-            config.Flags);
+        config.WithRecords(
+            a => a.Holders.Any(holders.Contains) ? a.With(escaped: true) : a,
+            m => m.Holders.Any(holders.Contains) ? m.With(escaped: true) : m,
+            r => r.Holders.Any(holders.Contains) ? r.With(escaped: true, sole: false) : r);
 
     /// <summary>
     /// A buffer handed to code the body cannot see: what is open on it is no longer called leaked (that code may end
@@ -1132,7 +1275,9 @@ internal sealed class FlowEngine
             config.Held,
             config.Ended,
             opens ? config.Unknown.SetItem(key, true) : config.Unknown,
-            config.Flags);
+            config.Flags,
+            config.Resources,
+            config.Released);
 
     private Config EscapeThisRooted(Config config, bool opens)
     {
@@ -1164,17 +1309,15 @@ internal sealed class FlowEngine
 
     private static Config ClearPending(Config config)
     {
-        if (!config.Open.Any(a => a.Holders.Contains(Pending)) && !config.Held.Any(m => m.Holders.Contains(Pending)))
+        if (!config.Open.Any(a => a.Holders.Contains(Pending)) && !config.Held.Any(m => m.Holders.Contains(Pending)) && !config.Resources.Any(r => r.Holders.Contains(Pending)))
         {
             return config;
         }
 
-        return new Config(
-            config.Open.Select(a => a.Holders.Contains(Pending) ? a.With(holders: a.Holders.Remove(Pending)) : a).ToImmutableArray(),
-            config.Held.Select(m => m.Holders.Contains(Pending) ? m.With(holders: m.Holders.Remove(Pending)) : m).ToImmutableArray(),
-            config.Ended,
-            config.Unknown,
-            config.Flags);
+        return config.WithRecords(
+            a => a.Holders.Contains(Pending) ? a.With(holders: a.Holders.Remove(Pending)) : a,
+            m => m.Holders.Contains(Pending) ? m.With(holders: m.Holders.Remove(Pending)) : m,
+            r => r.Holders.Contains(Pending) ? r.With(holders: r.Holders.Remove(Pending)) : r);
     }
 
     /// <summary>How the parent of an expression uses its value: as a receiver, in a null test, stored in a local (handled), or handed away.</summary>
@@ -1197,7 +1340,7 @@ internal sealed class FlowEngine
             case IMemberReferenceOperation member when ReferenceEquals(member.Instance, current):
                 return Usage.None;
             case IArgumentOperation { Parent: IInvocationOperation call }:
-                return SymbolEqualityComparer.Default.Equals(call.TargetMethod.ContainingType, _symbols.DmaBuffer) ? Usage.None : Usage.Escape;
+                return _symbols.IsSharingType(call.TargetMethod.ContainingType) ? Usage.None : Usage.Escape;
             case ISimpleAssignmentOperation assignment when ReferenceEquals(assignment.Target, current):
                 return Usage.None;
             case ISimpleAssignmentOperation assignment when BodyFacts.Unwrap(assignment.Target) is ILocalReferenceOperation:
@@ -1253,6 +1396,7 @@ internal sealed class FlowEngine
         {
             id = _localHolders.Count + _captureHolders.Count;
             _localHolders.Add(local, id);
+            _holderNames.Add(id, local.Name);
         }
 
         return id;

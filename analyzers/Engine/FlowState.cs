@@ -105,19 +105,21 @@ internal sealed class MappingRecord
 /// </summary>
 internal sealed class Config : IEquatable<Config>
 {
-    public Config(ImmutableArray<AccessRecord> open, ImmutableArray<MappingRecord> held, ImmutableDictionary<int, IOperation> ended, ImmutableDictionary<int, bool> unknown, ImmutableDictionary<int, bool> flags)
+    public Config(ImmutableArray<AccessRecord> open, ImmutableArray<MappingRecord> held, ImmutableDictionary<int, IOperation> ended, ImmutableDictionary<int, bool> unknown, ImmutableDictionary<int, bool> flags, ImmutableArray<ResourceRecord> resources, ImmutableDictionary<int, IOperation> released)
     {
         Open = open;
         Held = held;
         Ended = ended;
         Unknown = unknown;
         Flags = flags;
+        Resources = resources;
+        Released = released;
 
         // Computed here, once: a config is immutable (shared instances such as Empty included).
         Signature = BuildSignature();
     }
 
-    public static Config Empty { get; } = new(ImmutableArray<AccessRecord>.Empty, ImmutableArray<MappingRecord>.Empty, ImmutableDictionary<int, IOperation>.Empty, ImmutableDictionary<int, bool>.Empty, ImmutableDictionary<int, bool>.Empty);
+    public static Config Empty { get; } = new(ImmutableArray<AccessRecord>.Empty, ImmutableArray<MappingRecord>.Empty, ImmutableDictionary<int, IOperation>.Empty, ImmutableDictionary<int, bool>.Empty, ImmutableDictionary<int, bool>.Empty, ImmutableArray<ResourceRecord>.Empty, ImmutableDictionary<int, IOperation>.Empty);
 
     public ImmutableArray<AccessRecord> Open { get; }
 
@@ -132,17 +134,31 @@ internal sealed class Config : IEquatable<Config>
     /// <summary>The known values of bool locals (by holder id) on this path: <c>begun = true;</c> ... <c>if (begun)</c>.</summary>
     public ImmutableDictionary<int, bool> Flags { get; }
 
+    /// <summary>The buffer references and attachment tables this body took and may still hold.</summary>
+    public ImmutableArray<ResourceRecord> Resources { get; }
+
+    /// <summary>Per holder id, the <c>Put</c> that dropped the last reference to the buffer the local held.</summary>
+    public ImmutableDictionary<int, IOperation> Released { get; }
+
     public int AtomicCount => Held.Count(m => m.Atomic);
 
-    public Config WithOpen(ImmutableArray<AccessRecord> open) => new(open, Held, Ended, Unknown, Flags);
+    public Config WithOpen(ImmutableArray<AccessRecord> open) => new(open, Held, Ended, Unknown, Flags, Resources, Released);
 
-    public Config WithHeld(ImmutableArray<MappingRecord> held) => new(Open, held, Ended, Unknown, Flags);
+    public Config WithHeld(ImmutableArray<MappingRecord> held) => new(Open, held, Ended, Unknown, Flags, Resources, Released);
 
-    public Config WithEnded(ImmutableDictionary<int, IOperation> ended) => new(Open, Held, ended, Unknown, Flags);
+    public Config WithEnded(ImmutableDictionary<int, IOperation> ended) => new(Open, Held, ended, Unknown, Flags, Resources, Released);
 
-    public Config WithUnknown(ImmutableDictionary<int, bool> unknown) => new(Open, Held, Ended, unknown, Flags);
+    public Config WithUnknown(ImmutableDictionary<int, bool> unknown) => new(Open, Held, Ended, unknown, Flags, Resources, Released);
 
-    public Config WithFlags(ImmutableDictionary<int, bool> flags) => new(Open, Held, Ended, Unknown, flags);
+    public Config WithFlags(ImmutableDictionary<int, bool> flags) => new(Open, Held, Ended, Unknown, flags, Resources, Released);
+
+    public Config WithResources(ImmutableArray<ResourceRecord> resources) => new(Open, Held, Ended, Unknown, Flags, resources, Released);
+
+    public Config WithReleased(ImmutableDictionary<int, IOperation> released) => new(Open, Held, Ended, Unknown, Flags, Resources, released);
+
+    /// <summary>The same config with the holders, and the escape, of every access, mapping and resource transformed.</summary>
+    public Config WithRecords(Func<AccessRecord, AccessRecord> access, Func<MappingRecord, MappingRecord> mapping, Func<ResourceRecord, ResourceRecord> resource) =>
+        new(Open.Select(access).ToImmutableArray(), Held.Select(mapping).ToImmutableArray(), Ended, Unknown, Flags, Resources.Select(resource).ToImmutableArray(), Released);
 
     public IEnumerable<AccessRecord> OpenOn(int key) => Open.Where(a => a.Key == key);
 
@@ -167,6 +183,13 @@ internal sealed class Config : IEquatable<Config>
             parts.Add(part.ToString());
         }
 
+        foreach (ResourceRecord resource in Resources)
+        {
+            var part = new StringBuilder();
+            resource.AppendSignature(part);
+            parts.Add(part.ToString());
+        }
+
         parts.Sort(StringComparer.Ordinal);
         foreach (string part in parts)
         {
@@ -186,6 +209,11 @@ internal sealed class Config : IEquatable<Config>
         foreach (KeyValuePair<int, bool> flag in Flags.OrderBy(p => p.Key))
         {
             builder.Append('F').Append(flag.Key).Append(flag.Value ? '+' : '-').Append(';');
+        }
+
+        foreach (KeyValuePair<int, IOperation> released in Released.OrderBy(p => p.Key))
+        {
+            builder.Append('P').Append(released.Key).Append('@').Append(released.Value.Syntax.SpanStart).Append(';');
         }
 
         return builder.ToString();

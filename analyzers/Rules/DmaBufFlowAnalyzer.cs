@@ -12,7 +12,7 @@ using Microsoft.CodeAnalysis.Operations;
 namespace DmaBuf.Analyzers.Rules;
 
 /// <summary>
-/// DMA0001–DMA0007: runs the shared dataflow engine once per method body (and once per local function and lambda in
+/// DMA0001–DMA0007 and DMA0009–DMA0011: runs the shared dataflow engine once per method body (and once per local function and lambda in
 /// it) and lets each rule's client (<see cref="FlowRule"/>) report from the same run. Bodies that call no member of
 /// the runtime, and nothing that may hold an atomic mapping, are skipped before any graph is built.
 /// </summary>
@@ -27,7 +27,10 @@ public sealed class DmaBufFlowAnalyzer : DiagnosticAnalyzer
         RuleDescriptors.DMA0004,
         RuleDescriptors.DMA0005,
         RuleDescriptors.DMA0006,
-        RuleDescriptors.DMA0007);
+        RuleDescriptors.DMA0007,
+        RuleDescriptors.DMA0009,
+        RuleDescriptors.DMA0010,
+        RuleDescriptors.DMA0011);
 
     /// <inheritdoc />
     public override void Initialize(AnalysisContext context)

@@ -20,6 +20,9 @@ internal static class RuleSet
             new BlockingInAtomicRule(BlockingAnalysis.Create(compilation, symbols, options)),
             new KmapOutsideBegunRangeRule(),
             new KmapWithoutCpuAccessRule(),
+            new AttachmentMappingRule(),
+            new UnputBufferReferenceRule(),
+            new UseAfterPutRule(),
         };
     }
 }

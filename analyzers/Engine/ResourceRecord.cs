@@ -1,0 +1,71 @@
+using System.Collections.Immutable;
+using System.Text;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace DmaBuf.Analyzers.Engine;
+
+/// <summary>What a sharing step of the body gave it to give back.</summary>
+internal enum ResourceKind
+{
+    /// <summary>A buffer reference taken with <c>DmaBuffer.Export</c> or <c>DmaBuffer.Get</c>, to be dropped with <c>Put</c>.</summary>
+    Reference,
+
+    /// <summary>A scatter-gather table from <c>MapAttachment</c>, to be given back with <c>UnmapAttachment</c>.</summary>
+    Table,
+}
+
+/// <summary>
+/// A buffer reference or an attachment's table that this body took and may still hold (DMA0009–DMA0011), held by
+/// locals and flow captures like a mapping.
+/// </summary>
+internal sealed class ResourceRecord
+{
+    public ResourceRecord(IInvocationOperation site, int siteId, ResourceKind kind, ImmutableArray<int> holders, bool escaped, bool sole, int attachment, string? name)
+    {
+        Site = site;
+        SiteId = siteId;
+        Kind = kind;
+        Holders = holders;
+        Escaped = escaped;
+        Sole = sole;
+        Attachment = attachment;
+        Name = name;
+    }
+
+    /// <summary>The <c>Export</c>, <c>Get</c> or <c>MapAttachment</c> call.</summary>
+    public IInvocationOperation Site { get; }
+
+    public int SiteId { get; }
+
+    public ResourceKind Kind { get; }
+
+    /// <summary>The locals and flow captures that hold the buffer or the table.</summary>
+    public ImmutableArray<int> Holders { get; }
+
+    /// <summary>Handed to code the analysis cannot see: never reported as not given back.</summary>
+    public bool Escaped { get; }
+
+    /// <summary>
+    /// For a reference: it is the buffer's only one, so its <c>Put</c> is the last (a buffer this body exported, with no
+    /// descriptor installed and never handed away).
+    /// </summary>
+    public bool Sole { get; }
+
+    /// <summary>For a table: the holder id of the attachment it was mapped from, or -1 when that cannot be followed.</summary>
+    public int Attachment { get; }
+
+    /// <summary>The first local that held it, for messages; not part of the record's identity.</summary>
+    public string? Name { get; }
+
+    public ResourceRecord With(ImmutableArray<int>? holders = null, bool? escaped = null, bool? sole = null, string? name = null) =>
+        new(Site, SiteId, Kind, holders ?? Holders, escaped ?? Escaped, sole ?? Sole, Attachment, Name ?? name);
+
+    public void AppendSignature(StringBuilder builder)
+    {
+        builder.Append(Kind == ResourceKind.Reference ? 'R' : 'T').Append(SiteId).Append(':').Append(Escaped ? 'e' : 'o').Append(Sole ? 's' : 'n');
+        foreach (int holder in Holders)
+        {
+            builder.Append(',').Append(holder);
+        }
+    }
+}

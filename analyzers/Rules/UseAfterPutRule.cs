@@ -1,0 +1,95 @@
+using System.Collections.Immutable;
+using DmaBuf.Analyzers.Engine;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace DmaBuf.Analyzers.Rules;
+
+/// <summary>
+/// DMA0011: a read of a local whose buffer's last reference was put on some path before it (the body exported the
+/// buffer, installed no descriptor and never handed it away, so its Put was the last); and a <c>Detach</c> on one
+/// buffer of an attachment made on another. Silent for buffers from <c>Get</c> or with a descriptor (other references
+/// remain), for parameters and fields, and for two buffer variables that may be the same buffer.
+/// </summary>
+internal sealed class UseAfterPutRule : FlowRule
+{
+    /// <summary>The diagnostic property that tells the two cases apart.</summary>
+    public const string KindProperty = "Kind";
+
+    public const string UseAfterPut = "UseAfterPut";
+
+    public const string ForeignDetach = "ForeignDetach";
+
+    public override DiagnosticDescriptor Descriptor => RuleDescriptors.DMA0011;
+
+    public override void OnOperation(FlowReport report, IOperation operation, FlowState before)
+    {
+        if (operation is ILocalReferenceOperation local)
+        {
+            OnRead(report, local, before);
+        }
+        else if (operation is IInvocationOperation { Instance: { } receiver, Arguments.Length: 1 } detach && KnownSymbols.IsSame(detach.TargetMethod, report.Symbols.Detach))
+        {
+            OnDetach(report, detach, receiver);
+        }
+    }
+
+    private void OnRead(FlowReport report, ILocalReferenceOperation local, FlowState before)
+    {
+        if (before.Configs.IsEmpty || IsWrite(local))
+        {
+            return;
+        }
+
+        ImmutableArray<int> holders = report.Engine.HoldersOfExpression(local);
+        foreach (Config config in before.Configs)
+        {
+            foreach (int holder in holders)
+            {
+                if (config.Released.TryGetValue(holder, out IOperation? put))
+                {
+                    report.Report(
+                        Descriptor,
+                        local.Syntax.GetLocation(),
+                        new[] { put.Syntax.GetLocation() },
+                        ImmutableDictionary<string, string?>.Empty.Add(KindProperty, UseAfterPut),
+                        local.Local.Name,
+                        $"is used after its last reference was put at line {FlowReport.Line(put)}");
+                    return;
+                }
+            }
+        }
+    }
+
+    private static bool IsWrite(ILocalReferenceOperation local)
+    {
+        IOperation? parent = local.Parent;
+        return parent switch
+        {
+            ISimpleAssignmentOperation assignment => ReferenceEquals(assignment.Target, local),
+            IArgumentOperation { Parameter.RefKind: RefKind.Out } => true,
+            IDeclarationExpressionOperation => true,
+            _ => false,
+        };
+    }
+
+    private void OnDetach(FlowReport report, IInvocationOperation detach, IOperation receiver)
+    {
+        // Different buffers for certain: each is the result of its own Export call of this body.
+        if (report.Engine.StableValue(receiver) is not IInvocationOperation detachFrom || !KnownSymbols.IsSame(detachFrom.TargetMethod, report.Symbols.Export) ||
+            report.Engine.StableValue(detach.Arguments[0].Value) is not IInvocationOperation attach || !KnownSymbols.IsSame(attach.TargetMethod, report.Symbols.Attach) ||
+            report.Engine.StableValue(attach.Instance) is not IInvocationOperation attachedTo || !KnownSymbols.IsSame(attachedTo.TargetMethod, report.Symbols.Export) ||
+            ReferenceEquals(attachedTo, detachFrom))
+        {
+            return;
+        }
+
+        report.Report(
+            Descriptor,
+            detach.Syntax.GetLocation(),
+            new[] { attach.Syntax.GetLocation() },
+            ImmutableDictionary<string, string?>.Empty.Add(KindProperty, ForeignDetach),
+            receiver.Syntax.ToString(),
+            $"detaches '{detach.Arguments[0].Value.Syntax}', which was attached to '{attach.Instance!.Syntax}' at line {FlowReport.Line(attach)}");
+    }
+}
