@@ -286,18 +286,6 @@ public class UnputBufferReferenceFixerTests
 
     // ---- DMA0010.PutInFinally: not offered ----
 
-    // The lambda would put the reference too: a second Put in the finally block.
-    [Fact]
-    public Task NoFixWhenAPutIsInALambda() => Verify.VerifyNoFixAsync(Verify.Class(@"
-    void M(DmaBufExporter exporter, bool skip)
-    {
-        var b = DmaBuffer.Export(exporter, 4096);
-        if (skip)
-            {|DMA0010:return;|}
-        Action put = () => b.Put();
-        put();
-    }"), Finally);
-
     [Fact]
     public Task NoFixWhenTheLocalIsReassigned() => Verify.VerifyNoFixAsync(Verify.Class(@"
     void M(DmaBufExporter exporter, int fd, bool skip)
