@@ -114,4 +114,36 @@ public static class Rules
 
         protected override nint Kmap(DmaBuffer buffer, long pageNumber) => _pages[pageNumber];
     }
+
+    // DMA0009: the attachment is detached while its table is still mapped.
+    public static void Dma0009(DmaBuffer buf, Device device, byte[] frame)
+    {
+        DmaBufAttachment attachment = buf.Attach(device);
+        ScatterGatherTable table = buf.MapAttachment(attachment, DmaDataDirection.FromDevice);
+        device.DmaWrite(table, 0, frame);
+        buf.Detach(attachment);
+    }
+
+    // DMA0010: the early return leaves the reference taken by Get.
+    public static long Dma0010(int fd, long minimumSize)
+    {
+        DmaBuffer buf = DmaBuffer.Get(fd);
+        if (buf.Size < minimumSize)
+        {
+            return 0;
+        }
+
+        long pages = buf.PageCount;
+        buf.Put();
+        return pages;
+    }
+
+    // DMA0011: the attachment is detached after the buffer's last reference was put.
+    public static void Dma0011(DmaBufExporter exporter, Device device)
+    {
+        DmaBuffer buf = DmaBuffer.Export(exporter, DmaBuffer.PageSize);
+        DmaBufAttachment attachment = buf.Attach(device);
+        buf.Put();
+        buf.Detach(attachment);
+    }
 }
