@@ -2,13 +2,12 @@ using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
-using System.Text;
 using Microsoft.CodeAnalysis;
 
 namespace DmaBuf.Analyzers.Engine;
 
 /// <summary>A CPU access begun in the body (by <c>BeginCpuAccess</c> or a <c>CpuAccess</c> scope) and possibly still open.</summary>
-internal sealed class AccessRecord
+internal sealed class AccessRecord : IPathRecord
 {
     public AccessRecord(IOperation site, int siteId, int key, AccessRange range, bool isScope, ImmutableArray<int> holders, bool escaped)
     {
@@ -40,19 +39,10 @@ internal sealed class AccessRecord
 
     public AccessRecord With(ImmutableArray<int>? holders = null, bool? escaped = null) =>
         new(Site, SiteId, Key, Range, IsScope, holders ?? Holders, escaped ?? Escaped);
-
-    public void AppendSignature(StringBuilder builder)
-    {
-        builder.Append('A').Append(SiteId).Append(':').Append(Escaped ? 'e' : 'o');
-        foreach (int holder in Holders)
-        {
-            builder.Append(',').Append(holder);
-        }
-    }
 }
 
 /// <summary>A page mapped with <c>Kmap</c> or <c>KmapAtomic</c> (or left mapped by a callee) and possibly still held.</summary>
-internal sealed class MappingRecord
+internal sealed class MappingRecord : IPathRecord
 {
     public MappingRecord(IOperation site, int siteId, int key, Interval? page, string pageText, bool atomic, ImmutableArray<int> holders, bool escaped, string? callee)
     {
@@ -88,13 +78,103 @@ internal sealed class MappingRecord
 
     public MappingRecord With(ImmutableArray<int>? holders = null, bool? escaped = null) =>
         new(Site, SiteId, Key, Page, PageText, Atomic, holders ?? Holders, escaped ?? Escaped, Callee);
+}
 
-    public void AppendSignature(StringBuilder builder)
+/// <summary>What a config's equality looks at of a record it keeps: where it was made, whether it escaped, and who holds it.</summary>
+internal interface IPathRecord
+{
+    int SiteId { get; }
+
+    bool Escaped { get; }
+
+    /// <summary>The holders in order (the order is part of the record's identity).</summary>
+    ImmutableArray<int> Holders { get; }
+}
+
+/// <summary>Equality and hashing of a config's record arrays as multisets of <see cref="IPathRecord"/>.</summary>
+internal static class PathRecords
+{
+    /// <summary>Whether both arrays hold the same records, in any order, each as many times.</summary>
+    public static bool SameRecords<T>(ImmutableArray<T> a, ImmutableArray<T> b)
+        where T : class, IPathRecord
     {
-        builder.Append('M').Append(SiteId).Append(':').Append(Escaped ? 'e' : 'o');
-        foreach (int holder in Holders)
+        if (a.Length != b.Length)
         {
-            builder.Append(',').Append(holder);
+            return false;
+        }
+
+        // Usually in the same order: skip the common prefix, then count occurrences in what is left (a few records).
+        int start = 0;
+        while (start < a.Length && Same(a[start], b[start]))
+        {
+            start++;
+        }
+
+        for (int i = start; i < a.Length; i++)
+        {
+            if (Occurrences(a, start, a[i]) != Occurrences(b, start, a[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>A hash that does not depend on the records' order.</summary>
+    public static int RecordsHash<T>(ImmutableArray<T> records)
+        where T : class, IPathRecord
+    {
+        int hash = records.Length;
+        foreach (T record in records)
+        {
+            hash = unchecked(hash + Hash(record));
+        }
+
+        return hash;
+    }
+
+    private static bool Same(IPathRecord a, IPathRecord b)
+    {
+        if (a.SiteId != b.SiteId || a.Escaped != b.Escaped || a.Holders.Length != b.Holders.Length)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < a.Holders.Length; i++)
+        {
+            if (a.Holders[i] != b.Holders[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static int Occurrences<T>(ImmutableArray<T> records, int start, T record)
+        where T : class, IPathRecord
+    {
+        int count = 0;
+        for (int i = start; i < records.Length; i++)
+        {
+            count += Same(records[i], record) ? 1 : 0;
+        }
+
+        return count;
+    }
+
+    private static int Hash(IPathRecord record)
+    {
+        unchecked
+        {
+            int hash = (record.SiteId * 2) + (record.Escaped ? 1 : 0);
+            foreach (int holder in record.Holders)
+            {
+                hash = (hash * 31) + holder;
+            }
+
+            return hash;
         }
     }
 }
@@ -105,6 +185,10 @@ internal sealed class MappingRecord
 /// </summary>
 internal sealed class Config : IEquatable<Config>
 {
+    // Computed on first use (a config is immutable); 0 means not yet computed.
+    private int _hash;
+    private int _atomicCount = -1;
+
     public Config(ImmutableArray<AccessRecord> open, ImmutableArray<MappingRecord> held, ImmutableDictionary<int, IOperation> ended, ImmutableDictionary<int, bool> unknown, ImmutableDictionary<int, bool> flags)
     {
         Open = open;
@@ -112,9 +196,6 @@ internal sealed class Config : IEquatable<Config>
         Ended = ended;
         Unknown = unknown;
         Flags = flags;
-
-        // Computed here, once: a config is immutable (shared instances such as Empty included).
-        Signature = BuildSignature();
     }
 
     public static Config Empty { get; } = new(ImmutableArray<AccessRecord>.Empty, ImmutableArray<MappingRecord>.Empty, ImmutableDictionary<int, IOperation>.Empty, ImmutableDictionary<int, bool>.Empty, ImmutableDictionary<int, bool>.Empty);
@@ -132,7 +213,25 @@ internal sealed class Config : IEquatable<Config>
     /// <summary>The known values of bool locals (by holder id) on this path: <c>begun = true;</c> ... <c>if (begun)</c>.</summary>
     public ImmutableDictionary<int, bool> Flags { get; }
 
-    public int AtomicCount => Held.Count(m => m.Atomic);
+    /// <summary>How many of the held mappings are atomic.</summary>
+    public int AtomicCount
+    {
+        get
+        {
+            if (_atomicCount < 0)
+            {
+                int count = 0;
+                foreach (MappingRecord mapping in Held)
+                {
+                    count += mapping.Atomic ? 1 : 0;
+                }
+
+                _atomicCount = count;
+            }
+
+            return _atomicCount;
+        }
+    }
 
     public Config WithOpen(ImmutableArray<AccessRecord> open) => new(open, Held, Ended, Unknown, Flags);
 
@@ -146,56 +245,92 @@ internal sealed class Config : IEquatable<Config>
 
     public IEnumerable<AccessRecord> OpenOn(int key) => Open.Where(a => a.Key == key);
 
-    /// <summary>A canonical text of the config: two configs are the same path state when their signatures are equal.</summary>
-    public string Signature { get; }
-
-    private string BuildSignature()
-    {
-        var builder = new StringBuilder();
-        var parts = new List<string>();
-        foreach (AccessRecord access in Open)
-        {
-            var part = new StringBuilder();
-            access.AppendSignature(part);
-            parts.Add(part.ToString());
-        }
-
-        foreach (MappingRecord mapping in Held)
-        {
-            var part = new StringBuilder();
-            mapping.AppendSignature(part);
-            parts.Add(part.ToString());
-        }
-
-        parts.Sort(StringComparer.Ordinal);
-        foreach (string part in parts)
-        {
-            builder.Append(part).Append(';');
-        }
-
-        foreach (KeyValuePair<int, IOperation> ended in Ended.OrderBy(p => p.Key))
-        {
-            builder.Append('E').Append(ended.Key).Append('@').Append(ended.Value.Syntax.SpanStart).Append(';');
-        }
-
-        foreach (KeyValuePair<int, bool> unknown in Unknown.OrderBy(p => p.Key))
-        {
-            builder.Append('U').Append(unknown.Key).Append(unknown.Value ? '+' : '-').Append(';');
-        }
-
-        foreach (KeyValuePair<int, bool> flag in Flags.OrderBy(p => p.Key))
-        {
-            builder.Append('F').Append(flag.Key).Append(flag.Value ? '+' : '-').Append(';');
-        }
-
-        return builder.ToString();
-    }
-
-    public bool Equals(Config? other) => other is not null && Signature == other.Signature;
+    /// <summary>
+    /// Two configs are the same path state when they have the same open accesses and held mappings (each compared by
+    /// <see cref="IPathRecord">site, escape and holders</see>, in any order, duplicates counted), the same end per
+    /// buffer (compared by where it is), and the same unknown-access and flag values. To add a component, compare it
+    /// here and hash it in <see cref="ComputeHash"/>.
+    /// </summary>
+    public bool Equals(Config? other) =>
+        other is not null &&
+        (ReferenceEquals(this, other) ||
+         (GetHashCode() == other.GetHashCode() &&
+          PathRecords.SameRecords(Open, other.Open) &&
+          PathRecords.SameRecords(Held, other.Held) &&
+          SameEntries(Ended, other.Ended, SamePlace) &&
+          SameEntries(Unknown, other.Unknown, SameValue) &&
+          SameEntries(Flags, other.Flags, SameValue)));
 
     public override bool Equals(object? obj) => Equals(obj as Config);
 
-    public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(Signature);
+    public override int GetHashCode()
+    {
+        if (_hash == 0)
+        {
+            int hash = ComputeHash();
+            _hash = hash == 0 ? 1 : hash;
+        }
+
+        return _hash;
+    }
+
+    private int ComputeHash()
+    {
+        unchecked
+        {
+            int hash = PathRecords.RecordsHash(Open);
+            hash = (hash * 31) + PathRecords.RecordsHash(Held);
+            hash = (hash * 31) + EntriesHash(Ended, PlaceHash);
+            hash = (hash * 31) + EntriesHash(Unknown, ValueHash);
+            hash = (hash * 31) + EntriesHash(Flags, ValueHash);
+            return hash;
+        }
+    }
+
+    /// <summary>A buffer's end is the same when it is at the same place (not necessarily the same operation).</summary>
+    private static bool SamePlace(IOperation a, IOperation b) => a.Syntax.SpanStart == b.Syntax.SpanStart;
+
+    private static int PlaceHash(IOperation operation) => operation.Syntax.SpanStart;
+
+    private static bool SameValue(bool a, bool b) => a == b;
+
+    private static int ValueHash(bool value) => value ? 1 : 0;
+
+    /// <summary>Whether both dictionaries have the same keys, with the same values by <paramref name="same"/>.</summary>
+    private static bool SameEntries<TValue>(ImmutableDictionary<int, TValue> a, ImmutableDictionary<int, TValue> b, Func<TValue, TValue, bool> same)
+    {
+        if (ReferenceEquals(a, b))
+        {
+            return true;
+        }
+
+        if (a.Count != b.Count)
+        {
+            return false;
+        }
+
+        foreach (KeyValuePair<int, TValue> entry in a)
+        {
+            if (!b.TryGetValue(entry.Key, out TValue? value) || !same(entry.Value, value!))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>A hash of the entries that does not depend on the order the dictionary enumerates them in (a sum).</summary>
+    private static int EntriesHash<TValue>(ImmutableDictionary<int, TValue> entries, Func<TValue, int> hash)
+    {
+        int sum = entries.Count;
+        foreach (KeyValuePair<int, TValue> entry in entries)
+        {
+            sum = unchecked(sum + ((entry.Key * 397) ^ hash(entry.Value)));
+        }
+
+        return sum;
+    }
 }
 
 /// <summary>
