@@ -539,7 +539,7 @@ internal sealed class FlowEngine
         operation.ConstantValue.HasValue && operation.ConstantValue.Value is null;
 
     private static bool Holds(Config config, ImmutableArray<int> holders) =>
-        config.Open.Any(a => a.Holders.Any(holders.Contains)) || config.Held.Any(m => m.Holders.Any(holders.Contains));
+        PathRecords.AnyHeldBy(config.Open, holders) || PathRecords.AnyHeldBy(config.Held, holders);
 
     // ---- Operations ------------------------------------------------------------------------------------------
 
@@ -875,7 +875,7 @@ internal sealed class FlowEngine
     {
         for (int i = config.Held.Length - 1; i >= 0; i--)
         {
-            if (config.Held[i].Holders.Any(holders.Contains))
+            if (PathRecords.SharesHolder(config.Held[i].Holders, holders))
             {
                 return config.Held[i];
             }
@@ -910,7 +910,7 @@ internal sealed class FlowEngine
         return state.Map(c =>
         {
             Config next = RemoveMapping(c, holders);
-            AccessRecord? scope = c.Open.LastOrDefault(a => a.Holders.Any(holders.Contains));
+            AccessRecord? scope = c.Open.LastOrDefault(a => PathRecords.SharesHolder(a.Holders, holders));
             if (scope is not null)
             {
                 next = next.WithOpen(next.Open.Remove(scope));
@@ -1039,7 +1039,7 @@ internal sealed class FlowEngine
         return state.Map(c =>
         {
             Config next = c;
-            if (c.Open.Any(a => a.Holders.Contains(holder)) || c.Held.Any(m => m.Holders.Contains(holder)))
+            if (PathRecords.AnyHeldBy(c.Open, holder) || PathRecords.AnyHeldBy(c.Held, holder))
             {
                 next = new Config(
                     next.Open.Select(a => a.Holders.Contains(holder) ? a.With(holders: a.Holders.Remove(holder)) : a).ToImmutableArray(),
@@ -1052,8 +1052,8 @@ internal sealed class FlowEngine
             if (!sources.IsEmpty)
             {
                 next = new Config(
-                    next.Open.Select(a => a.Holders.Any(sources.Contains) ? a.With(holders: Add(a.Holders, holder), escaped: a.Escaped || captured) : a).ToImmutableArray(),
-                    next.Held.Select(m => m.Holders.Any(sources.Contains) ? m.With(holders: Add(m.Holders, holder), escaped: m.Escaped || captured) : m).ToImmutableArray(),
+                    next.Open.Select(a => PathRecords.SharesHolder(a.Holders, sources) ? a.With(holders: Add(a.Holders, holder), escaped: a.Escaped || captured) : a).ToImmutableArray(),
+                    next.Held.Select(m => PathRecords.SharesHolder(m.Holders, sources) ? m.With(holders: Add(m.Holders, holder), escaped: m.Escaped || captured) : m).ToImmutableArray(),
                     next.Ended,
                     next.Unknown,
                     next.Flags);
@@ -1115,8 +1115,8 @@ internal sealed class FlowEngine
 
     private static Config MarkEscaped(Config config, ImmutableArray<int> holders) =>
         new(
-            config.Open.Select(a => a.Holders.Any(holders.Contains) ? a.With(escaped: true) : a).ToImmutableArray(),
-            config.Held.Select(m => m.Holders.Any(holders.Contains) ? m.With(escaped: true) : m).ToImmutableArray(),
+            config.Open.Select(a => PathRecords.SharesHolder(a.Holders, holders) ? a.With(escaped: true) : a).ToImmutableArray(),
+            config.Held.Select(m => PathRecords.SharesHolder(m.Holders, holders) ? m.With(escaped: true) : m).ToImmutableArray(),
             config.Ended,
             config.Unknown,
             config.Flags);
@@ -1164,7 +1164,7 @@ internal sealed class FlowEngine
 
     private static Config ClearPending(Config config)
     {
-        if (!config.Open.Any(a => a.Holders.Contains(Pending)) && !config.Held.Any(m => m.Holders.Contains(Pending)))
+        if (!PathRecords.AnyHeldBy(config.Open, Pending) && !PathRecords.AnyHeldBy(config.Held, Pending))
         {
             return config;
         }

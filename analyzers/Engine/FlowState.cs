@@ -91,7 +91,7 @@ internal interface IPathRecord
     ImmutableArray<int> Holders { get; }
 }
 
-/// <summary>Equality and hashing of a config's record arrays as multisets of <see cref="IPathRecord"/>.</summary>
+/// <summary>Equality and hashing of a config's record arrays as multisets of <see cref="IPathRecord"/>, and who holds them.</summary>
 internal static class PathRecords
 {
     /// <summary>Whether both arrays hold the same records, in any order, each as many times.</summary>
@@ -132,6 +132,50 @@ internal static class PathRecords
         }
 
         return hash;
+    }
+
+    /// <summary>Whether a record is held by <paramref name="holder"/>.</summary>
+    public static bool AnyHeldBy<T>(ImmutableArray<T> records, int holder)
+        where T : class, IPathRecord
+    {
+        foreach (T record in records)
+        {
+            if (record.Holders.Contains(holder))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether a record is held by one of <paramref name="holders"/>.</summary>
+    public static bool AnyHeldBy<T>(ImmutableArray<T> records, ImmutableArray<int> holders)
+        where T : class, IPathRecord
+    {
+        foreach (T record in records)
+        {
+            if (SharesHolder(record.Holders, holders))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether the two holder lists have a holder in common (without the boxing of <c>holders.Any(others.Contains)</c>).</summary>
+    public static bool SharesHolder(ImmutableArray<int> holders, ImmutableArray<int> others)
+    {
+        foreach (int holder in holders)
+        {
+            if (others.Contains(holder))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool Same(IPathRecord a, IPathRecord b)
