@@ -399,15 +399,19 @@ internal sealed class FlowState
 
     public bool IsTop { get; }
 
+    /// <summary>
+    /// The state of the distinct configurations, in their first order; null for none, <see cref="Top"/> for too many.
+    /// There are at most <see cref="MaxConfigs"/>, and a config compares its cached hash first, so a linear search
+    /// costs less than a hash set allocated per state.
+    /// </summary>
     public static FlowState? Of(IEnumerable<Config> configs)
     {
-        var set = new HashSet<Config>();
-        var list = ImmutableArray.CreateBuilder<Config>();
+        var list = ImmutableArray.CreateBuilder<Config>(configs is ICollection<Config> collection ? Math.Min(collection.Count, MaxConfigs) : 4);
         foreach (Config config in configs)
         {
-            if (set.Add(config))
+            if (!list.Contains(config))
             {
-                if (set.Count > MaxConfigs)
+                if (list.Count == MaxConfigs)
                 {
                     return Top;
                 }
@@ -416,7 +420,12 @@ internal sealed class FlowState
             }
         }
 
-        return list.Count == 0 ? null : new FlowState(list.ToImmutable(), false);
+        if (list.Count == 0)
+        {
+            return null;
+        }
+
+        return new FlowState(list.Count == list.Capacity ? list.MoveToImmutable() : list.ToImmutable(), false);
     }
 
     public static FlowState? Join(FlowState? a, FlowState? b)
@@ -491,7 +500,15 @@ internal sealed class FlowState
             return false;
         }
 
-        var set = new HashSet<Config>(Configs);
-        return other.Configs.All(set.Contains);
+        // Both are free of duplicates: the same length and every one of other's in this one is the same set.
+        foreach (Config config in other.Configs)
+        {
+            if (!Configs.Contains(config))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 }
