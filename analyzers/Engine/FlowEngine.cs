@@ -76,7 +76,7 @@ internal sealed class FlowEngine
     private readonly FlowReport? _report;
     private readonly Dictionary<BufferKey, int> _keyIds = new();
     private readonly List<BufferKey> _keys = new();
-    private readonly Dictionary<IOperation, int> _siteIds = new();
+    private readonly Dictionary<IOperation, int> _siteIds = new(OperationIdentity.Comparer);
     private readonly Dictionary<ISymbol, int> _localHolders = new(SymbolEqualityComparer.Default);
     private readonly Dictionary<CaptureId, int> _captureHolders = new();
     private readonly Dictionary<ISymbol, IFlowAnonymousFunctionOperation> _lambdas = new(SymbolEqualityComparer.Default);
