@@ -424,13 +424,13 @@ internal sealed class BlockingAnalysis
         IMethodSymbol definition = Normalize(target);
         if (_table.IsBlockingWhenEnumerated(definition))
         {
-            return Step.Direct($"'foreach' over '{Display(target)}'");
+            return Step.Direct(() => $"'foreach' over '{Display(target)}'");
         }
 
         // An iterator's body runs when the loop enumerates it: the loop is where it may block.
         if (!invocation.IsVirtual && HasSourceBody(definition))
         {
-            return Step.Enumerate(definition, "'" + Display(target) + "'");
+            return Step.Enumerate(definition, () => "'" + Display(target) + "'");
         }
 
         return null;
@@ -462,7 +462,7 @@ internal sealed class BlockingAnalysis
             Step? step = ClassifyCall(dispose, null, isVirtual: false, ImmutableArray<IArgumentOperation>.Empty, site, cancellationToken);
             if (step is not null)
             {
-                yield return step.WithDescription(step.Description + " at the end of the 'using'");
+                yield return step.WithDescription(() => step.Description + " at the end of the 'using'");
             }
         }
     }
@@ -530,17 +530,17 @@ internal sealed class BlockingAnalysis
 
         if (_runtimeBlocking.Contains(definition) || IsDeclaredBlocking(definition))
         {
-            return Step.Direct("'" + Display(called) + "'");
+            return Step.Direct(() => "'" + Display(called) + "'");
         }
 
         if (_table.IsBlocking(definition, receiverType) && !(_table.ZeroTimeoutPolls(definition) && PollsOnly(arguments)))
         {
-            return Step.Direct("'" + Display(called) + "'");
+            return Step.Direct(() => "'" + Display(called) + "'");
         }
 
         if (_additional.Contains(definition, site.Syntax.SyntaxTree))
         {
-            return Step.Direct("'" + Display(called) + "'");
+            return Step.Direct(() => "'" + Display(called) + "'");
         }
 
         if (definition.MethodKind == MethodKind.DelegateInvoke)
@@ -558,7 +558,7 @@ internal sealed class BlockingAnalysis
                 return ClassifyCall(target, null, isVirtual: false, arguments, site, cancellationToken);
             }
 
-            return HasSourceBody(targetDefinition) ? Step.Call(targetDefinition, Quote(targetDefinition, site)) : null;
+            return HasSourceBody(targetDefinition) ? Step.Call(targetDefinition, () => Quote(targetDefinition, site)) : null;
         }
 
         if (isVirtual && SymbolEqualityComparer.Default.Equals(called, method) && (method.IsAbstract || method.ContainingType?.TypeKind == TypeKind.Interface))
@@ -566,7 +566,7 @@ internal sealed class BlockingAnalysis
             return null;
         }
 
-        return HasSourceBody(definition) ? Step.Call(definition, Quote(called, site)) : null;
+        return HasSourceBody(definition) ? Step.Call(definition, () => Quote(called, site)) : null;
     }
 
     /// <summary>A timeout argument of constant 0 or <c>TimeSpan.Zero</c>: the call only polls.</summary>
@@ -941,7 +941,7 @@ internal sealed class BlockingAnalysis
         foreach (IMethodSymbol current in order)
         {
             MethodScan scan = scans[current];
-            string? reason = null;
+            Step? reason = null;
             int depth = depths.TryGetValue(current, out int found) ? found : -1;
             if (depth >= 0)
             {
@@ -949,7 +949,7 @@ internal sealed class BlockingAnalysis
                 {
                     if (depth == 0 ? step.Kind == StepKind.Direct : step.Kind != StepKind.Direct && CalleeDepth(step, scans, depths) == depth - 1)
                     {
-                        reason = $"{step.Description} at line {step.Line}";
+                        reason = step;
                         break;
                     }
                 }
@@ -1005,7 +1005,7 @@ internal sealed class BlockingAnalysis
                 {
                     if (!(isAsync && step.IsAwait))
                     {
-                        steps.Add(step.At(LineOf(operation)));
+                        steps.Add(step.At(operation));
                     }
                 }
             }
@@ -1141,37 +1141,48 @@ internal sealed class BlockingAnalysis
         Enumerate,
     }
 
-    /// <summary>One thing in a body that blocks by itself, or calls or enumerates a method of the compilation.</summary>
+    /// <summary>
+    /// One thing in a body that blocks by itself, or calls or enumerates a method of the compilation. Its description
+    /// (and the line it is at) is only worked out when asked for: most steps are classified and never reported.
+    /// </summary>
     private sealed class Step
     {
-        private Step(StepKind kind, string description, IMethodSymbol? callee, bool isAwait, int line)
+        private readonly Func<string>? _describe;
+        private readonly IOperation? _at;
+        private string? _description;
+
+        private Step(StepKind kind, string? description, Func<string>? describe, IMethodSymbol? callee, bool isAwait, IOperation? at)
         {
             Kind = kind;
-            Description = description;
+            _description = description;
+            _describe = describe;
             Callee = callee;
             IsAwait = isAwait;
-            Line = line;
+            _at = at;
         }
 
         public StepKind Kind { get; }
 
-        public string Description { get; }
+        public string Description => _description ??= _describe!();
 
         public IMethodSymbol? Callee { get; }
 
         public bool IsAwait { get; }
 
-        public int Line { get; }
+        /// <summary>The line of the operation the step was found at in a scanned body (0 when it was not).</summary>
+        public int Line => _at is null ? 0 : LineOf(_at);
 
-        public static Step Direct(string description, bool isAwait = false) => new(StepKind.Direct, description, null, isAwait, 0);
+        public static Step Direct(string description, bool isAwait = false) => new(StepKind.Direct, description, null, null, isAwait, null);
 
-        public static Step Call(IMethodSymbol callee, string description) => new(StepKind.Call, description, callee, false, 0);
+        public static Step Direct(Func<string> describe) => new(StepKind.Direct, null, describe, null, false, null);
 
-        public static Step Enumerate(IMethodSymbol callee, string description) => new(StepKind.Enumerate, description, callee, false, 0);
+        public static Step Call(IMethodSymbol callee, Func<string> describe) => new(StepKind.Call, null, describe, callee, false, null);
 
-        public Step At(int line) => new(Kind, Description, Callee, IsAwait, line);
+        public static Step Enumerate(IMethodSymbol callee, Func<string> describe) => new(StepKind.Enumerate, null, describe, callee, false, null);
 
-        public Step WithDescription(string description) => new(Kind, description, Callee, IsAwait, Line);
+        public Step At(IOperation operation) => new(Kind, _description, _describe, Callee, IsAwait, operation);
+
+        public Step WithDescription(Func<string> describe) => new(Kind, null, describe, Callee, IsAwait, _at);
     }
 
     private sealed class MethodScan
@@ -1190,11 +1201,14 @@ internal sealed class BlockingAnalysis
     /// <summary>What calling a method of the compilation does, computed once.</summary>
     private sealed class Summary
     {
-        public Summary(bool bodyBlocks, bool isIterator, string? reason, int depth)
+        private readonly Step? _reason;
+        private string? _reasonText;
+
+        public Summary(bool bodyBlocks, bool isIterator, Step? reason, int depth)
         {
             BodyBlocks = bodyBlocks;
             IsIterator = isIterator;
-            Reason = reason;
+            _reason = reason;
             Depth = depth;
         }
 
@@ -1210,8 +1224,8 @@ internal sealed class BlockingAnalysis
         /// <summary>Whether calling the method may block.</summary>
         public bool MayBlock => BodyBlocks && !IsIterator;
 
-        /// <summary>The first blocking operation of the body, with its line.</summary>
-        public string? Reason { get; }
+        /// <summary>The first blocking operation of the body, with its line (worked out when first asked for).</summary>
+        public string? Reason => _reason is null ? null : _reasonText ??= $"{_reason.Description} at line {_reason.Line}";
     }
 }
 

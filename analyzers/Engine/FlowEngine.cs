@@ -76,7 +76,7 @@ internal sealed class FlowEngine
     private readonly FlowReport? _report;
     private readonly Dictionary<BufferKey, int> _keyIds = new();
     private readonly List<BufferKey> _keys = new();
-    private readonly Dictionary<IOperation, int> _siteIds = new();
+    private readonly Dictionary<IOperation, int> _siteIds = new(OperationIdentity.Comparer);
     private readonly Dictionary<ISymbol, int> _localHolders = new(SymbolEqualityComparer.Default);
     private readonly Dictionary<CaptureId, int> _captureHolders = new();
     private readonly Dictionary<int, string> _holderNames = new();
@@ -540,7 +540,7 @@ internal sealed class FlowEngine
         operation.ConstantValue.HasValue && operation.ConstantValue.Value is null;
 
     private static bool Holds(Config config, ImmutableArray<int> holders) =>
-        config.Open.Any(a => a.Holders.Any(holders.Contains)) || config.Held.Any(m => m.Holders.Any(holders.Contains)) || config.Resources.Any(r => r.Holders.Any(holders.Contains));
+        PathRecords.AnyHeldBy(config.Open, holders) || PathRecords.AnyHeldBy(config.Held, holders) || PathRecords.AnyHeldBy(config.Resources, holders);
 
     // ---- Operations ------------------------------------------------------------------------------------------
 
@@ -703,8 +703,8 @@ internal sealed class FlowEngine
         if (KnownSymbols.IsSame(method, _symbols.Fd))
         {
             // A descriptor holds a reference of its own: a later Put is no longer the last.
-            return receiver.IsEmpty ? state : state.Map(c => c.Resources.Any(r => r.Sole && r.Holders.Any(receiver.Contains))
-                ? c.WithResources(c.Resources.Select(r => r.Sole && r.Holders.Any(receiver.Contains) ? r.With(sole: false) : r).ToImmutableArray())
+            return receiver.IsEmpty ? state : state.Map(c => c.Resources.Any(r => r.Sole && PathRecords.SharesHolder(r.Holders, receiver))
+                ? c.WithResources(c.Resources.Select(r => r.Sole && PathRecords.SharesHolder(r.Holders, receiver) ? r.With(sole: false) : r).ToImmutableArray())
                 : c);
         }
 
@@ -763,7 +763,7 @@ internal sealed class FlowEngine
         for (int i = config.Resources.Length - 1; i >= 0; i--)
         {
             ResourceRecord record = config.Resources[i];
-            if (record.Kind == kind && record.Holders.Any(holders.Contains))
+            if (record.Kind == kind && PathRecords.SharesHolder(record.Holders, holders))
             {
                 return record;
             }
@@ -1016,7 +1016,7 @@ internal sealed class FlowEngine
     {
         for (int i = config.Held.Length - 1; i >= 0; i--)
         {
-            if (config.Held[i].Holders.Any(holders.Contains))
+            if (PathRecords.SharesHolder(config.Held[i].Holders, holders))
             {
                 return config.Held[i];
             }
@@ -1051,7 +1051,7 @@ internal sealed class FlowEngine
         return state.Map(c =>
         {
             Config next = RemoveMapping(c, holders);
-            AccessRecord? scope = c.Open.LastOrDefault(a => a.Holders.Any(holders.Contains));
+            AccessRecord? scope = c.Open.LastOrDefault(a => PathRecords.SharesHolder(a.Holders, holders));
             if (scope is not null)
             {
                 next = next.WithOpen(next.Open.Remove(scope));
@@ -1181,7 +1181,7 @@ internal sealed class FlowEngine
         return state.Map(c =>
         {
             Config next = c;
-            if (c.Open.Any(a => a.Holders.Contains(holder)) || c.Held.Any(m => m.Holders.Contains(holder)) || c.Resources.Any(r => r.Holders.Contains(holder)))
+            if (PathRecords.AnyHeldBy(c.Open, holder) || PathRecords.AnyHeldBy(c.Held, holder) || PathRecords.AnyHeldBy(c.Resources, holder))
             {
                 next = next.WithRecords(
                     a => a.Holders.Contains(holder) ? a.With(holders: a.Holders.Remove(holder)) : a,
@@ -1198,9 +1198,9 @@ internal sealed class FlowEngine
             if (!sources.IsEmpty)
             {
                 next = next.WithRecords(
-                    a => a.Holders.Any(sources.Contains) ? a.With(holders: Add(a.Holders, holder), escaped: a.Escaped || captured) : a,
-                    m => m.Holders.Any(sources.Contains) ? m.With(holders: Add(m.Holders, holder), escaped: m.Escaped || captured) : m,
-                    r => r.Holders.Any(sources.Contains) ? r.With(holders: Add(r.Holders, holder), escaped: r.Escaped || captured, name: name) : r);
+                    a => PathRecords.SharesHolder(a.Holders, sources) ? a.With(holders: Add(a.Holders, holder), escaped: a.Escaped || captured) : a,
+                    m => PathRecords.SharesHolder(m.Holders, sources) ? m.With(holders: Add(m.Holders, holder), escaped: m.Escaped || captured) : m,
+                    r => PathRecords.SharesHolder(r.Holders, sources) ? r.With(holders: Add(r.Holders, holder), escaped: r.Escaped || captured, name: name) : r);
             }
 
             return next;
@@ -1260,9 +1260,9 @@ internal sealed class FlowEngine
 
     private static Config MarkEscaped(Config config, ImmutableArray<int> holders) =>
         config.WithRecords(
-            a => a.Holders.Any(holders.Contains) ? a.With(escaped: true) : a,
-            m => m.Holders.Any(holders.Contains) ? m.With(escaped: true) : m,
-            r => r.Holders.Any(holders.Contains) ? r.With(escaped: true, sole: false) : r);
+            a => PathRecords.SharesHolder(a.Holders, holders) ? a.With(escaped: true) : a,
+            m => PathRecords.SharesHolder(m.Holders, holders) ? m.With(escaped: true) : m,
+            r => PathRecords.SharesHolder(r.Holders, holders) ? r.With(escaped: true, sole: false) : r);
 
     /// <summary>
     /// A buffer handed to code the body cannot see: what is open on it is no longer called leaked (that code may end
@@ -1309,7 +1309,7 @@ internal sealed class FlowEngine
 
     private static Config ClearPending(Config config)
     {
-        if (!config.Open.Any(a => a.Holders.Contains(Pending)) && !config.Held.Any(m => m.Holders.Contains(Pending)) && !config.Resources.Any(r => r.Holders.Contains(Pending)))
+        if (!PathRecords.AnyHeldBy(config.Open, Pending) && !PathRecords.AnyHeldBy(config.Held, Pending) && !PathRecords.AnyHeldBy(config.Resources, Pending))
         {
             return config;
         }

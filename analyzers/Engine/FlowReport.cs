@@ -1,7 +1,9 @@
 using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Globalization;
 using System.Linq;
+using System.Text;
 using Microsoft.CodeAnalysis;
 
 namespace DmaBuf.Analyzers.Engine;
@@ -56,14 +58,30 @@ internal sealed class FlowReport
     /// <summary>Reports with properties a code fix reads (such as which of a rule's cases this is).</summary>
     public void Report(DiagnosticDescriptor descriptor, Location location, IEnumerable<Location>? additional, ImmutableDictionary<string, string?>? properties, params object[] arguments)
     {
-        Diagnostic diagnostic = Diagnostic.Create(descriptor, location, additional, properties, arguments);
-        string key = descriptor.Id + "|" + location.SourceSpan + "|" + diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
-        if (_reported.Add(key))
+        if (_reported.Add(DeduplicationKey(descriptor, location, arguments)))
         {
-            _report(diagnostic);
+            _report(Diagnostic.Create(descriptor, location, additional, properties, arguments));
         }
     }
 
     public void Report(DiagnosticDescriptor descriptor, IOperation at, IOperation? related, params object[] arguments) =>
         Report(descriptor, at.Syntax.GetLocation(), related is null ? null : new[] { related.Syntax.GetLocation() }, arguments);
+
+    /// <summary>
+    /// The rule, the span and the message arguments: the same diagnostic gives the same key, without formatting its
+    /// message (every argument is part of the message). The arguments are separated by a control character no
+    /// argument contains.
+    /// </summary>
+    private static string DeduplicationKey(DiagnosticDescriptor descriptor, Location location, object[] arguments)
+    {
+        var key = new StringBuilder(descriptor.Id)
+            .Append('|').Append(location.SourceSpan.Start)
+            .Append('|').Append(location.SourceSpan.Length);
+        foreach (object argument in arguments)
+        {
+            key.Append('\u001f').Append(Convert.ToString(argument, CultureInfo.InvariantCulture));
+        }
+
+        return key.ToString();
+    }
 }

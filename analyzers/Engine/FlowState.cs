@@ -2,13 +2,12 @@ using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
-using System.Text;
 using Microsoft.CodeAnalysis;
 
 namespace DmaBuf.Analyzers.Engine;
 
 /// <summary>A CPU access begun in the body (by <c>BeginCpuAccess</c> or a <c>CpuAccess</c> scope) and possibly still open.</summary>
-internal sealed class AccessRecord
+internal sealed class AccessRecord : IPathRecord
 {
     public AccessRecord(IOperation site, int siteId, int key, AccessRange range, bool isScope, ImmutableArray<int> holders, bool escaped)
     {
@@ -38,21 +37,15 @@ internal sealed class AccessRecord
     /// <summary>Handed to code the analysis cannot see: never reported as left open.</summary>
     public bool Escaped { get; }
 
+    /// <inheritdoc/>
+    public int Variant => 0;
+
     public AccessRecord With(ImmutableArray<int>? holders = null, bool? escaped = null) =>
         new(Site, SiteId, Key, Range, IsScope, holders ?? Holders, escaped ?? Escaped);
-
-    public void AppendSignature(StringBuilder builder)
-    {
-        builder.Append('A').Append(SiteId).Append(':').Append(Escaped ? 'e' : 'o');
-        foreach (int holder in Holders)
-        {
-            builder.Append(',').Append(holder);
-        }
-    }
 }
 
 /// <summary>A page mapped with <c>Kmap</c> or <c>KmapAtomic</c> (or left mapped by a callee) and possibly still held.</summary>
-internal sealed class MappingRecord
+internal sealed class MappingRecord : IPathRecord
 {
     public MappingRecord(IOperation site, int siteId, int key, Interval? page, string pageText, bool atomic, ImmutableArray<int> holders, bool escaped, string? callee)
     {
@@ -83,18 +76,158 @@ internal sealed class MappingRecord
 
     public bool Escaped { get; }
 
+    /// <inheritdoc/>
+    public int Variant => 0;
+
     /// <summary>The callee that left this mapping held, or null for a kmap in this body.</summary>
     public string? Callee { get; }
 
     public MappingRecord With(ImmutableArray<int>? holders = null, bool? escaped = null) =>
         new(Site, SiteId, Key, Page, PageText, Atomic, holders ?? Holders, escaped ?? Escaped, Callee);
+}
 
-    public void AppendSignature(StringBuilder builder)
+/// <summary>What a config's equality looks at of a record it keeps: where it was made, whether it escaped, and who holds it.</summary>
+internal interface IPathRecord
+{
+    int SiteId { get; }
+
+    bool Escaped { get; }
+
+    /// <summary>The holders in order (the order is part of the record's identity).</summary>
+    ImmutableArray<int> Holders { get; }
+
+    /// <summary>Any further state that is part of the record's identity; 0 when there is none.</summary>
+    int Variant { get; }
+}
+
+/// <summary>Equality and hashing of a config's record arrays as multisets of <see cref="IPathRecord"/>, and who holds them.</summary>
+internal static class PathRecords
+{
+    /// <summary>Whether both arrays hold the same records, in any order, each as many times.</summary>
+    public static bool SameRecords<T>(ImmutableArray<T> a, ImmutableArray<T> b)
+        where T : class, IPathRecord
     {
-        builder.Append('M').Append(SiteId).Append(':').Append(Escaped ? 'e' : 'o');
-        foreach (int holder in Holders)
+        if (a.Length != b.Length)
         {
-            builder.Append(',').Append(holder);
+            return false;
+        }
+
+        // Usually in the same order: skip the common prefix, then count occurrences in what is left (a few records).
+        int start = 0;
+        while (start < a.Length && Same(a[start], b[start]))
+        {
+            start++;
+        }
+
+        for (int i = start; i < a.Length; i++)
+        {
+            if (Occurrences(a, start, a[i]) != Occurrences(b, start, a[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>A hash that does not depend on the records' order.</summary>
+    public static int RecordsHash<T>(ImmutableArray<T> records)
+        where T : class, IPathRecord
+    {
+        int hash = records.Length;
+        foreach (T record in records)
+        {
+            hash = unchecked(hash + Hash(record));
+        }
+
+        return hash;
+    }
+
+    /// <summary>Whether a record is held by <paramref name="holder"/>.</summary>
+    public static bool AnyHeldBy<T>(ImmutableArray<T> records, int holder)
+        where T : class, IPathRecord
+    {
+        foreach (T record in records)
+        {
+            if (record.Holders.Contains(holder))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether a record is held by one of <paramref name="holders"/>.</summary>
+    public static bool AnyHeldBy<T>(ImmutableArray<T> records, ImmutableArray<int> holders)
+        where T : class, IPathRecord
+    {
+        foreach (T record in records)
+        {
+            if (SharesHolder(record.Holders, holders))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether the two holder lists have a holder in common (without the boxing of <c>holders.Any(others.Contains)</c>).</summary>
+    public static bool SharesHolder(ImmutableArray<int> holders, ImmutableArray<int> others)
+    {
+        foreach (int holder in holders)
+        {
+            if (others.Contains(holder))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool Same(IPathRecord a, IPathRecord b)
+    {
+        if (a.SiteId != b.SiteId || a.Escaped != b.Escaped || a.Variant != b.Variant || a.Holders.Length != b.Holders.Length)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < a.Holders.Length; i++)
+        {
+            if (a.Holders[i] != b.Holders[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static int Occurrences<T>(ImmutableArray<T> records, int start, T record)
+        where T : class, IPathRecord
+    {
+        int count = 0;
+        for (int i = start; i < records.Length; i++)
+        {
+            count += Same(records[i], record) ? 1 : 0;
+        }
+
+        return count;
+    }
+
+    private static int Hash(IPathRecord record)
+    {
+        unchecked
+        {
+            int hash = (((record.SiteId * 2) + (record.Escaped ? 1 : 0)) * 7) + record.Variant;
+            foreach (int holder in record.Holders)
+            {
+                hash = (hash * 31) + holder;
+            }
+
+            return hash;
         }
     }
 }
@@ -105,6 +238,10 @@ internal sealed class MappingRecord
 /// </summary>
 internal sealed class Config : IEquatable<Config>
 {
+    // Computed on first use (a config is immutable); 0 means not yet computed.
+    private int _hash;
+    private int _atomicCount = -1;
+
     public Config(ImmutableArray<AccessRecord> open, ImmutableArray<MappingRecord> held, ImmutableDictionary<int, IOperation> ended, ImmutableDictionary<int, bool> unknown, ImmutableDictionary<int, bool> flags, ImmutableArray<ResourceRecord> resources, ImmutableDictionary<int, IOperation> released)
     {
         Open = open;
@@ -114,9 +251,6 @@ internal sealed class Config : IEquatable<Config>
         Flags = flags;
         Resources = resources;
         Released = released;
-
-        // Computed here, once: a config is immutable (shared instances such as Empty included).
-        Signature = BuildSignature();
     }
 
     public static Config Empty { get; } = new(ImmutableArray<AccessRecord>.Empty, ImmutableArray<MappingRecord>.Empty, ImmutableDictionary<int, IOperation>.Empty, ImmutableDictionary<int, bool>.Empty, ImmutableDictionary<int, bool>.Empty, ImmutableArray<ResourceRecord>.Empty, ImmutableDictionary<int, IOperation>.Empty);
@@ -140,7 +274,25 @@ internal sealed class Config : IEquatable<Config>
     /// <summary>Per holder id, the <c>Put</c> that dropped the last reference to the buffer the local held.</summary>
     public ImmutableDictionary<int, IOperation> Released { get; }
 
-    public int AtomicCount => Held.Count(m => m.Atomic);
+    /// <summary>How many of the held mappings are atomic.</summary>
+    public int AtomicCount
+    {
+        get
+        {
+            if (_atomicCount < 0)
+            {
+                int count = 0;
+                foreach (MappingRecord mapping in Held)
+                {
+                    count += mapping.Atomic ? 1 : 0;
+                }
+
+                _atomicCount = count;
+            }
+
+            return _atomicCount;
+        }
+    }
 
     public Config WithOpen(ImmutableArray<AccessRecord> open) => new(open, Held, Ended, Unknown, Flags, Resources, Released);
 
@@ -162,68 +314,97 @@ internal sealed class Config : IEquatable<Config>
 
     public IEnumerable<AccessRecord> OpenOn(int key) => Open.Where(a => a.Key == key);
 
-    /// <summary>A canonical text of the config: two configs are the same path state when their signatures are equal.</summary>
-    public string Signature { get; }
-
-    private string BuildSignature()
-    {
-        var builder = new StringBuilder();
-        var parts = new List<string>();
-        foreach (AccessRecord access in Open)
-        {
-            var part = new StringBuilder();
-            access.AppendSignature(part);
-            parts.Add(part.ToString());
-        }
-
-        foreach (MappingRecord mapping in Held)
-        {
-            var part = new StringBuilder();
-            mapping.AppendSignature(part);
-            parts.Add(part.ToString());
-        }
-
-        foreach (ResourceRecord resource in Resources)
-        {
-            var part = new StringBuilder();
-            resource.AppendSignature(part);
-            parts.Add(part.ToString());
-        }
-
-        parts.Sort(StringComparer.Ordinal);
-        foreach (string part in parts)
-        {
-            builder.Append(part).Append(';');
-        }
-
-        foreach (KeyValuePair<int, IOperation> ended in Ended.OrderBy(p => p.Key))
-        {
-            builder.Append('E').Append(ended.Key).Append('@').Append(ended.Value.Syntax.SpanStart).Append(';');
-        }
-
-        foreach (KeyValuePair<int, bool> unknown in Unknown.OrderBy(p => p.Key))
-        {
-            builder.Append('U').Append(unknown.Key).Append(unknown.Value ? '+' : '-').Append(';');
-        }
-
-        foreach (KeyValuePair<int, bool> flag in Flags.OrderBy(p => p.Key))
-        {
-            builder.Append('F').Append(flag.Key).Append(flag.Value ? '+' : '-').Append(';');
-        }
-
-        foreach (KeyValuePair<int, IOperation> released in Released.OrderBy(p => p.Key))
-        {
-            builder.Append('P').Append(released.Key).Append('@').Append(released.Value.Syntax.SpanStart).Append(';');
-        }
-
-        return builder.ToString();
-    }
-
-    public bool Equals(Config? other) => other is not null && Signature == other.Signature;
+    /// <summary>
+    /// Two configs are the same path state when they have the same open accesses and held mappings (each compared by
+    /// <see cref="IPathRecord">site, escape and holders</see>, in any order, duplicates counted), the same end per
+    /// buffer (compared by where it is), the same unknown-access and flag values, the same buffer references and tables
+    /// held, and the same last put per holder. To add a component, compare it
+    /// here and hash it in <see cref="ComputeHash"/>.
+    /// </summary>
+    public bool Equals(Config? other) =>
+        other is not null &&
+        (ReferenceEquals(this, other) ||
+         (GetHashCode() == other.GetHashCode() &&
+          PathRecords.SameRecords(Open, other.Open) &&
+          PathRecords.SameRecords(Held, other.Held) &&
+          SameEntries(Ended, other.Ended, SamePlace) &&
+          SameEntries(Unknown, other.Unknown, SameValue) &&
+          SameEntries(Flags, other.Flags, SameValue) &&
+          PathRecords.SameRecords(Resources, other.Resources) &&
+          SameEntries(Released, other.Released, SamePlace)));
 
     public override bool Equals(object? obj) => Equals(obj as Config);
 
-    public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(Signature);
+    public override int GetHashCode()
+    {
+        if (_hash == 0)
+        {
+            int hash = ComputeHash();
+            _hash = hash == 0 ? 1 : hash;
+        }
+
+        return _hash;
+    }
+
+    private int ComputeHash()
+    {
+        unchecked
+        {
+            int hash = PathRecords.RecordsHash(Open);
+            hash = (hash * 31) + PathRecords.RecordsHash(Held);
+            hash = (hash * 31) + EntriesHash(Ended, PlaceHash);
+            hash = (hash * 31) + EntriesHash(Unknown, ValueHash);
+            hash = (hash * 31) + EntriesHash(Flags, ValueHash);
+            hash = (hash * 31) + PathRecords.RecordsHash(Resources);
+            hash = (hash * 31) + EntriesHash(Released, PlaceHash);
+            return hash;
+        }
+    }
+
+    /// <summary>A buffer's end is the same when it is at the same place (not necessarily the same operation).</summary>
+    private static bool SamePlace(IOperation a, IOperation b) => a.Syntax.SpanStart == b.Syntax.SpanStart;
+
+    private static int PlaceHash(IOperation operation) => operation.Syntax.SpanStart;
+
+    private static bool SameValue(bool a, bool b) => a == b;
+
+    private static int ValueHash(bool value) => value ? 1 : 0;
+
+    /// <summary>Whether both dictionaries have the same keys, with the same values by <paramref name="same"/>.</summary>
+    private static bool SameEntries<TValue>(ImmutableDictionary<int, TValue> a, ImmutableDictionary<int, TValue> b, Func<TValue, TValue, bool> same)
+    {
+        if (ReferenceEquals(a, b))
+        {
+            return true;
+        }
+
+        if (a.Count != b.Count)
+        {
+            return false;
+        }
+
+        foreach (KeyValuePair<int, TValue> entry in a)
+        {
+            if (!b.TryGetValue(entry.Key, out TValue? value) || !same(entry.Value, value!))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>A hash of the entries that does not depend on the order the dictionary enumerates them in (a sum).</summary>
+    private static int EntriesHash<TValue>(ImmutableDictionary<int, TValue> entries, Func<TValue, int> hash)
+    {
+        int sum = entries.Count;
+        foreach (KeyValuePair<int, TValue> entry in entries)
+        {
+            sum = unchecked(sum + ((entry.Key * 397) ^ hash(entry.Value)));
+        }
+
+        return sum;
+    }
 }
 
 /// <summary>
@@ -248,15 +429,19 @@ internal sealed class FlowState
 
     public bool IsTop { get; }
 
+    /// <summary>
+    /// The state of the distinct configurations, in their first order; null for none, <see cref="Top"/> for too many.
+    /// There are at most <see cref="MaxConfigs"/>, and a config compares its cached hash first, so a linear search
+    /// costs less than a hash set allocated per state.
+    /// </summary>
     public static FlowState? Of(IEnumerable<Config> configs)
     {
-        var set = new HashSet<Config>();
-        var list = ImmutableArray.CreateBuilder<Config>();
+        var list = ImmutableArray.CreateBuilder<Config>(configs is ICollection<Config> collection ? Math.Min(collection.Count, MaxConfigs) : 4);
         foreach (Config config in configs)
         {
-            if (set.Add(config))
+            if (!list.Contains(config))
             {
-                if (set.Count > MaxConfigs)
+                if (list.Count == MaxConfigs)
                 {
                     return Top;
                 }
@@ -265,7 +450,12 @@ internal sealed class FlowState
             }
         }
 
-        return list.Count == 0 ? null : new FlowState(list.ToImmutable(), false);
+        if (list.Count == 0)
+        {
+            return null;
+        }
+
+        return new FlowState(list.Count == list.Capacity ? list.MoveToImmutable() : list.ToImmutable(), false);
     }
 
     public static FlowState? Join(FlowState? a, FlowState? b)
@@ -340,7 +530,15 @@ internal sealed class FlowState
             return false;
         }
 
-        var set = new HashSet<Config>(Configs);
-        return other.Configs.All(set.Contains);
+        // Both are free of duplicates: the same length and every one of other's in this one is the same set.
+        foreach (Config config in other.Configs)
+        {
+            if (!Configs.Contains(config))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 }

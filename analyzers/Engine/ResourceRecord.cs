@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Text;
 using Microsoft.CodeAnalysis.Operations;
 
 namespace DmaBuf.Analyzers.Engine;
@@ -18,7 +17,7 @@ internal enum ResourceKind
 /// A buffer reference or an attachment's table that this body took and may still hold (DMA0009–DMA0011), held by
 /// locals and flow captures like a mapping.
 /// </summary>
-internal sealed class ResourceRecord
+internal sealed class ResourceRecord : IPathRecord
 {
     public ResourceRecord(IInvocationOperation site, int siteId, ResourceKind kind, ImmutableArray<int> holders, bool escaped, bool sole, int attachment, string? name)
     {
@@ -54,18 +53,12 @@ internal sealed class ResourceRecord
     /// <summary>For a table: the holder id of the attachment it was mapped from, or -1 when that cannot be followed.</summary>
     public int Attachment { get; }
 
+    /// <summary>Whether the reference is the buffer's only one is part of the record's identity.</summary>
+    public int Variant => Sole ? 1 : 0;
+
     /// <summary>The first local that held it, for messages; not part of the record's identity.</summary>
     public string? Name { get; }
 
     public ResourceRecord With(ImmutableArray<int>? holders = null, bool? escaped = null, bool? sole = null, string? name = null) =>
         new(Site, SiteId, Kind, holders ?? Holders, escaped ?? Escaped, sole ?? Sole, Attachment, Name ?? name);
-
-    public void AppendSignature(StringBuilder builder)
-    {
-        builder.Append(Kind == ResourceKind.Reference ? 'R' : 'T').Append(SiteId).Append(':').Append(Escaped ? 'e' : 'o').Append(Sole ? 's' : 'n');
-        foreach (int holder in Holders)
-        {
-            builder.Append(',').Append(holder);
-        }
-    }
 }
