@@ -114,7 +114,7 @@ internal sealed class AtomicSummaries
         }
 
         var context = new FlowContext(_symbols, this, method, inProgress.Add(method), cancellationToken);
-        FlowResult result = new FlowEngine(cfg, context, rules: null, report: null).Run();
+        FlowResult result = new FlowEngine(cfg, context, rules: ImmutableArray<FlowRule>.Empty, report: null).Run();
         if (result.GaveUp)
         {
             return AtomicSummary.Zero;

@@ -72,7 +72,7 @@ internal sealed class FlowEngine
     private readonly KnownSymbols _symbols;
     private readonly BodyFacts _facts;
     private readonly ValueEvaluator _values;
-    private readonly IReadOnlyList<FlowRule>? _rules;
+    private readonly ImmutableArray<FlowRule> _rules;
     private readonly FlowReport? _report;
     private readonly Dictionary<BufferKey, int> _keyIds = new();
     private readonly List<BufferKey> _keys = new();
@@ -93,15 +93,15 @@ internal sealed class FlowEngine
     private bool _branchEscapes;
     private bool _anyThisKey;
 
-    public FlowEngine(ControlFlowGraph cfg, FlowContext context, IReadOnlyList<FlowRule>? rules, Action<Diagnostic>? report)
+    public FlowEngine(ControlFlowGraph cfg, FlowContext context, ImmutableArray<FlowRule> rules, Action<Diagnostic>? report)
     {
         _cfg = cfg;
         _context = context;
         _symbols = context.Symbols;
         _facts = new BodyFacts(cfg, context.Symbols, context.Method, context.ClosesCpuAccess, context.CancellationToken);
         _values = new ValueEvaluator(_facts);
-        _rules = rules;
-        _report = rules is not null && report is not null ? new FlowReport(this, context, report) : null;
+        _rules = rules.IsDefault ? ImmutableArray<FlowRule>.Empty : rules;
+        _report = !_rules.IsEmpty && report is not null ? new FlowReport(this, context, report) : null;
         _in = new FlowState?[cfg.Blocks.Length];
         _finallyIn = new FlowState?[cfg.Blocks.Length];
         foreach (BasicBlock block in cfg.Blocks)
@@ -428,7 +428,7 @@ internal sealed class FlowEngine
             }
         }
 
-        if (_rules is not null && _report is not null)
+        if (!_rules.IsEmpty && _report is not null)
         {
             foreach (FlowRule rule in _rules)
             {
@@ -582,7 +582,7 @@ internal sealed class FlowEngine
         return Apply(op, current);
     }
 
-    private bool Reporting => _final && !_quiet && _rules is not null && _report is not null;
+    private bool Reporting => _final && !_quiet && !_rules.IsEmpty && _report is not null;
 
     private FlowState? Apply(IOperation op, FlowState state)
     {
@@ -593,7 +593,7 @@ internal sealed class FlowEngine
 
         if (Reporting)
         {
-            foreach (FlowRule rule in _rules!)
+            foreach (FlowRule rule in _rules)
             {
                 rule.OnOperation(_report!, op, state);
             }
@@ -869,7 +869,7 @@ internal sealed class FlowEngine
         AccessRange range = RangeOf(invocation);
         if (Reporting)
         {
-            foreach (FlowRule rule in _rules!)
+            foreach (FlowRule rule in _rules)
             {
                 rule.OnBegin(_report!, invocation, key, range, state);
             }
@@ -895,7 +895,7 @@ internal sealed class FlowEngine
         AccessRange range = RangeOf(invocation);
         if (Reporting)
         {
-            foreach (FlowRule rule in _rules!)
+            foreach (FlowRule rule in _rules)
             {
                 rule.OnEnd(_report!, invocation, key, range, state);
             }
@@ -982,7 +982,7 @@ internal sealed class FlowEngine
         if (Reporting)
         {
             var kmap = new KmapEvent(invocation, key, page, pageText, atomic);
-            foreach (FlowRule rule in _rules!)
+            foreach (FlowRule rule in _rules)
             {
                 rule.OnKmap(_report!, kmap, state);
             }
@@ -1002,7 +1002,7 @@ internal sealed class FlowEngine
         if (Reporting)
         {
             var unmap = new UnmapEvent(invocation, key, page, PageText(pageArgument, page), atomic, holders, invocation.Arguments.Length > 1 ? invocation.Arguments[1].Value : null, isDispose: false);
-            foreach (FlowRule rule in _rules!)
+            foreach (FlowRule rule in _rules)
             {
                 rule.OnUnmap(_report!, unmap, state);
             }
@@ -1042,7 +1042,7 @@ internal sealed class FlowEngine
         if (Reporting && invocation.Instance is { } instance && IsPage(instance))
         {
             var unmap = new UnmapEvent(invocation, -1, null, "?", false, holders, instance, isDispose: true);
-            foreach (FlowRule rule in _rules!)
+            foreach (FlowRule rule in _rules)
             {
                 rule.OnUnmap(_report!, unmap, state);
             }
@@ -1106,7 +1106,7 @@ internal sealed class FlowEngine
     {
         if (Reporting && (summary.MaxHeld > 0 || summary.IsRecursive))
         {
-            foreach (FlowRule rule in _rules!)
+            foreach (FlowRule rule in _rules)
             {
                 rule.OnCall(_report!, invocation, summary, state);
             }

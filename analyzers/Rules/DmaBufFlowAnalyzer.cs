@@ -52,11 +52,11 @@ public sealed class DmaBufFlowAnalyzer : DiagnosticAnalyzer
         }
 
         var summaries = new AtomicSummaries(start.Compilation, symbols);
-        IReadOnlyList<FlowRule> rules = RuleSet.Create(start.Compilation, symbols, start.Options);
+        ImmutableArray<FlowRule> rules = RuleSet.Create(start.Compilation, symbols, start.Options);
         start.RegisterOperationBlockAction(block => Guard.Run(block.OwningSymbol, block.OperationBlocks.FirstOrDefault()?.Syntax, () => AnalyzeBlock(block, symbols, summaries, rules)));
     }
 
-    private static void AnalyzeBlock(OperationBlockAnalysisContext context, KnownSymbols symbols, AtomicSummaries summaries, IReadOnlyList<FlowRule> rules)
+    private static void AnalyzeBlock(OperationBlockAnalysisContext context, KnownSymbols symbols, AtomicSummaries summaries, ImmutableArray<FlowRule> rules)
     {
         if (context.OwningSymbol is not IMethodSymbol method)
         {
@@ -88,7 +88,7 @@ public sealed class DmaBufFlowAnalyzer : DiagnosticAnalyzer
         }
     }
 
-    private static void Analyze(ControlFlowGraph cfg, IMethodSymbol method, KnownSymbols symbols, AtomicSummaries summaries, IReadOnlyList<FlowRule> rules, Action<Diagnostic> report, CancellationToken cancellationToken)
+    private static void Analyze(ControlFlowGraph cfg, IMethodSymbol method, KnownSymbols symbols, AtomicSummaries summaries, ImmutableArray<FlowRule> rules, Action<Diagnostic> report, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var context = new FlowContext(symbols, summaries, method, ImmutableHashSet.Create<IMethodSymbol>(SymbolEqualityComparer.Default, method.OriginalDefinition), cancellationToken);

@@ -1,4 +1,4 @@
-using System.Collections.Generic;
+using System.Collections.Immutable;
 using DmaBuf.Analyzers.Blocking;
 using DmaBuf.Analyzers.Engine;
 using Microsoft.CodeAnalysis;
@@ -9,10 +9,9 @@ namespace DmaBuf.Analyzers.Rules;
 /// <summary>The engine's clients, one per rule, made once per compilation.</summary>
 internal static class RuleSet
 {
-    public static IReadOnlyList<FlowRule> Create(Compilation compilation, KnownSymbols symbols, AnalyzerOptions options)
+    public static ImmutableArray<FlowRule> Create(Compilation compilation, KnownSymbols symbols, AnalyzerOptions options)
     {
-        return new FlowRule[]
-        {
+        return ImmutableArray.Create<FlowRule>(
             new UnendedCpuAccessRule(),
             new MismatchedEndCpuAccessRule(),
             new UnmatchedKmapRule(),
@@ -22,7 +21,6 @@ internal static class RuleSet
             new KmapWithoutCpuAccessRule(),
             new AttachmentMappingRule(),
             new UnputBufferReferenceRule(),
-            new UseAfterPutRule(),
-        };
+            new UseAfterPutRule());
     }
 }
