@@ -126,14 +126,29 @@ public static class Program
             var cpuWithDma = new List<TimeSpan>();
             var cpuCompileDisposable = new List<TimeSpan>();
             var cpuWithCa2000 = new List<TimeSpan>();
+            var gcCompile = new List<TimeSpan>();
+            var gcWithDma = new List<TimeSpan>();
+            var allocatedCompile = new List<long>();
+            var allocatedWithDma = new List<long>();
+            var gen2WithDma = new List<long>();
             for (int i = 0; i <= runs; i++)
             {
                 TimeSpan cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+                TimeSpan gc0 = GC.GetTotalPauseDuration();
+                long bytes0 = GC.GetTotalAllocatedBytes(precise: true);
                 TimeSpan c = Time(() => AnalyzerHarness.CompileOnly(dma, SourceFlavour.DmaBuf));
+                TimeSpan gc1 = GC.GetTotalPauseDuration();
+                long bytes1 = GC.GetTotalAllocatedBytes(precise: true);
                 TimeSpan cpu1 = Process.GetCurrentProcess().TotalProcessorTime;
                 TimeSpan cd = Time(() => AnalyzerHarness.CompileOnly(disposable, SourceFlavour.Disposable));
                 TimeSpan cpu2 = Process.GetCurrentProcess().TotalProcessorTime;
+                TimeSpan gc2 = GC.GetTotalPauseDuration();
+                long bytes2 = GC.GetTotalAllocatedBytes(precise: true);
+                int gen2Before = GC.CollectionCount(2);
                 AnalysisRun d = AnalyzerHarness.Analyze(dma, SourceFlavour.DmaBuf, AnalyzerHarness.DmaAnalyzers);
+                TimeSpan gc3 = GC.GetTotalPauseDuration();
+                long bytes3 = GC.GetTotalAllocatedBytes(precise: true);
+                int gen2After = GC.CollectionCount(2);
                 TimeSpan cpu3 = Process.GetCurrentProcess().TotalProcessorTime;
                 AnalysisRun ca = AnalyzerHarness.Analyze(disposable, SourceFlavour.Disposable, AnalyzerHarness.Ca2000Analyzers, enableCa2000: true);
                 TimeSpan cpu4 = Process.GetCurrentProcess().TotalProcessorTime;
@@ -147,6 +162,11 @@ public static class Program
                 cpuCompileDisposable.Add(cpu2 - cpu1);
                 cpuWithDma.Add(cpu3 - cpu2);
                 cpuWithCa2000.Add(cpu4 - cpu3);
+                gcCompile.Add(gc1 - gc0);
+                gcWithDma.Add(gc3 - gc2);
+                allocatedCompile.Add(bytes1 - bytes0);
+                allocatedWithDma.Add(bytes3 - bytes2);
+                gen2WithDma.Add(gen2After - gen2Before);
 
                 compile.Add(c);
                 compileDisposable.Add(cd);
@@ -168,6 +188,7 @@ public static class Program
                 $"CA2000 min {caRuns.Min(r => r.ExecutionTime).TotalMilliseconds.ToString("N1", Inv)} max {caRuns.Max(r => r.ExecutionTime).TotalMilliseconds.ToString("N1", Inv)}";
             Console.WriteLine($"N={n}: {dma.Length} trees, {dma.Sum(t => t.GetText().Lines.Count)} lines; compiler diagnostics: {AnalyzerHarness.CompileOnly(dma, SourceFlavour.DmaBuf)} (dma-buf version), {AnalyzerHarness.CompileOnly(disposable, SourceFlavour.Disposable)} (IDisposable version)");
             Console.WriteLine($"N={n}: process CPU medians (ms): compile {M(cpuCompile)}, compile+DMA analyzers {M(cpuWithDma)}, compile of the IDisposable version {M(cpuCompileDisposable)}, compile+CA2000 {M(cpuWithCa2000)}");
+            Console.WriteLine($"N={n}: GC (medians): pauses compile {M(gcCompile)} ms, compile+DMA analyzers {M(gcWithDma)} ms; allocated compile {MiB(allocatedCompile)} MiB, compile+DMA analyzers {MiB(allocatedWithDma)} MiB; gen2 collections in compile+DMA analyzers {Median(gen2WithDma)}");
             Console.WriteLine($"N={n}: per analyzer (median) {perAnalyzer}; {spread}");
             Console.WriteLine($"N={n}: DMA reported {string.Join(", ", dmaRuns[0].DiagnosticsById.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"))}; " +
                 $"CA2000 reported {string.Join(", ", caRuns[0].DiagnosticsById.Select(p => $"{p.Key}={p.Value}"))}; without runtime DMA reported {noRuntime[0].DiagnosticsById.Count} ids");
@@ -250,6 +271,10 @@ public static class Program
         action();
         return Process.GetCurrentProcess().TotalProcessorTime - before;
     }
+
+    private static long Median(List<long> values) => values.OrderBy(v => v).ElementAt(values.Count / 2);
+
+    private static string MiB(List<long> bytes) => (Median(bytes) / (1024.0 * 1024.0)).ToString("N0", Inv);
 
     private static string M(List<TimeSpan> times) => TelemetryLog.Median(times).TotalMilliseconds.ToString("N0", Inv);
 

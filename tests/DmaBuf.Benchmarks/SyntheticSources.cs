@@ -19,7 +19,7 @@ public enum SourceFlavour
 }
 
 /// <summary>
-/// Writes a synthetic compilation of N methods of dma-buf code: every rule's shapes (DMA0001–DMA0008), correct and
+/// Writes a synthetic compilation of N methods of dma-buf code: every rule's shapes (DMA0001–DMA0011), correct and
 /// wrong, with loops, try/finally, using, branches, switches, explicit throws, local functions, lambdas, async and
 /// calls between methods, plus methods that do not touch a buffer at all, as real code has.
 /// </summary>
@@ -54,6 +54,9 @@ public static class SyntheticSources
         LocalFunctionAndLambda,
         PlainStrings,
         NestedBranchesCorrect,
+        SharingCorrect,
+        SharingLeaksOnEarlyReturn,
+        UseAfterLastPut,
     };
 
     /// <summary>The number of distinct method shapes.</summary>
@@ -547,6 +550,61 @@ public static class SyntheticSources
     }
 
     /// <summary>The API of the disposable flavour: the same names, as IDisposable scopes and pages, without DmaBuf.Runtime.</summary>
+    // Correct: export, attach, map, unmap, detach, and the put in a finally block.
+    private static void SharingCorrect(StringBuilder sb, Writer w, int i)
+    {
+        sb.AppendLine($"    public static long M{i}(DmaBufExporter exporter, Device device)");
+        sb.AppendLine("    {");
+        sb.AppendLine("        var shared = DmaBuffer.Export(exporter, 4 * DmaBuffer.PageSize);");
+        sb.AppendLine("        try");
+        sb.AppendLine("        {");
+        sb.AppendLine("            var attachment = shared.Attach(device);");
+        sb.AppendLine("            var table = shared.MapAttachment(attachment, DmaDataDirection.ToDevice);");
+        sb.AppendLine($"            long length = table.Entries.Count + {i};");
+        sb.AppendLine($"            {w.UnmapAttachment("shared", "attachment", "table")}");
+        sb.AppendLine($"            {w.Detach("shared", "attachment")}");
+        sb.AppendLine("            return length;");
+        sb.AppendLine("        }");
+        sb.AppendLine("        finally");
+        sb.AppendLine("        {");
+        sb.AppendLine($"            {w.Put("shared")}");
+        sb.AppendLine("        }");
+        sb.AppendLine("    }");
+    }
+
+    // Wrong (DMA0009, DMA0010): an early return leaves the table mapped and the imported reference unput.
+    private static void SharingLeaksOnEarlyReturn(StringBuilder sb, Writer w, int i)
+    {
+        sb.AppendLine($"    public static int M{i}(int fd, Device device, bool quick)");
+        sb.AppendLine("    {");
+        sb.AppendLine("        var imported = DmaBuffer.Get(fd);");
+        sb.AppendLine("        var attachment = imported.Attach(device);");
+        sb.AppendLine("        var table = imported.MapAttachment(attachment, DmaDataDirection.FromDevice);");
+        sb.AppendLine("        if (quick)");
+        sb.AppendLine("        {");
+        sb.AppendLine("            return table.Entries.Count;");
+        sb.AppendLine("        }");
+        sb.AppendLine($"        {w.UnmapAttachment("imported", "attachment", "table")}");
+        sb.AppendLine($"        {w.Detach("imported", "attachment")}");
+        sb.AppendLine($"        {w.Put("imported")}");
+        sb.AppendLine($"        return {i};");
+        sb.AppendLine("    }");
+    }
+
+    // Wrong (DMA0011): a use after the last put; and a second buffer handed to a list (it escapes: silent).
+    private static void UseAfterLastPut(StringBuilder sb, Writer w, int i)
+    {
+        sb.AppendLine($"    public static long M{i}(DmaBufExporter exporter, List<DmaBuffer> keep)");
+        sb.AppendLine("    {");
+        sb.AppendLine("        var first = DmaBuffer.Export(exporter, DmaBuffer.PageSize);");
+        sb.AppendLine($"        {w.Put("first")}");
+        sb.AppendLine("        long size = first.Size;");
+        sb.AppendLine("        var second = DmaBuffer.Export(exporter, 2 * DmaBuffer.PageSize);");
+        sb.AppendLine("        keep.Add(second);");
+        sb.AppendLine($"        return size + {i};");
+        sb.AppendLine("    }");
+    }
+
     private const string StandInApi = """
         using System;
         using System.Collections.Generic;
@@ -574,17 +632,32 @@ public static class SyntheticSources
 
         public readonly record struct ScatterGatherEntry(ulong DmaAddress, long Length);
 
-        public sealed class ScatterGatherTable
+        public sealed class ScatterGatherTable : IDisposable
         {
             public ScatterGatherTable(IEnumerable<ScatterGatherEntry> entries) => Entries = new List<ScatterGatherEntry>(entries);
             public IReadOnlyList<ScatterGatherEntry> Entries { get; }
+            public void Dispose() { }
         }
 
-        public sealed class DmaBufAttachment { }
+        public sealed class Device
+        {
+            public Device(string name) => Name = name;
+            public string Name { get; }
+        }
 
-        public sealed class DmaBuffer
+        public sealed class DmaBufAttachment : IDisposable
+        {
+            public void Dispose() { }
+        }
+
+        public sealed class DmaBuffer : IDisposable
         {
             public const int PageSize = 4096;
+            public static DmaBuffer Export(DmaBufExporter exporter, long size) => new DmaBuffer();
+            public static DmaBuffer Get(int fd) => new DmaBuffer();
+            public DmaBufAttachment Attach(Device device) => new DmaBufAttachment();
+            public ScatterGatherTable MapAttachment(DmaBufAttachment attachment, DmaDataDirection direction) => new ScatterGatherTable(Array.Empty<ScatterGatherEntry>());
+            public void Dispose() { }
             private int _begun;
             public long Size { get; } = 16 * PageSize;
             public long PageCount => Size / PageSize;
@@ -626,5 +699,14 @@ public static class SyntheticSources
 
         public string Unmap(string page, string number) =>
             Dma ? $"buf.Kunmap({number}, {page});" : $"{page}.Dispose();";
+
+        public string UnmapAttachment(string buffer, string attachment, string table) =>
+            Dma ? $"{buffer}.UnmapAttachment({attachment}, {table});" : $"{table}.Dispose();";
+
+        public string Detach(string buffer, string attachment) =>
+            Dma ? $"{buffer}.Detach({attachment});" : $"{attachment}.Dispose();";
+
+        public string Put(string buffer) =>
+            Dma ? $"{buffer}.Put();" : $"{buffer}.Dispose();";
     }
 }
