@@ -5,6 +5,8 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using DmaBuf.Analyzers;
+using DmaBuf.Analyzers.Engine;
+using DmaBuf.Analyzers.Rules;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
@@ -38,9 +40,6 @@ public sealed class AttachmentMappingFixer : DmaBufFixer
     /// <summary>The equivalence key of the unmap inserted before a way out.</summary>
     public const string InsertUnmapKey = "DMA0009.InsertUnmap";
 
-    /// <summary>The name of the diagnostic property that tells which DMA0009 case was reported.</summary>
-    private const string KindProperty = "Kind";
-
     /// <inheritdoc />
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIdentifiers.UnmatchedAttachmentMapping);
 
@@ -50,15 +49,15 @@ public sealed class AttachmentMappingFixer : DmaBufFixer
     internal override Task<IReadOnlyList<FixPlan>> PlanAsync(FixInput input, Diagnostic diagnostic, CancellationToken cancellationToken)
     {
         var plans = new List<FixPlan>();
-        diagnostic.Properties.TryGetValue(KindProperty, out string? kind);
+        diagnostic.Properties.TryGetValue(FlowRule.KindProperty, out string? kind);
         Table? table = input.Related.Length == 1 ? Table.Find(input, FixSyntax.InvocationAt(input.Related[0]), cancellationToken) : null;
         if (table is not null)
         {
-            if (kind == "DetachWhileMapped")
+            if (kind == AttachmentMappingRule.DetachWhileMapped)
             {
                 PlanBeforeDetach(input, table, plans, cancellationToken);
             }
-            else if (kind == "NotUnmapped")
+            else if (kind == AttachmentMappingRule.NotUnmapped)
             {
                 PlanBeforeExit(input, table, plans, cancellationToken);
             }

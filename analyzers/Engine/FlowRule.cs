@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -10,8 +11,15 @@ namespace DmaBuf.Analyzers.Engine;
 /// </summary>
 internal abstract class FlowRule
 {
+    /// <summary>The diagnostic property that tells a code fix which case of its rule was reported.</summary>
+    public const string KindProperty = "Kind";
+
     /// <summary>The rule ids this client may report, so the analyzer can skip rules that are all disabled.</summary>
     public abstract DiagnosticDescriptor Descriptor { get; }
+
+    /// <summary>The properties of a report of the given <see cref="KindProperty">kind</see>.</summary>
+    protected static ImmutableDictionary<string, string?> Kind(string kind) =>
+        ImmutableDictionary<string, string?>.Empty.Add(KindProperty, kind);
 
     public virtual void OnBegin(FlowReport report, IInvocationOperation begin, int key, AccessRange range, FlowState before)
     {

@@ -14,9 +14,6 @@ namespace DmaBuf.Analyzers.Rules;
 /// </summary>
 internal sealed class AttachmentMappingRule : FlowRule
 {
-    /// <summary>The diagnostic property that tells the three cases apart, for the code fix.</summary>
-    public const string KindProperty = "Kind";
-
     public const string NotUnmapped = "NotUnmapped";
 
     public const string OtherTable = "OtherTable";
@@ -103,7 +100,7 @@ internal sealed class AttachmentMappingRule : FlowRule
             Descriptor,
             location,
             new[] { table.Site.Syntax.GetLocation() },
-            ImmutableDictionary<string, string?>.Empty.Add(KindProperty, kind),
+            Kind(kind),
             table.Site.Arguments.Length > 0 ? table.Site.Arguments[0].Value.Syntax.ToString() : "the attachment",
             FlowReport.Line(table.Site),
             problem);

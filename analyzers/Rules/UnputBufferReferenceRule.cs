@@ -10,12 +10,9 @@ namespace DmaBuf.Analyzers.Rules;
 /// </summary>
 internal sealed class UnputBufferReferenceRule : FlowRule
 {
-    /// <summary>The diagnostic property the code fix reads.</summary>
-    public const string KindProperty = "Kind";
-
     public const string NotPut = "NotPut";
 
-    private static readonly ImmutableDictionary<string, string?> Properties = ImmutableDictionary<string, string?>.Empty.Add(KindProperty, NotPut);
+    private static readonly ImmutableDictionary<string, string?> Properties = Kind(NotPut);
 
     public override DiagnosticDescriptor Descriptor => RuleDescriptors.DMA0010;
 

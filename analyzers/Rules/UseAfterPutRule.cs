@@ -13,9 +13,6 @@ namespace DmaBuf.Analyzers.Rules;
 /// </summary>
 internal sealed class UseAfterPutRule : FlowRule
 {
-    /// <summary>The diagnostic property that tells the two cases apart.</summary>
-    public const string KindProperty = "Kind";
-
     public const string UseAfterPut = "UseAfterPut";
 
     public const string ForeignDetach = "ForeignDetach";
@@ -52,7 +49,7 @@ internal sealed class UseAfterPutRule : FlowRule
                         Descriptor,
                         local.Syntax.GetLocation(),
                         new[] { put.Syntax.GetLocation() },
-                        ImmutableDictionary<string, string?>.Empty.Add(KindProperty, UseAfterPut),
+                        Kind(UseAfterPut),
                         local.Local.Name,
                         $"is used after its last reference was put at line {FlowReport.Line(put)}");
                     return;
@@ -88,7 +85,7 @@ internal sealed class UseAfterPutRule : FlowRule
             Descriptor,
             detach.Syntax.GetLocation(),
             new[] { attach.Syntax.GetLocation() },
-            ImmutableDictionary<string, string?>.Empty.Add(KindProperty, ForeignDetach),
+            Kind(ForeignDetach),
             receiver.Syntax.ToString(),
             $"detaches '{detach.Arguments[0].Value.Syntax}', which was attached to '{attach.Instance!.Syntax}' at line {FlowReport.Line(attach)}");
     }
