@@ -1178,6 +1178,10 @@ internal sealed class FlowEngine
     {
         ImmutableArray<int> sources = HoldersOf(value);
         string? name = HolderName(holder);
+
+        // A call's result holds only what that call took: `int fd = DmaBuffer.Export(e, n).Fd();` does not make fd a
+        // holder of the exported reference, which is still pending when Fd returns.
+        IOperation? call = sources.Length == 1 && sources[0] == Pending ? Unwrapped(value) : null;
         return state.Map(c =>
         {
             Config next = c;
@@ -1200,7 +1204,7 @@ internal sealed class FlowEngine
                 next = next.WithRecords(
                     a => PathRecords.SharesHolder(a.Holders, sources) ? a.With(holders: Add(a.Holders, holder), escaped: a.Escaped || captured) : a,
                     m => PathRecords.SharesHolder(m.Holders, sources) ? m.With(holders: Add(m.Holders, holder), escaped: m.Escaped || captured) : m,
-                    r => PathRecords.SharesHolder(r.Holders, sources) ? r.With(holders: Add(r.Holders, holder), escaped: r.Escaped || captured, name: name) : r);
+                    r => PathRecords.SharesHolder(r.Holders, sources) && (call is null || ReferenceEquals(r.Site, call)) ? r.With(holders: Add(r.Holders, holder), escaped: r.Escaped || captured, name: name) : r);
             }
 
             return next;
@@ -1216,7 +1220,8 @@ internal sealed class FlowEngine
             SymbolEqualityComparer.Default.Equals(reference.Type, _symbols.DmaBuffer) ||
             SymbolEqualityComparer.Default.Equals(reference.Type, _symbols.DmaBufPage) ||
             SymbolEqualityComparer.Default.Equals(reference.Type, _symbols.CpuAccessScope) ||
-            SymbolEqualityComparer.Default.Equals(reference.Type, _symbols.ScatterGatherTable);
+            SymbolEqualityComparer.Default.Equals(reference.Type, _symbols.ScatterGatherTable) ||
+            HoldsSomething(reference, state);
         if (!interesting || UsageOf(reference) != Usage.Escape)
         {
             return state;
@@ -1245,6 +1250,36 @@ internal sealed class FlowEngine
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Whether the reference reads a local or flow capture that holds a record on some path: a buffer kept in a local of
+    /// another type (<c>object o = DmaBuffer.Get(fd);</c>) escapes through it like through a <c>DmaBuffer</c> local.
+    /// </summary>
+    private bool HoldsSomething(IOperation reference, FlowState state)
+    {
+        int holder;
+        if (reference is ILocalReferenceOperation local)
+        {
+            if (!_localHolders.TryGetValue(local.Local, out holder))
+            {
+                return false;
+            }
+        }
+        else if (reference is not IFlowCaptureReferenceOperation capture || !_captureHolders.TryGetValue(capture.Id, out holder))
+        {
+            return false;
+        }
+
+        foreach (Config config in state.Configs)
+        {
+            if (PathRecords.AnyHeldBy(config.Open, holder) || PathRecords.AnyHeldBy(config.Held, holder) || PathRecords.AnyHeldBy(config.Resources, holder))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private FlowState? ResultUsage(IInvocationOperation invocation, FlowState? state)
@@ -1347,6 +1382,9 @@ internal sealed class FlowEngine
                 return Usage.HandledByParent;
             case IFlowCaptureOperation:
                 return Usage.HandledByParent;
+            case IIsPatternOperation { Pattern: IDeclarationPatternOperation { DeclaredSymbol: not null } or IRecursivePatternOperation { DeclaredSymbol: not null } }:
+                // `o is DmaBuffer d`: a copy the analysis does not follow.
+                return Usage.Escape;
             case IIsNullOperation:
             case IBinaryOperation:
             case IExpressionStatementOperation:
@@ -1414,21 +1452,20 @@ internal sealed class FlowEngine
     }
 
     /// <summary>The holders an expression denotes: a local, a flow capture, or the result of a mapping call being visited.</summary>
-    private ImmutableArray<int> HoldersOf(IOperation value)
-    {
-        IOperation unwrapped = BodyFacts.Unwrap(value);
-        if (unwrapped is IConversionOperation explicitConversion)
-        {
-            unwrapped = BodyFacts.Unwrap(explicitConversion.Operand);
-        }
-
-        return unwrapped switch
+    private ImmutableArray<int> HoldersOf(IOperation value) =>
+        Unwrapped(value) switch
         {
             ILocalReferenceOperation local => ImmutableArray.Create(LocalHolder(local.Local)),
             IFlowCaptureReferenceOperation capture => ImmutableArray.Create(CaptureHolder(capture.Id)),
             IInvocationOperation => ImmutableArray.Create(Pending),
             _ => ImmutableArray<int>.Empty,
         };
+
+    /// <summary>The value without its conversions and parentheses, the one explicit conversion included.</summary>
+    private static IOperation Unwrapped(IOperation value)
+    {
+        IOperation unwrapped = BodyFacts.Unwrap(value);
+        return unwrapped is IConversionOperation explicitConversion ? BodyFacts.Unwrap(explicitConversion.Operand) : unwrapped;
     }
 
     private AccessRange RangeOf(IInvocationOperation invocation)

@@ -572,4 +572,35 @@ public class DMA0009Tests
         buf.UnmapAttachment(a2, t2);
         buf.Detach(a2);
     }");
+
+    [Fact]
+    public Task Valid_NestedTryFinallyUnmapsThenDetaches() => Verify(@"
+    void M(DmaBuffer buf, Device dev)
+    {
+        var att = buf.Attach(dev);
+        try
+        {
+            var t = buf.MapAttachment(att, DmaDataDirection.ToDevice);
+            try
+            {
+                _ = t.Entries.Count;
+            }
+            finally
+            {
+                buf.UnmapAttachment(att, t);
+            }
+        }
+        finally
+        {
+            buf.Detach(att);
+        }
+    }");
+
+    [Fact]
+    public Task Valid_TableKeptInAnObjectLocalAndReturned() => Verify(@"
+    object M(DmaBuffer buf, DmaBufAttachment att)
+    {
+        object t = buf.MapAttachment(att, DmaDataDirection.ToDevice);
+        return t;
+    }");
 }

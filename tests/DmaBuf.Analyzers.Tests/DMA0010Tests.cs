@@ -15,7 +15,12 @@ namespace DmaBuf.Analyzers.Tests;
 // - buffers that are parameters or fields: no reference is taken here;
 // - a Put through a copy of the local (`var c = b; c.Put();`) puts the reference;
 // - a Put in a finally covers every path; a reference taken in a loop and put in the same iteration is fine;
-// - exceptions thrown by arbitrary calls are not paths, only an explicit throw is.
+// - exceptions thrown by arbitrary calls are not paths, only an explicit throw is;
+// - a buffer kept in a local of another type (`object o = ...`) escapes through it like through a DmaBuffer local, and a
+//   declaration pattern (`o is DmaBuffer d`, `case DmaBuffer d:`) is a copy the analysis does not follow: an escape.
+// Correlated branches on a bool local or unwritten bool parameter (`if (keep) Keep(b); if (!keep) b.Put();`,
+// `transferred = true;` ... `if (!transferred) b.Put();`) are followed; correlations through anything else
+// (`bool owned = !keep;` ... `if (owned) b.Put();`) are not, and would be reported, as for DMA0001.
 // Where the spec is silent we chose: Fd() does not put the reference it is called on (the descriptor takes its own), so
 // a buffer whose Fd() is returned still needs its Put.
 public class DMA0010Tests
@@ -450,5 +455,163 @@ public class DMA0010Tests
         var b = DmaBuffer.Get(fd);
         data.CopyTo(new byte[data.Length], 0);
         b.Put();
+    }");
+
+    [Fact]
+    public Task Valid_ConditionalPutInFinally() => Verify(@"
+    long M(int fd)
+    {
+        DmaBuffer? b = null;
+        try
+        {
+            b = DmaBuffer.Get(fd);
+            return b.Size;
+        }
+        finally
+        {
+            b?.Put();
+        }
+    }");
+
+    [Fact]
+    public Task Valid_NullCheckedPutInFinally() => Verify(@"
+    long M(int fd)
+    {
+        DmaBuffer? b = null;
+        try
+        {
+            b = DmaBuffer.Get(fd);
+            return b.Size;
+        }
+        finally
+        {
+            if (b != null)
+                b.Put();
+        }
+    }");
+
+    [Fact]
+    public Task Valid_TransferredFlagDecidesThePut() => Verify(@"
+    void M(int fd, System.Collections.Generic.List<DmaBuffer> list)
+    {
+        var b = DmaBuffer.Get(fd);
+        bool transferred = false;
+        try
+        {
+            if (b.Size > 0)
+            {
+                list.Add(b);
+                transferred = true;
+            }
+        }
+        finally
+        {
+            if (!transferred)
+                b.Put();
+        }
+    }");
+
+    [Fact]
+    public Task Valid_CorrelatedUnwrittenParameter() => Verify(@"
+    void M(int fd, bool keep)
+    {
+        var b = DmaBuffer.Get(fd);
+        if (keep)
+            Keep(b);
+        if (!keep)
+            b.Put();
+    }
+    static void Keep(DmaBuffer b) { }");
+
+    [Fact]
+    public Task Valid_KeptInAnObjectLocalAndReturned() => Verify(@"
+    object M(DmaBufExporter exporter)
+    {
+        object o = DmaBuffer.Export(exporter, 4096);
+        return o;
+    }");
+
+    [Fact]
+    public Task Valid_CopiedByADeclarationPattern() => Verify(@"
+    void M(int fd)
+    {
+        object o = DmaBuffer.Get(fd);
+        if (o is DmaBuffer d)
+            d.Put();
+    }");
+
+    [Fact]
+    public Task Valid_CopiedByASwitchCasePattern() => Verify(@"
+    long M(int fd)
+    {
+        object o = DmaBuffer.Get(fd);
+        switch (o)
+        {
+            case DmaBuffer d:
+                long s = d.Size;
+                d.Put();
+                return s;
+            default:
+                return 0;
+        }
+    }");
+
+    [Fact]
+    public Task Valid_ReturnedInATuple() => Verify(@"
+    (DmaBuffer, long) M(int fd)
+    {
+        var b = DmaBuffer.Get(fd);
+        return (b, b.Size);
+    }");
+
+    [Fact]
+    public Task Valid_HandedOutThroughAnOutParameter() => Verify(@"
+    bool M(int fd, out DmaBuffer? result)
+    {
+        var b = DmaBuffer.Get(fd);
+        if (b.Size == 0)
+        {
+            b.Put();
+            result = null;
+            return false;
+        }
+        result = b;
+        return true;
+    }");
+
+    [Fact]
+    public Task Valid_PutInFinallyAcrossAnAwait() => Verify(@"
+    async System.Threading.Tasks.Task<long> M(int fd)
+    {
+        var b = DmaBuffer.Get(fd);
+        try
+        {
+            await System.Threading.Tasks.Task.Yield();
+            return b.Size;
+        }
+        finally
+        {
+            b.Put();
+        }
+    }");
+
+    [Fact]
+    public Task Valid_TakenInAForeachAndPutInItsFinally() => Verify(@"
+    long M(int[] fds)
+    {
+        long sum = 0;
+        foreach (int fd in fds)
+        {
+            var b = DmaBuffer.Get(fd);
+            try
+            {
+                sum += b.Size switch { > 4096 => 2, _ => 1 };
+            }
+            finally
+            {
+                b.Put();
+            }
+        }
+        return sum;
     }");
 }

@@ -504,4 +504,19 @@ public class DMA0011Tests
         b1.Put();
         b2.Put();
     }");
+
+    [Fact]
+    public Task Valid_PutOnEachPathWithNoUseAfter() => Verify(@"
+    long M(DmaBufExporter exporter, bool early)
+    {
+        var b = DmaBuffer.Export(exporter, 4096);
+        if (early)
+        {
+            b.Put();
+            return 0;
+        }
+        long s = b.Size;
+        b.Put();
+        return s;
+    }");
 }
