@@ -46,6 +46,8 @@ internal sealed class KnownSymbols
         Detach = r.Method(DmaBuffer, "Detach", 1);
         MapAttachment = r.Method(DmaBuffer, "MapAttachment", 2);
         UnmapAttachment = r.Method(DmaBuffer, "UnmapAttachment", 2);
+        IsReleased = r.Property(DmaBuffer, "IsReleased");
+        ReferenceCount = r.Property(DmaBuffer, "ReferenceCount");
 
         ExporterKmapAtomic = r.Method(DmaBufExporter, "KmapAtomic", 2);
         ExporterKunmapAtomic = r.Method(DmaBufExporter, "KunmapAtomic", 3);
@@ -150,6 +152,12 @@ internal sealed class KnownSymbols
 
     /// <summary><c>DmaBuf.DmaBufAttachment</c>.</summary>
     public INamedTypeSymbol DmaBufAttachment { get; }
+
+    /// <summary><c>DmaBuffer.IsReleased</c>: meant to be read after the last put.</summary>
+    public IPropertySymbol IsReleased { get; }
+
+    /// <summary><c>DmaBuffer.ReferenceCount</c>: 0 once released, readable after the last put.</summary>
+    public IPropertySymbol ReferenceCount { get; }
 
     /// <summary><c>DmaBuf.ScatterGatherTable</c>.</summary>
     public INamedTypeSymbol ScatterGatherTable { get; }
@@ -295,6 +303,23 @@ internal sealed class KnownSymbols
                 if (member is IMethodSymbol method && method.MethodKind == MethodKind.Ordinary && method.Parameters.Length == parameterCount)
                 {
                     return method;
+                }
+            }
+
+            Missing = true;
+            return null!;
+        }
+
+        public IPropertySymbol Property(INamedTypeSymbol type, string name)
+        {
+            if (type is not null)
+            {
+                foreach (ISymbol member in type.GetMembers(name))
+                {
+                    if (member is IPropertySymbol property && !property.IsIndexer)
+                    {
+                        return property;
+                    }
                 }
             }
 

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using DmaBuf.Analyzers.Engine;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.FlowAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 
 namespace DmaBuf.Analyzers.Rules;
@@ -33,7 +34,7 @@ internal sealed class UseAfterPutRule : FlowRule
 
     private void OnRead(FlowReport report, ILocalReferenceOperation local, FlowState before)
     {
-        if (before.Configs.IsEmpty || IsWrite(local))
+        if (before.Configs.IsEmpty || IsWrite(local) || IsIdentityOnly(local, report.Symbols))
         {
             return;
         }
@@ -68,6 +69,50 @@ internal sealed class UseAfterPutRule : FlowRule
             IDeclarationExpressionOperation => true,
             _ => false,
         };
+    }
+
+    /// <summary>
+    /// Whether the read only looks at the variable, not at the released buffer's state: a null or reference comparison,
+    /// a type test, <c>object.ReferenceEquals</c>, <c>nameof</c>, the members of <c>object</c> (<c>ToString</c> in a
+    /// message), an interpolation, and <c>IsReleased</c>/<c>ReferenceCount</c>, which exist to be read after the put.
+    /// </summary>
+    private static bool IsIdentityOnly(ILocalReferenceOperation local, KnownSymbols symbols)
+    {
+        IOperation current = local;
+        IOperation? parent = local.Parent;
+        while (parent is IConversionOperation or IParenthesizedOperation)
+        {
+            current = parent;
+            parent = parent.Parent;
+        }
+
+        switch (parent)
+        {
+            case IIsNullOperation or IIsTypeOperation or IIsPatternOperation or INameOfOperation or IInterpolationOperation:
+                return true;
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.Equals or BinaryOperatorKind.NotEquals, OperatorMethod: null }:
+                return true;
+            case IArgumentOperation { Parent: IInvocationOperation call }:
+                return call.TargetMethod.IsStatic && call.TargetMethod.ContainingType.SpecialType == SpecialType.System_Object;
+            case IPropertyReferenceOperation property when ReferenceEquals(property.Instance, current):
+                return SymbolEqualityComparer.Default.Equals(property.Property.OriginalDefinition, symbols.IsReleased) ||
+                    SymbolEqualityComparer.Default.Equals(property.Property.OriginalDefinition, symbols.ReferenceCount);
+            case IInvocationOperation invocation when ReferenceEquals(invocation.Instance, current):
+                return IsObjectMember(invocation.TargetMethod);
+            default:
+                return false;
+        }
+    }
+
+    private static bool IsObjectMember(IMethodSymbol method)
+    {
+        IMethodSymbol root = method;
+        while (root.OverriddenMethod is { } overridden)
+        {
+            root = overridden;
+        }
+
+        return root.ContainingType.SpecialType == SpecialType.System_Object;
     }
 
     private void OnDetach(FlowReport report, IInvocationOperation detach, IOperation receiver)

@@ -603,4 +603,37 @@ public class DMA0009Tests
         object t = buf.MapAttachment(att, DmaDataDirection.ToDevice);
         return t;
     }");
+
+    [Fact]
+    public Task Valid_TableStoredInAList() => Verify(@"
+    void M(DmaBuffer buf, DmaBufAttachment att, System.Collections.Generic.List<ScatterGatherTable> keep)
+    {
+        var t = buf.MapAttachment(att, DmaDataDirection.ToDevice);
+        keep.Add(t);
+    }");
+
+    [Fact]
+    public Task Valid_UnmapAndDetachThroughACopyOfTheAttachment() => Verify(@"
+    void M(DmaBuffer buf, Device dev)
+    {
+        var att = buf.Attach(dev);
+        var same = att;
+        var t = buf.MapAttachment(att, DmaDataDirection.ToDevice);
+        buf.UnmapAttachment(same, t);
+        buf.Detach(same);
+    }");
+
+    // The continue leaves the iteration's table mapped; the loop then ends and the method falls off the end.
+    [Fact]
+    public Task ContinueInALoopSkipsTheUnmap() => Verify(@"
+    void M(DmaBuffer buf, DmaBufAttachment att, int n)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            var t = buf.MapAttachment(att, DmaDataDirection.ToDevice);
+            if (t.Entries.Count == 0)
+                continue;
+            buf.UnmapAttachment(att, t);
+        }
+    {|DMA0009:}|}");
 }

@@ -16,6 +16,8 @@ namespace DmaBuf.Analyzers.Tests;
 // - a buffer that escaped before the Put (returned, stored in a field, passed to a method or a constructor, captured by a
 //   lambda or local function): someone else may still hold a reference;
 // - assigning the local after the Put (`b = DmaBuffer.Export(...)`), and reads of the new value;
+// - reads that look only at the variable: null and reference comparisons, type tests, ReferenceEquals, nameof, an
+//   interpolation, object's members (ToString), and IsReleased/ReferenceCount, which exist to be read after the put;
 // - a Detach where the two buffer locals may be the same buffer (a copy, a reassigned local, a parameter, a Get), or
 //   the attachment is not a local written once.
 // Where the spec is silent we chose: a read inside a lambda created after the Put is not tested; Kmap after the Put is
@@ -516,6 +518,95 @@ public class DMA0011Tests
             return 0;
         }
         long s = b.Size;
+        b.Put();
+        return s;
+    }");
+
+    [Fact]
+    public Task Valid_IsReleasedIsReadAfterThePut() => Verify(@"
+    bool M(DmaBufExporter exporter)
+    {
+        var b = DmaBuffer.Export(exporter, 4096);
+        b.Put();
+        return b.IsReleased;
+    }");
+
+    [Fact]
+    public Task Valid_NullCheckAndNullAssignmentAfterThePut() => Verify(@"
+    void M(DmaBufExporter exporter)
+    {
+        DmaBuffer? b = DmaBuffer.Export(exporter, 4096);
+        b.Put();
+        if (b != null)
+            b = null;
+    }");
+
+    [Fact]
+    public Task Valid_NameofAndToStringAfterThePut() => Verify(@"
+    string M(DmaBufExporter exporter)
+    {
+        var b = DmaBuffer.Export(exporter, 4096);
+        b.Put();
+        return nameof(b) + b.ToString();
+    }");
+
+    [Fact]
+    public Task Valid_ReferenceComparisonsAfterThePut() => Verify(@"
+    bool M(DmaBufExporter exporter, DmaBuffer other)
+    {
+        var b = DmaBuffer.Export(exporter, 4096);
+        b.Put();
+        return ReferenceEquals(b, other) || b == other;
+    }");
+
+    [Fact]
+    public Task Valid_PutAndExportAgainInALoop() => Verify(@"
+    void M(DmaBufExporter exporter, int n)
+    {
+        DmaBuffer b = DmaBuffer.Export(exporter, 4096);
+        for (int i = 0; i < n; i++)
+        {
+            b.Put();
+            b = DmaBuffer.Export(exporter, 4096);
+        }
+        b.Put();
+    }");
+
+    [Fact]
+    public Task Valid_DetachThroughACopyOfTheBuffer() => Verify(@"
+    void M(DmaBuffer buf, Device dev)
+    {
+        var alias = buf;
+        var att = buf.Attach(dev);
+        alias.Detach(att);
+    }");
+
+    [Fact]
+    public Task Valid_DetachThroughAnArrayElement() => Verify(@"
+    void M(DmaBuffer[] bufs, Device dev)
+    {
+        var att = bufs[0].Attach(dev);
+        bufs[0].Detach(att);
+    }");
+
+    [Fact]
+    public Task Valid_DetachOnAParameterThatMayBeTheField() => Verify(@"
+    DmaBuffer _buf = null!;
+    void M(DmaBuffer buf, Device dev)
+    {
+        var att = _buf.Attach(dev);
+        buf.Detach(att);
+    }");
+
+    [Fact]
+    public Task Valid_GetUsePutAndGetAgain() => Verify(@"
+    long M(int fd)
+    {
+        var b = DmaBuffer.Get(fd);
+        long s = b.Size;
+        b.Put();
+        b = DmaBuffer.Get(fd);
+        s += b.Size;
         b.Put();
         return s;
     }");
