@@ -46,8 +46,8 @@ internal sealed class KnownSymbols
         Detach = r.Method(DmaBuffer, "Detach", 1);
         MapAttachment = r.Method(DmaBuffer, "MapAttachment", 2);
         UnmapAttachment = r.Method(DmaBuffer, "UnmapAttachment", 2);
-        IsReleased = r.Property(DmaBuffer, "IsReleased");
-        ReferenceCount = r.Property(DmaBuffer, "ReferenceCount");
+        IsReleased = r.OptionalProperty(DmaBuffer, "IsReleased");
+        ReferenceCount = r.OptionalProperty(DmaBuffer, "ReferenceCount");
 
         ExporterKmapAtomic = r.Method(DmaBufExporter, "KmapAtomic", 2);
         ExporterKunmapAtomic = r.Method(DmaBufExporter, "KunmapAtomic", 3);
@@ -153,11 +153,11 @@ internal sealed class KnownSymbols
     /// <summary><c>DmaBuf.DmaBufAttachment</c>.</summary>
     public INamedTypeSymbol DmaBufAttachment { get; }
 
-    /// <summary><c>DmaBuffer.IsReleased</c>: meant to be read after the last put.</summary>
-    public IPropertySymbol IsReleased { get; }
+    /// <summary><c>DmaBuffer.IsReleased</c>, meant to be read after the last put; null in a runtime without it (not part of the contract).</summary>
+    public IPropertySymbol? IsReleased { get; }
 
-    /// <summary><c>DmaBuffer.ReferenceCount</c>: 0 once released, readable after the last put.</summary>
-    public IPropertySymbol ReferenceCount { get; }
+    /// <summary><c>DmaBuffer.ReferenceCount</c>, 0 once released; null in a runtime without it (not part of the contract).</summary>
+    public IPropertySymbol? ReferenceCount { get; }
 
     /// <summary><c>DmaBuf.ScatterGatherTable</c>.</summary>
     public INamedTypeSymbol ScatterGatherTable { get; }
@@ -310,7 +310,8 @@ internal sealed class KnownSymbols
             return null!;
         }
 
-        public IPropertySymbol Property(INamedTypeSymbol type, string name)
+        /// <summary>A property the rules use when it is there; its absence does not make the runtime unknown.</summary>
+        public IPropertySymbol? OptionalProperty(INamedTypeSymbol type, string name)
         {
             if (type is not null)
             {
@@ -323,8 +324,7 @@ internal sealed class KnownSymbols
                 }
             }
 
-            Missing = true;
-            return null!;
+            return null;
         }
     }
 }
