@@ -636,4 +636,13 @@ public class DMA0009Tests
             buf.UnmapAttachment(att, t);
         }
     {|DMA0009:}|}");
+
+    [Fact]
+    public Task Valid_TableHandedToAHelper() => Verify(@"
+    void M(DmaBuffer buf, DmaBufAttachment att)
+    {
+        var t = buf.MapAttachment(att, DmaDataDirection.ToDevice);
+        Program(t);
+    }
+    static void Program(ScatterGatherTable t) { }");
 }

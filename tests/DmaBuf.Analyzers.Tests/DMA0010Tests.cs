@@ -614,4 +614,98 @@ public class DMA0010Tests
         }
         return sum;
     }");
+
+    [Fact]
+    public Task Valid_PutInACatchThatRethrowsAndReturnedOtherwise() => Verify(@"
+    DmaBuffer M(int fd)
+    {
+        var b = DmaBuffer.Get(fd);
+        try
+        {
+            if (b.Size == 0) throw new System.InvalidOperationException();
+            return b;
+        }
+        catch
+        {
+            b.Put();
+            throw;
+        }
+    }");
+
+    [Fact]
+    public Task Valid_StoredInAFieldOfAStructLocalThatIsReturned() => Verify(@"
+    struct Holder { public DmaBuffer Buffer; }
+    Holder M(int fd)
+    {
+        var h = new Holder();
+        h.Buffer = DmaBuffer.Get(fd);
+        return h;
+    }");
+
+    [Fact]
+    public Task Valid_StoredByAnObjectInitializer() => Verify(@"
+    sealed class Box { public DmaBuffer? Buffer { get; set; } }
+    Box M(int fd) => new Box { Buffer = DmaBuffer.Get(fd) };");
+
+    [Fact]
+    public Task Valid_ReturnedByAnExpressionBody() => Verify(@"
+    DmaBuffer M(int fd) => DmaBuffer.Get(fd);");
+
+    [Fact]
+    public Task Valid_YieldReturned() => Verify(@"
+    System.Collections.Generic.IEnumerable<DmaBuffer> M(int[] fds)
+    {
+        foreach (int fd in fds)
+            yield return DmaBuffer.Get(fd);
+    }");
+
+    [Fact]
+    public Task Valid_EitherArmOfAConditionalIsPut() => Verify(@"
+    void M(int fd, bool a)
+    {
+        var b = a ? DmaBuffer.Get(fd) : DmaBuffer.Get(fd + 1);
+        b.Put();
+    }");
+
+    [Fact]
+    public Task Valid_CachedByACoalescingAssignment() => Verify(@"
+    DmaBuffer? _cached;
+    DmaBuffer M(int fd)
+    {
+        return _cached ??= DmaBuffer.Get(fd);
+    }");
+
+    [Fact]
+    public Task Valid_PutByALambdaHandedToTaskRun() => Verify(@"
+    System.Threading.Tasks.Task M(int fd)
+    {
+        var b = DmaBuffer.Get(fd);
+        return System.Threading.Tasks.Task.Run(() => b.Put());
+    }");
+
+    [Fact]
+    public Task Valid_HandedToAWrapperThatPutsItOnDispose() => Verify(@"
+    sealed class Lease : System.IDisposable { public Lease(DmaBuffer b) => B = b; public DmaBuffer B { get; } public void Dispose() => B.Put(); }
+    long M(int fd)
+    {
+        using var lease = new Lease(DmaBuffer.Get(fd));
+        return lease.B.Size;
+    }");
+
+    [Fact]
+    public Task Valid_StoredInADictionaryField() => Verify(@"
+    System.Collections.Generic.Dictionary<int, DmaBuffer> _map = new();
+    void M(int fd)
+    {
+        var b = DmaBuffer.Get(fd);
+        _map[fd] = b;
+    }");
+
+    [Fact]
+    public Task Valid_ReturnedByASwitchExpressionArm() => Verify(@"
+    DmaBuffer? M(int fd, int kind) => kind switch
+    {
+        0 => null,
+        _ => DmaBuffer.Get(fd),
+    };");
 }
