@@ -121,6 +121,4 @@ public sealed class BlockingInAtomicFixer : DmaBufFixer
             editor.ReplaceNode(access.Name, SyntaxFactory.IdentifierName(name).WithTriviaFrom(access.Name));
         }
     }
-
-    private static Task<IReadOnlyList<FixPlan>> Done(List<FixPlan> plans) => Task.FromResult<IReadOnlyList<FixPlan>>(plans);
 }

@@ -103,6 +103,9 @@ public abstract class DmaBufFixer : CodeFixProvider
 {
     internal abstract Task<IReadOnlyList<FixPlan>> PlanAsync(FixInput input, Diagnostic diagnostic, CancellationToken cancellationToken);
 
+    /// <summary>The plans made, as the task <see cref="PlanAsync"/> returns.</summary>
+    private protected static Task<IReadOnlyList<FixPlan>> Done(List<FixPlan> plans) => Task.FromResult<IReadOnlyList<FixPlan>>(plans);
+
     /// <summary>A title for the Fix All action with <paramref name="equivalenceKey"/>.</summary>
     internal abstract string FixAllTitle(string equivalenceKey);
 

@@ -147,6 +147,4 @@ public sealed class KmapOutsideBegunRangeFixer : DmaBufFixer
             uint u => u,
             _ => null,
         } : null;
-
-    private static Task<IReadOnlyList<FixPlan>> Done(List<FixPlan> plans) => Task.FromResult<IReadOnlyList<FixPlan>>(plans);
 }

@@ -117,6 +117,4 @@ public sealed class KmapWithoutCpuAccessFixer : DmaBufFixer
     private static StatementSyntax Scope(ExpressionSyntax scopeCall, IEnumerable<StatementSyntax> inner) =>
         SyntaxFactory.UsingStatement(declaration: null, expression: scopeCall, statement: SyntaxFactory.Block(inner))
             .WithAdditionalAnnotations(Formatter.Annotation);
-
-    private static Task<IReadOnlyList<FixPlan>> Done(List<FixPlan> plans) => Task.FromResult<IReadOnlyList<FixPlan>>(plans);
 }

@@ -115,6 +115,4 @@ public sealed class TooManyAtomicKmapsFixer : DmaBufFixer
         }));
         return Done(plans);
     }
-
-    private static Task<IReadOnlyList<FixPlan>> Done(List<FixPlan> plans) => Task.FromResult<IReadOnlyList<FixPlan>>(plans);
 }
