@@ -542,6 +542,9 @@ internal sealed class FlowEngine
     private static bool Holds(Config config, ImmutableArray<int> holders) =>
         PathRecords.AnyHeldBy(config.Open, holders) || PathRecords.AnyHeldBy(config.Held, holders) || PathRecords.AnyHeldBy(config.Resources, holders);
 
+    private static bool Holds(Config config, int holder) =>
+        PathRecords.AnyHeldBy(config.Open, holder) || PathRecords.AnyHeldBy(config.Held, holder) || PathRecords.AnyHeldBy(config.Resources, holder);
+
     // ---- Operations ------------------------------------------------------------------------------------------
 
     private FlowState? VisitRoot(IOperation root, FlowState? state, bool escapes)
@@ -1185,7 +1188,7 @@ internal sealed class FlowEngine
         return state.Map(c =>
         {
             Config next = c;
-            if (PathRecords.AnyHeldBy(c.Open, holder) || PathRecords.AnyHeldBy(c.Held, holder) || PathRecords.AnyHeldBy(c.Resources, holder))
+            if (Holds(c, holder))
             {
                 next = next.WithRecords(
                     a => a.Holders.Contains(holder) ? a.With(holders: a.Holders.Remove(holder)) : a,
@@ -1273,7 +1276,7 @@ internal sealed class FlowEngine
 
         foreach (Config config in state.Configs)
         {
-            if (PathRecords.AnyHeldBy(config.Open, holder) || PathRecords.AnyHeldBy(config.Held, holder) || PathRecords.AnyHeldBy(config.Resources, holder))
+            if (Holds(config, holder))
             {
                 return true;
             }
@@ -1344,7 +1347,7 @@ internal sealed class FlowEngine
 
     private static Config ClearPending(Config config)
     {
-        if (!PathRecords.AnyHeldBy(config.Open, Pending) && !PathRecords.AnyHeldBy(config.Held, Pending) && !PathRecords.AnyHeldBy(config.Resources, Pending))
+        if (!Holds(config, Pending))
         {
             return config;
         }
