@@ -78,18 +78,9 @@ public sealed class ForeignDetachFixer : DmaBufFixer
             return true;
         }
 
-        foreach (InvocationExpressionSyntax call in body.DescendantNodes().OfType<InvocationExpressionSyntax>())
-        {
-            if (call != detach && call.ArgumentList.Arguments.Count == 1 &&
-                call.ArgumentList.Arguments[0].Expression is IdentifierNameSyntax other &&
-                SymbolEqualityComparer.Default.Equals(model.GetSymbolInfo(other, cancellationToken).Symbol, attachment) &&
-                FixSyntax.Is(model, call, symbols.Detach, cancellationToken))
-            {
-                return true;
-            }
-        }
-
-        return false;
+        return FixSyntax.References(body, attachment, model, cancellationToken).Any(id =>
+            id.Parent is ArgumentSyntax { Parent: ArgumentListSyntax { Parent: InvocationExpressionSyntax call } } &&
+            call != detach && FixSyntax.Is(model, call, symbols.Detach, cancellationToken));
     }
 
     private static bool IsWrittenBetween(SyntaxNode body, ILocalSymbol local, SyntaxNode from, SyntaxNode to, SemanticModel model, CancellationToken cancellationToken) =>
