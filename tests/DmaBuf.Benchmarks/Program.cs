@@ -188,7 +188,7 @@ public static class Program
                 $"CA2000 min {caRuns.Min(r => r.ExecutionTime).TotalMilliseconds.ToString("N1", Inv)} max {caRuns.Max(r => r.ExecutionTime).TotalMilliseconds.ToString("N1", Inv)}";
             Console.WriteLine($"N={n}: {dma.Length} trees, {dma.Sum(t => t.GetText().Lines.Count)} lines; compiler diagnostics: {AnalyzerHarness.CompileOnly(dma, SourceFlavour.DmaBuf)} (dma-buf version), {AnalyzerHarness.CompileOnly(disposable, SourceFlavour.Disposable)} (IDisposable version)");
             Console.WriteLine($"N={n}: process CPU medians (ms): compile {M(cpuCompile)}, compile+DMA analyzers {M(cpuWithDma)}, compile of the IDisposable version {M(cpuCompileDisposable)}, compile+CA2000 {M(cpuWithCa2000)}");
-            Console.WriteLine($"N={n}: GC (medians): pauses compile {M(gcCompile)} ms, compile+DMA analyzers {M(gcWithDma)} ms; allocated compile {MiB(allocatedCompile)} MiB, compile+DMA analyzers {MiB(allocatedWithDma)} MiB; gen2 collections in compile+DMA analyzers {Median(gen2WithDma)}");
+            Console.WriteLine($"N={n}: GC (medians): pauses compile {M(gcCompile)} ms, compile+DMA analyzers {M(gcWithDma)} ms; allocated compile {MiB(allocatedCompile)} MiB, compile+DMA analyzers {MiB(allocatedWithDma)} MiB; gen2 collections in compile+DMA analyzers {TelemetryLog.Median(gen2WithDma)}");
             Console.WriteLine($"N={n}: per analyzer (median) {perAnalyzer}; {spread}");
             Console.WriteLine($"N={n}: DMA reported {string.Join(", ", dmaRuns[0].DiagnosticsById.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"))}; " +
                 $"CA2000 reported {string.Join(", ", caRuns[0].DiagnosticsById.Select(p => $"{p.Key}={p.Value}"))}; without runtime DMA reported {noRuntime[0].DiagnosticsById.Count} ids");
@@ -272,9 +272,7 @@ public static class Program
         return Process.GetCurrentProcess().TotalProcessorTime - before;
     }
 
-    private static long Median(List<long> values) => values.OrderBy(v => v).ElementAt(values.Count / 2);
-
-    private static string MiB(List<long> bytes) => (Median(bytes) / (1024.0 * 1024.0)).ToString("N0", Inv);
+    private static string MiB(List<long> bytes) => (TelemetryLog.Median(bytes) / (1024.0 * 1024.0)).ToString("N0", Inv);
 
     private static string M(List<TimeSpan> times) => TelemetryLog.Median(times).TotalMilliseconds.ToString("N0", Inv);
 

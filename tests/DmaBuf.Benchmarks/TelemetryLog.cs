@@ -68,12 +68,17 @@ public static class TelemetryLog
     /// <summary>The median of a list of times.</summary>
     /// <param name="times">The times.</param>
     /// <returns>The median, or <see cref="TimeSpan.Zero"/> for none.</returns>
-    public static TimeSpan Median(IEnumerable<TimeSpan> times)
+    public static TimeSpan Median(IEnumerable<TimeSpan> times) => new(Median(times.Select(t => t.Ticks)));
+
+    /// <summary>The median of a list of counts (bytes, collections, ticks).</summary>
+    /// <param name="values">The values.</param>
+    /// <returns>The median (the mean of the two middle values for an even count), or 0 for none.</returns>
+    public static long Median(IEnumerable<long> values)
     {
-        var sorted = times.OrderBy(t => t).ToList();
+        var sorted = values.OrderBy(v => v).ToList();
         if (sorted.Count == 0)
         {
-            return TimeSpan.Zero;
+            return 0;
         }
 
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
