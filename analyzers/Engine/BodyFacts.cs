@@ -327,7 +327,7 @@ internal sealed class BodyFacts
     }
 
     /// <summary>In a lambda or local function: a variable of the enclosing method, which that method may begin or end around the call.</summary>
-    private bool IsOuter(ISymbol symbol) => _self is not null && !IsDeclaredWithin(symbol.ContainingSymbol, _self);
+    public bool IsOuter(ISymbol symbol) => _self is not null && !IsDeclaredWithin(symbol.ContainingSymbol, _self);
 
     private static bool IsDeclaredWithin(ISymbol? container, ISymbol nested)
     {

@@ -72,6 +72,7 @@ internal sealed class FlowEngine
     private readonly KnownSymbols _symbols;
     private readonly BodyFacts _facts;
     private readonly ValueEvaluator _values;
+    private readonly PathFacts _paths;
     private readonly ImmutableArray<FlowRule> _rules;
     private readonly FlowReport? _report;
     private readonly Dictionary<BufferKey, int> _keyIds = new();
@@ -100,6 +101,7 @@ internal sealed class FlowEngine
         _symbols = context.Symbols;
         _facts = new BodyFacts(cfg, context.Symbols, context.Method, context.ClosesCpuAccess, context.CancellationToken);
         _values = new ValueEvaluator(_facts);
+        _paths = new PathFacts(cfg, new ValueKeys(_facts), context.Symbols);
         _rules = rules.IsDefault ? ImmutableArray<FlowRule>.Empty : rules;
         _report = !_rules.IsEmpty && report is not null ? new FlowReport(this, context, report) : null;
         _in = new FlowState?[cfg.Blocks.Length];
@@ -197,6 +199,12 @@ internal sealed class FlowEngine
         public void Deliver(int ordinal, FlowState? state)
         {
             if (state is null || _engine._final && _local is null)
+            {
+                return;
+            }
+
+            state = state.Map(c => _engine._paths.Restrict(c, ordinal));
+            if (state is null)
             {
                 return;
             }
@@ -300,7 +308,7 @@ internal sealed class FlowEngine
 
         if (block.ConditionKind != ControlFlowConditionKind.None && block.BranchValue is not null)
         {
-            (FlowState? whenTrue, FlowState? whenFalse) = Split(block.BranchValue, current);
+            (FlowState? whenTrue, FlowState? whenFalse) = Split(block, current);
             bool jumpWhenTrue = block.ConditionKind == ControlFlowConditionKind.WhenTrue;
             Follow(block, block.ConditionalSuccessor, jumpWhenTrue ? whenTrue : whenFalse, sink);
             Follow(block, block.FallThroughSuccessor, jumpWhenTrue ? whenFalse : whenTrue, sink);
@@ -437,80 +445,46 @@ internal sealed class FlowEngine
         }
     }
 
-    private (FlowState? WhenTrue, FlowState? WhenFalse) Split(IOperation condition, FlowState state)
+    private (FlowState? WhenTrue, FlowState? WhenFalse) Split(BasicBlock block, FlowState state)
     {
         if (state.IsTop)
         {
             return (state, state);
         }
 
-        if (FlagOf(condition, out int flag, out bool negated))
-        {
-            // A bool local with a known value on a path: `if (begun) buf.EndCpuAccess(...)` after `begun = true;`.
-            // Each branch also learns the value, so a second test of the same flag follows the first.
-            FlowState? whenTrueFlag = state.Where(c => !c.Flags.TryGetValue(flag, out bool value) || value != negated)?.Map(c => c.WithFlags(c.Flags.SetItem(flag, !negated)));
-            FlowState? whenFalseFlag = state.Where(c => !c.Flags.TryGetValue(flag, out bool value) || value == negated)?.Map(c => c.WithFlags(c.Flags.SetItem(flag, negated)));
-            return (whenTrueFlag, whenFalseFlag);
-        }
-
-        (IOperation? tested, bool whenTrueIsNull) = NullTest(condition);
+        // What the paths know of the tested value: a second test of an unchanged value follows the first.
+        (FlowState? whenTrue, FlowState? whenFalse) = _paths.Split(block, state);
+        (IOperation? tested, bool whenTrueIsNull) = NullTest(block.BranchValue!);
         if (tested is null)
         {
-            return (state, state);
+            return (whenTrue, whenFalse);
         }
 
         ImmutableArray<int> holders = HoldersOf(tested);
         if (holders.IsEmpty)
         {
-            return (state, state);
+            return (whenTrue, whenFalse);
         }
 
         // A scope or page that a path holds is not null: that path does not take the "is null" branch.
-        FlowState? nonNullPaths = state.Where(c => !Holds(c, holders));
-        return whenTrueIsNull ? (nonNullPaths, state) : (state, nonNullPaths);
+        return whenTrueIsNull ? (whenTrue?.Where(c => !Holds(c, holders)), whenFalse) : (whenTrue, whenFalse?.Where(c => !Holds(c, holders)));
     }
 
-    private bool FlagOf(IOperation condition, out int flag, out bool negated)
+    /// <summary>A write the engine does not follow as a value (compound, by reference, deconstruction): what paths knew of it is forgotten.</summary>
+    private FlowState? Written(IOperation target, FlowState state)
     {
-        negated = false;
-        IOperation current = condition;
-        while (current is IUnaryOperation { OperatorKind: UnaryOperatorKind.Not } not)
-        {
-            negated = !negated;
-            current = not.Operand;
-        }
-
-        current = BodyFacts.Unwrap(current);
-        if (current is ILocalReferenceOperation local && IsTrackedFlag(local.Local))
-        {
-            flag = LocalHolder(local.Local);
-            return true;
-        }
-
-        if (current is IParameterReferenceOperation parameter && parameter.Parameter.Type.SpecialType == SpecialType.System_Boolean && _facts.IsUnwrittenParameter(parameter.Parameter))
-        {
-            flag = LocalHolder(parameter.Parameter);
-            return true;
-        }
-
-        flag = 0;
-        return false;
+        ISymbol? symbol = WrittenSymbol(target);
+        return symbol is null || !_paths.Any ? state : state.Map(c => _paths.Forget(c, symbol));
     }
 
-    private bool IsTrackedFlag(ILocalSymbol local) =>
-        local.Type.SpecialType == SpecialType.System_Boolean && !local.IsRef && !_facts.IsCaptured(local);
-
-    /// <summary>A write the engine does not follow (compound, by reference, deconstruction): the local's value is no longer known.</summary>
-    private FlowState? ForgetFlag(IOperation target, FlowState state)
+    private static ISymbol? WrittenSymbol(IOperation target) => BodyFacts.Unwrap(target) switch
     {
-        if (BodyFacts.Unwrap(target) is ILocalReferenceOperation local && IsTrackedFlag(local.Local))
-        {
-            int flag = LocalHolder(local.Local);
-            return state.Map(c => c.Flags.ContainsKey(flag) ? c.WithFlags(c.Flags.Remove(flag)) : c);
-        }
-
-        return state;
-    }
+        ILocalReferenceOperation local => local.Local,
+        IParameterReferenceOperation parameter => parameter.Parameter,
+        IFieldReferenceOperation field => field.Field,
+        IPropertyReferenceOperation property => property.Property,
+        _ => null,
+    };
 
     /// <summary>The operand of a null test (<c>is null</c>, <c>== null</c>, <c>!= null</c>, <c>is not null</c>), and whether "true" means null.</summary>
     private static (IOperation? Tested, bool WhenTrueIsNull) NullTest(IOperation condition)
@@ -606,11 +580,12 @@ internal sealed class FlowEngine
         {
             IInvocationOperation invocation => Invocation(invocation, state),
             ISimpleAssignmentOperation assignment => Assign(assignment.Target, assignment.Value, state),
-            IFlowCaptureOperation capture => Store(CaptureHolder(capture.Id), capture.Value, state, captured: false),
-            ICompoundAssignmentOperation compound => ForgetFlag(compound.Target, state),
-            ICoalesceAssignmentOperation coalesce => ForgetFlag(coalesce.Target, state),
-            IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out } byReference => ForgetFlag(byReference.Value, state),
-            IDeconstructionAssignmentOperation deconstruction => deconstruction.Target.DescendantsAndSelf().Aggregate<IOperation, FlowState?>(state, (s, t) => s is null ? null : ForgetFlag(t, s)),
+            IFlowCaptureOperation capture => Capture(capture, state),
+            ICompoundAssignmentOperation compound => Written(compound.Target, state),
+            ICoalesceAssignmentOperation coalesce => Written(coalesce.Target, state),
+            IIncrementOrDecrementOperation increment => Written(increment.Target, state),
+            IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out } byReference => Written(byReference.Value, state),
+            IDeconstructionAssignmentOperation deconstruction => deconstruction.Target.DescendantsAndSelf().Aggregate<IOperation, FlowState?>(state, (s, t) => s is null ? null : Written(t, s)),
             ILocalReferenceOperation or IFlowCaptureReferenceOperation or IParameterReferenceOperation or IFieldReferenceOperation or IPropertyReferenceOperation or IInstanceReferenceOperation => Reference(op, state),
             _ => state,
         };
@@ -887,7 +862,7 @@ internal sealed class FlowEngine
         FlowState? result = state.Map(c =>
         {
             ImmutableArray<AccessRecord> open = c.Open.Any(a => a.SiteId == record.SiteId && a.Holders.SequenceEqual(record.Holders)) ? c.Open : c.Open.Add(record);
-            return new Config(open, c.Held, key >= 0 ? c.Ended.Remove(key) : c.Ended, c.Unknown, c.Flags, c.Resources, c.Released);
+            return new Config(open, c.Held, key >= 0 ? c.Ended.Remove(key) : c.Ended, c.Unknown, c.Facts, c.Resources, c.Released);
         });
         return scope ? ResultUsage(invocation, result) : result;
     }
@@ -1151,29 +1126,42 @@ internal sealed class FlowEngine
     private FlowState? Assign(IOperation target, IOperation value, FlowState state)
     {
         IOperation unwrapped = BodyFacts.Unwrap(target);
-        if (unwrapped is ILocalReferenceOperation local)
+        FlowState? result = Written(unwrapped, state);
+        if (result is null)
         {
-            if (IsTrackedFlag(local.Local))
-            {
-                int flag = LocalHolder(local.Local);
-                if (value.ConstantValue is { HasValue: true, Value: bool known })
-                {
-                    return state.Map(c => c.WithFlags(c.Flags.SetItem(flag, known)));
-                }
-
-                if (FlagOf(value, out int source, out bool negated) && source != flag)
-                {
-                    // A copy of another flag (`bool open = fill;`, `bool skip = !fill;`) takes its value on each path.
-                    return state.Map(c => c.Flags.TryGetValue(source, out bool v) ? c.WithFlags(c.Flags.SetItem(flag, v != negated)) : c.WithFlags(c.Flags.Remove(flag)));
-                }
-
-                return state.Map(c => c.Flags.ContainsKey(flag) ? c.WithFlags(c.Flags.Remove(flag)) : c);
-            }
-
-            return Store(LocalHolder(local.Local), value, state, _facts.IsCaptured(local.Local));
+            return null;
         }
 
-        return state;
+        if (unwrapped is ILocalReferenceOperation local)
+        {
+            result = Store(LocalHolder(local.Local), value, result, _facts.IsCaptured(local.Local));
+        }
+
+        if (_paths.Any && result is not null)
+        {
+            int key = _paths.Keys.KeyOf(unwrapped);
+            result = key < 0 ? result : result.Map(c => _paths.Assign(c, key, value));
+        }
+
+        return result;
+    }
+
+    /// <summary>A flow capture is given a value: it holds what the value denotes, and has the value's fact.</summary>
+    private FlowState? Capture(IFlowCaptureOperation capture, FlowState state)
+    {
+        FlowState? result = Store(CaptureHolder(capture.Id), capture.Value, state, captured: false);
+        if (!_paths.Any || result is null)
+        {
+            return result;
+        }
+
+        if (_paths.Keys.Dependents(capture.Id).Count == 0)
+        {
+            return result;
+        }
+
+        int key = _paths.Keys.CaptureKey(capture.Id);
+        return result.Map(c => _paths.Assign(_paths.Forget(c, capture.Id), key, capture.Value));
     }
 
     /// <summary>A local or flow capture is given a value: it stops holding what it held and holds what the value denotes.</summary>
@@ -1313,7 +1301,7 @@ internal sealed class FlowEngine
             config.Held,
             config.Ended,
             opens ? config.Unknown.SetItem(key, true) : config.Unknown,
-            config.Flags,
+            config.Facts,
             config.Resources,
             config.Released);
 
@@ -1460,9 +1448,15 @@ internal sealed class FlowEngine
         {
             ILocalReferenceOperation local => ImmutableArray.Create(LocalHolder(local.Local)),
             IFlowCaptureReferenceOperation capture => ImmutableArray.Create(CaptureHolder(capture.Id)),
+            IInvocationOperation { TargetMethod.Name: "GetValueOrDefault", Instance: { } nullable } when IsNullableValue(nullable) => HoldersOf(nullable),
             IInvocationOperation => ImmutableArray.Create(Pending),
+            IPropertyReferenceOperation { Property.Name: "Value", Instance: { } nullable } when IsNullableValue(nullable) => HoldersOf(nullable),
             _ => ImmutableArray<int>.Empty,
         };
+
+    /// <summary>A <c>Nullable&lt;T&gt;</c> value: its <c>Value</c> denotes what the nullable holds.</summary>
+    private static bool IsNullableValue(IOperation operation) =>
+        operation.Type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T };
 
     /// <summary>The value without its conversions and parentheses, the one explicit conversion included.</summary>
     private static IOperation Unwrapped(IOperation value)

@@ -242,18 +242,18 @@ internal sealed class Config : IEquatable<Config>
     private int _hash;
     private int _atomicCount = -1;
 
-    public Config(ImmutableArray<AccessRecord> open, ImmutableArray<MappingRecord> held, ImmutableDictionary<int, IOperation> ended, ImmutableDictionary<int, bool> unknown, ImmutableDictionary<int, bool> flags, ImmutableArray<ResourceRecord> resources, ImmutableDictionary<int, IOperation> released)
+    public Config(ImmutableArray<AccessRecord> open, ImmutableArray<MappingRecord> held, ImmutableDictionary<int, IOperation> ended, ImmutableDictionary<int, bool> unknown, ImmutableDictionary<int, Fact> facts, ImmutableArray<ResourceRecord> resources, ImmutableDictionary<int, IOperation> released)
     {
         Open = open;
         Held = held;
         Ended = ended;
         Unknown = unknown;
-        Flags = flags;
+        Facts = facts;
         Resources = resources;
         Released = released;
     }
 
-    public static Config Empty { get; } = new(ImmutableArray<AccessRecord>.Empty, ImmutableArray<MappingRecord>.Empty, ImmutableDictionary<int, IOperation>.Empty, ImmutableDictionary<int, bool>.Empty, ImmutableDictionary<int, bool>.Empty, ImmutableArray<ResourceRecord>.Empty, ImmutableDictionary<int, IOperation>.Empty);
+    public static Config Empty { get; } = new(ImmutableArray<AccessRecord>.Empty, ImmutableArray<MappingRecord>.Empty, ImmutableDictionary<int, IOperation>.Empty, ImmutableDictionary<int, bool>.Empty, ImmutableDictionary<int, Fact>.Empty, ImmutableArray<ResourceRecord>.Empty, ImmutableDictionary<int, IOperation>.Empty);
 
     public ImmutableArray<AccessRecord> Open { get; }
 
@@ -265,8 +265,8 @@ internal sealed class Config : IEquatable<Config>
     /// <summary>Per key id, whether an access the body cannot see may be open; absent means the key's default.</summary>
     public ImmutableDictionary<int, bool> Unknown { get; }
 
-    /// <summary>The known values of bool locals (by holder id) on this path: <c>begun = true;</c> ... <c>if (begun)</c>.</summary>
-    public ImmutableDictionary<int, bool> Flags { get; }
+    /// <summary>What this path knows of the values the body tests, per value key (see <see cref="PathFacts"/>).</summary>
+    public ImmutableDictionary<int, Fact> Facts { get; }
 
     /// <summary>The buffer references and attachment tables this body took and may still hold.</summary>
     public ImmutableArray<ResourceRecord> Resources { get; }
@@ -294,23 +294,23 @@ internal sealed class Config : IEquatable<Config>
         }
     }
 
-    public Config WithOpen(ImmutableArray<AccessRecord> open) => new(open, Held, Ended, Unknown, Flags, Resources, Released);
+    public Config WithOpen(ImmutableArray<AccessRecord> open) => new(open, Held, Ended, Unknown, Facts, Resources, Released);
 
-    public Config WithHeld(ImmutableArray<MappingRecord> held) => new(Open, held, Ended, Unknown, Flags, Resources, Released);
+    public Config WithHeld(ImmutableArray<MappingRecord> held) => new(Open, held, Ended, Unknown, Facts, Resources, Released);
 
-    public Config WithEnded(ImmutableDictionary<int, IOperation> ended) => new(Open, Held, ended, Unknown, Flags, Resources, Released);
+    public Config WithEnded(ImmutableDictionary<int, IOperation> ended) => new(Open, Held, ended, Unknown, Facts, Resources, Released);
 
-    public Config WithUnknown(ImmutableDictionary<int, bool> unknown) => new(Open, Held, Ended, unknown, Flags, Resources, Released);
+    public Config WithUnknown(ImmutableDictionary<int, bool> unknown) => new(Open, Held, Ended, unknown, Facts, Resources, Released);
 
-    public Config WithFlags(ImmutableDictionary<int, bool> flags) => new(Open, Held, Ended, Unknown, flags, Resources, Released);
+    public Config WithFacts(ImmutableDictionary<int, Fact> facts) => new(Open, Held, Ended, Unknown, facts, Resources, Released);
 
-    public Config WithResources(ImmutableArray<ResourceRecord> resources) => new(Open, Held, Ended, Unknown, Flags, resources, Released);
+    public Config WithResources(ImmutableArray<ResourceRecord> resources) => new(Open, Held, Ended, Unknown, Facts, resources, Released);
 
-    public Config WithReleased(ImmutableDictionary<int, IOperation> released) => new(Open, Held, Ended, Unknown, Flags, Resources, released);
+    public Config WithReleased(ImmutableDictionary<int, IOperation> released) => new(Open, Held, Ended, Unknown, Facts, Resources, released);
 
     /// <summary>The same config with the holders, and the escape, of every access, mapping and resource transformed.</summary>
     public Config WithRecords(Func<AccessRecord, AccessRecord> access, Func<MappingRecord, MappingRecord> mapping, Func<ResourceRecord, ResourceRecord> resource) =>
-        new(Open.Select(access).ToImmutableArray(), Held.Select(mapping).ToImmutableArray(), Ended, Unknown, Flags, Resources.Select(resource).ToImmutableArray(), Released);
+        new(Open.Select(access).ToImmutableArray(), Held.Select(mapping).ToImmutableArray(), Ended, Unknown, Facts, Resources.Select(resource).ToImmutableArray(), Released);
 
     public IEnumerable<AccessRecord> OpenOn(int key) => Open.Where(a => a.Key == key);
 
@@ -329,11 +329,35 @@ internal sealed class Config : IEquatable<Config>
           PathRecords.SameRecords(Held, other.Held) &&
           SameEntries(Ended, other.Ended, SamePlace) &&
           SameEntries(Unknown, other.Unknown, SameValue) &&
-          SameEntries(Flags, other.Flags, SameValue) &&
+          SameEntries(Facts, other.Facts, SameFact) &&
           PathRecords.SameRecords(Resources, other.Resources) &&
           SameEntries(Released, other.Released, SamePlace)));
 
     public override bool Equals(object? obj) => Equals(obj as Config);
+
+    /// <summary>Whether both configs agree on everything but what they know of values (their <see cref="Facts"/>).</summary>
+    public bool SameResources(Config other) =>
+        PathRecords.SameRecords(Open, other.Open) &&
+        PathRecords.SameRecords(Held, other.Held) &&
+        SameEntries(Ended, other.Ended, SamePlace) &&
+        SameEntries(Unknown, other.Unknown, SameValue) &&
+        PathRecords.SameRecords(Resources, other.Resources) &&
+        SameEntries(Released, other.Released, SamePlace);
+
+    /// <summary>This config with only what both configs know of values (the merge of two paths with the same resources).</summary>
+    public Config JoinFacts(Config other)
+    {
+        ImmutableDictionary<int, Fact> facts = ImmutableDictionary<int, Fact>.Empty;
+        foreach (KeyValuePair<int, Fact> entry in Facts)
+        {
+            if (other.Facts.TryGetValue(entry.Key, out Fact theirs) && entry.Value.Join(theirs) is { IsUnknown: false } joined)
+            {
+                facts = facts.Add(entry.Key, joined);
+            }
+        }
+
+        return WithFacts(facts);
+    }
 
     public override int GetHashCode()
     {
@@ -354,7 +378,7 @@ internal sealed class Config : IEquatable<Config>
             hash = (hash * 31) + PathRecords.RecordsHash(Held);
             hash = (hash * 31) + EntriesHash(Ended, PlaceHash);
             hash = (hash * 31) + EntriesHash(Unknown, ValueHash);
-            hash = (hash * 31) + EntriesHash(Flags, ValueHash);
+            hash = (hash * 31) + EntriesHash(Facts, FactHash);
             hash = (hash * 31) + PathRecords.RecordsHash(Resources);
             hash = (hash * 31) + EntriesHash(Released, PlaceHash);
             return hash;
@@ -369,6 +393,10 @@ internal sealed class Config : IEquatable<Config>
     private static bool SameValue(bool a, bool b) => a == b;
 
     private static int ValueHash(bool value) => value ? 1 : 0;
+
+    private static bool SameFact(Fact a, Fact b) => a.Equals(b);
+
+    private static int FactHash(Fact fact) => fact.GetHashCode();
 
     /// <summary>Whether both dictionaries have the same keys, with the same values by <paramref name="same"/>.</summary>
     private static bool SameEntries<TValue>(ImmutableDictionary<int, TValue> a, ImmutableDictionary<int, TValue> b, Func<TValue, TValue, bool> same)
@@ -443,7 +471,16 @@ internal sealed class FlowState
             {
                 if (list.Count == MaxConfigs)
                 {
-                    return Top;
+                    // The bound on path explosion: past MaxConfigs, paths that agree on every resource merge (keeping only
+                    // what both know of values); when they differ in resources too, the state is Top and the rules are silent.
+                    int same = IndexOfSameResources(list, config);
+                    if (same < 0)
+                    {
+                        return Top;
+                    }
+
+                    list[same] = list[same].JoinFacts(config);
+                    continue;
                 }
 
                 list.Add(config);
@@ -456,6 +493,19 @@ internal sealed class FlowState
         }
 
         return new FlowState(list.Count == list.Capacity ? list.MoveToImmutable() : list.ToImmutable(), false);
+    }
+
+    private static int IndexOfSameResources(ImmutableArray<Config>.Builder list, Config config)
+    {
+        for (int i = 0; i < list.Count; i++)
+        {
+            if (list[i].SameResources(config))
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     public static FlowState? Join(FlowState? a, FlowState? b)
