@@ -29,6 +29,7 @@ internal sealed class KnownSymbols
         Device = r.Type("DmaBuf.Device");
         DmaBufAttachment = r.Type("DmaBuf.DmaBufAttachment");
         ScatterGatherTable = r.Type("DmaBuf.ScatterGatherTable");
+        DmaBufException = r.OptionalType("DmaBuf.DmaBufException");
 
         BeginCpuAccess = r.Method(DmaBuffer, "BeginCpuAccess", 3);
         EndCpuAccess = r.Method(DmaBuffer, "EndCpuAccess", 3);
@@ -161,6 +162,20 @@ internal sealed class KnownSymbols
 
     /// <summary><c>DmaBuf.ScatterGatherTable</c>.</summary>
     public INamedTypeSymbol ScatterGatherTable { get; }
+
+    /// <summary><c>DmaBuf.DmaBufException</c>, what a runtime call that fails throws (the exporter's errno).</summary>
+    public INamedTypeSymbol? DmaBufException { get; }
+
+    /// <summary>
+    /// Whether <paramref name="method"/> is a runtime call that can fail with <see cref="DmaBufException"/> (the exporter
+    /// cannot allocate, map or attach), leaving everything as it was.
+    /// </summary>
+    /// <param name="method">A method.</param>
+    /// <returns>true for Export, Get, Fd, Attach, MapAttachment, BeginCpuAccess, CpuAccess, Kmap and KmapAtomic.</returns>
+    public bool MayFail(IMethodSymbol method) =>
+        SymbolEqualityComparer.Default.Equals(method.ContainingType, DmaBuffer) &&
+        (IsSame(method, Export) || IsSame(method, Get) || IsSame(method, Fd) || IsSame(method, Attach) || IsSame(method, MapAttachment) ||
+         IsSame(method, BeginCpuAccess) || IsSame(method, CpuAccess) || IsSame(method, Kmap) || IsSame(method, KmapAtomic));
 
     /// <summary>Whether <paramref name="type"/> is one of the runtime's sharing types, whose methods keep no buffer, attachment or table.</summary>
     /// <param name="type">A type, possibly null.</param>
@@ -308,6 +323,20 @@ internal sealed class KnownSymbols
 
             Missing = true;
             return null!;
+        }
+
+        /// <summary>A type the rules use when it is there; its absence does not make the runtime unknown.</summary>
+        public INamedTypeSymbol? OptionalType(string metadataName)
+        {
+            foreach (INamedTypeSymbol candidate in _compilation.GetTypesByMetadataName(metadataName))
+            {
+                if (SymbolEqualityComparer.Default.Equals(candidate.ContainingAssembly, DmaBuffer.ContainingAssembly))
+                {
+                    return candidate;
+                }
+            }
+
+            return null;
         }
 
         /// <summary>A property the rules use when it is there; its absence does not make the runtime unknown.</summary>

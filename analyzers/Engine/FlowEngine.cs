@@ -91,6 +91,8 @@ internal sealed class FlowEngine
     private int _maxAtomic;
     private int _netAtomic;
     private IOperation? _branchRoot;
+    private BasicBlock? _block;
+    private Sink? _sink;
     private bool _branchEscapes;
     private bool _anyThisKey;
 
@@ -270,6 +272,8 @@ internal sealed class FlowEngine
     private FlowState? RunFinally(ControlFlowRegion region, FlowState state)
     {
         bool quiet = _quiet;
+        BasicBlock? block = _block;
+        Sink? sink = _sink;
         _quiet = true;
         try
         {
@@ -278,6 +282,8 @@ internal sealed class FlowEngine
         finally
         {
             _quiet = quiet;
+            _block = block;
+            _sink = sink;
         }
     }
 
@@ -288,6 +294,8 @@ internal sealed class FlowEngine
             return;
         }
 
+        _block = block;
+        _sink = sink;
         FlowState? current = state;
         foreach (IOperation op in block.Operations)
         {
@@ -402,6 +410,50 @@ internal sealed class FlowEngine
         if (current is not null)
         {
             Exit(DescribeThrow(block), current);
+        }
+    }
+
+    /// <summary>
+    /// A runtime call that fails throws DmaBufException and changes nothing: the state before it goes to the enclosing
+    /// handlers that may catch that (through the finally regions on the way). A failure no handler catches leaves the
+    /// body as an exception from a call, which is not a path the rules judge.
+    /// </summary>
+    private void Fail(FlowState state)
+    {
+        if (_block is null || _sink is null)
+        {
+            return;
+        }
+
+        FlowState? current = state.Map(ClearPending);
+        for (ControlFlowRegion? region = _block.EnclosingRegion; region is not null && current is not null; region = region.EnclosingRegion)
+        {
+            if (region.Kind != ControlFlowRegionKind.Try || region.EnclosingRegion is not { } parent)
+            {
+                continue;
+            }
+
+            if (parent.Kind == ControlFlowRegionKind.TryAndCatch)
+            {
+                bool caught = false;
+                foreach (ControlFlowRegion handler in parent.NestedRegions.Skip(1))
+                {
+                    if (IsCatchAll(handler.ExceptionType) || IsCaughtBy(_symbols.DmaBufException, handler.ExceptionType))
+                    {
+                        _sink.Deliver(handler.FirstBlockOrdinal, current);
+                        caught |= handler.Kind == ControlFlowRegionKind.Catch;
+                    }
+                }
+
+                if (caught)
+                {
+                    return;
+                }
+            }
+            else if (parent.Kind == ControlFlowRegionKind.TryAndFinally && parent.NestedRegions.Length > 1)
+            {
+                current = RunFinally(parent.NestedRegions[1], current);
+            }
         }
     }
 
@@ -604,6 +656,11 @@ internal sealed class FlowEngine
     private FlowState? Invocation(IInvocationOperation invocation, FlowState state)
     {
         IMethodSymbol method = invocation.TargetMethod;
+        if (!_final && _symbols.MayFail(method))
+        {
+            Fail(state);
+        }
+
         bool scope = KnownSymbols.IsSame(method, _symbols.CpuAccess);
         if (scope || KnownSymbols.IsSame(method, _symbols.BeginCpuAccess))
         {

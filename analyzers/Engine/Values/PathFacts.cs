@@ -143,6 +143,14 @@ internal sealed class PathFacts
                 return value.Type?.IsValueType == true && !IsNullable(value.Type) ? Fact.Unknown : Fact.NotNull;
             case IInvocationOperation invocation when ReturnsNonNull(invocation):
                 return Fact.NotNull;
+            case IUnaryOperation { OperatorKind: UnaryOperatorKind.Minus, OperatorMethod: null } minus:
+                Fact negated = FactOf(config, minus.Operand, depth + 1);
+                return negated.Low > long.MinValue && !negated.IsUnknown && negated.Nullness == Nullness.Unknown
+                    ? Fact.Range(negated.High == long.MaxValue ? long.MinValue + 1 : -negated.High, -negated.Low)
+                    : Fact.Unknown;
+            case IPropertyReferenceOperation { Property.Name: "Errno" } errno when _symbols.DmaBufException is { } exception && IsOrDerives(errno.Property.ContainingType, exception):
+                // The errno a failed runtime call carries is a positive number, so `ret = -e.Errno` is negative.
+                return Fact.Range(1, int.MaxValue);
         }
 
         int key = _keys.KeyOf(value);
@@ -170,6 +178,19 @@ internal sealed class PathFacts
 
     private bool ReturnsNonNull(IInvocationOperation invocation) =>
         SymbolEqualityComparer.Default.Equals(invocation.TargetMethod.ContainingType, _symbols.DmaBuffer) && invocation.Type?.IsReferenceType == true;
+
+    private static bool IsOrDerives(ITypeSymbol? type, ITypeSymbol baseType)
+    {
+        for (ITypeSymbol? current = type; current is not null; current = current.BaseType)
+        {
+            if (SymbolEqualityComparer.Default.Equals(current, baseType))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private static bool IsNullable(ITypeSymbol? type) => type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T };
 
@@ -371,6 +392,12 @@ internal sealed class PathFacts
                 }
 
                 live.ExceptWith(kills[block]);
+
+                // A handler may be entered from the middle of the block, before its writes.
+                foreach (int handler in Handlers(block))
+                {
+                    live.UnionWith(_liveIn[handler]);
+                }
                 foreach ((int target, int source) in copies[block])
                 {
                     if (_tracked.Contains(target))
@@ -418,6 +445,11 @@ internal sealed class PathFacts
             }
         }
 
+    }
+
+    /// <summary>The first blocks of the catch, filter and finally regions an exception in the block may run.</summary>
+    private static IEnumerable<int> Handlers(BasicBlock block)
+    {
         for (ControlFlowRegion? region = block.EnclosingRegion; region is not null; region = region.EnclosingRegion)
         {
             if (region.Kind == ControlFlowRegionKind.Try && region.EnclosingRegion is { } parent)

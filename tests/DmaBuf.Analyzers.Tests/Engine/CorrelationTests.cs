@@ -224,4 +224,86 @@ public class CorrelationTests
         if (b == 0)
             {|DMA0002:buf.EndCpuAccess(0, 4096, DmaDataDirection.ToDevice)|};
     {|DMA0001:}|}");
+
+    // ---- A runtime call that fails ------------------------------------------------------------------------------
+
+    [Fact]
+    public Task Valid_CatchAfterFailedBeginHasNothingBegun() => Verify(@"
+    int M(DmaBuffer buf)
+    {
+        try
+        {
+            buf.BeginCpuAccess(0, 4096, DmaDataDirection.FromDevice);
+        }
+        catch (DmaBufException e)
+        {
+            return -e.Errno;
+        }
+
+        buf.EndCpuAccess(0, 4096, DmaDataDirection.FromDevice);
+        return 0;
+    }");
+
+    [Fact]
+    public Task Valid_FailedKmapSetsThePageToNull() => Verify(@"
+    int M(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, 4096, DmaDataDirection.FromDevice);
+        DmaBufPage? page;
+        try
+        {
+            page = buf.Kmap(0);
+        }
+        catch (DmaBufException)
+        {
+            page = null;
+        }
+
+        if (page == null)
+        {
+            buf.EndCpuAccess(0, 4096, DmaDataDirection.FromDevice);
+            return -12;
+        }
+
+        Checksum(page.Value.Span);
+        buf.Kunmap(0, page.Value);
+        buf.EndCpuAccess(0, 4096, DmaDataDirection.FromDevice);
+        return 0;
+    }");
+
+    [Fact]
+    public Task EndInTheCatchOfAFailedBegin() => Verify(@"
+    void M(DmaBuffer buf)
+    {
+        try
+        {
+            buf.BeginCpuAccess(0, 4096, DmaDataDirection.FromDevice);
+        }
+        catch (DmaBufException)
+        {
+            {|DMA0002:buf.EndCpuAccess(0, 4096, DmaDataDirection.FromDevice)|};
+            throw;
+        }
+
+        buf.EndCpuAccess(0, 4096, DmaDataDirection.FromDevice);
+    }");
+
+    [Fact]
+    public Task FailedKmapLeavesTheAccessBegun() => Verify(@"
+    int M(DmaBuffer buf)
+    {
+        try
+        {
+            buf.BeginCpuAccess(0, 4096, DmaDataDirection.FromDevice);
+            using (var page = buf.Kmap(0))
+                Checksum(page.Span);
+            buf.EndCpuAccess(0, 4096, DmaDataDirection.FromDevice);
+        }
+        catch (DmaBufException e)
+        {
+            {|DMA0001:return -e.Errno;|}
+        }
+
+        return 0;
+    }");
 }
