@@ -17,7 +17,7 @@ internal sealed class BodyFacts
 {
     private readonly Dictionary<ISymbol, int> _writes = new(SymbolEqualityComparer.Default);
     private readonly Dictionary<ISymbol, IOperation> _singleValue = new(SymbolEqualityComparer.Default);
-    private readonly Dictionary<ISymbol, Interval> _loopCounters = new(SymbolEqualityComparer.Default);
+    private readonly Dictionary<ISymbol, LoopBounds> _loopCounters = new(SymbolEqualityComparer.Default);
     private readonly HashSet<ISymbol> _writtenMembers = new(SymbolEqualityComparer.Default);
     private readonly HashSet<ISymbol> _captured = new(SymbolEqualityComparer.Default);
     private readonly HashSet<ISymbol> _capturedMembers = new(SymbolEqualityComparer.Default);
@@ -181,9 +181,9 @@ internal sealed class BodyFacts
     /// <summary>The one value a local is given, when it is written exactly once.</summary>
     public IOperation? SingleValue(ISymbol local) => _singleValue.TryGetValue(local, out IOperation? value) ? value : null;
 
-    /// <summary>The interval of a simple <c>for</c> loop counter.</summary>
-    public Interval? LoopCounter(ISymbol local) =>
-        _loopCounters.TryGetValue(local, out Interval interval) && _writes.TryGetValue(local, out int count) && count == 2 ? interval : null;
+    /// <summary>The first value and the bound of a simple <c>for</c> loop counter, written nowhere but in its loop header.</summary>
+    public LoopBounds? LoopCounter(ISymbol local) =>
+        _loopCounters.TryGetValue(local, out LoopBounds bounds) && _writes.TryGetValue(local, out int count) && count == 2 ? bounds : null;
 
     /// <summary>Every value captured under this id (more than one for a conditional expression).</summary>
     public IReadOnlyList<IOperation>? CaptureValues(CaptureId id) => _captures.TryGetValue(id, out List<IOperation>? values) ? values : null;
@@ -278,9 +278,9 @@ internal sealed class BodyFacts
                 NoteTarget(increment.Target, null);
                 break;
             case IDeconstructionAssignmentOperation deconstruction:
-                foreach (IOperation part in deconstruction.Target.DescendantsAndSelf())
+                foreach ((IOperation part, IOperation? value) in Deconstruct(deconstruction))
                 {
-                    NoteTarget(part, null);
+                    NoteTarget(part, value);
                 }
 
                 break;
@@ -323,6 +323,29 @@ internal sealed class BodyFacts
             case IPropertyReferenceOperation { Instance: IInstanceReferenceOperation } property when nested is not null:
                 _capturedMembers.Add(property.Property);
                 break;
+        }
+    }
+
+    /// <summary>
+    /// The variables a deconstruction writes, each with the element it is given when the value is a tuple literal of the
+    /// same shape (<c>var (lo, hi) = (a, b);</c>), or with null when the value is not known element by element.
+    /// </summary>
+    public static IEnumerable<(IOperation Target, IOperation? Value)> Deconstruct(IDeconstructionAssignmentOperation deconstruction)
+    {
+        IOperation target = deconstruction.Target is IDeclarationExpressionOperation declaration ? declaration.Expression : deconstruction.Target;
+        if (target is ITupleOperation targets && Unwrap(deconstruction.Value) is ITupleOperation values && targets.Elements.Length == values.Elements.Length)
+        {
+            for (int i = 0; i < targets.Elements.Length; i++)
+            {
+                yield return (targets.Elements[i], values.Elements[i]);
+            }
+
+            yield break;
+        }
+
+        foreach (IOperation part in deconstruction.Target.DescendantsAndSelf())
+        {
+            yield return (part, null);
         }
     }
 
@@ -382,7 +405,8 @@ internal sealed class BodyFacts
 
     private void NoteLoop(IForLoopOperation loop)
     {
-        // for (long p = c0; p < N; p++) or p <= N, with p written nowhere else: p takes c0..N-1 (or N) in the body.
+        // for (long p = first; p < bound; p++) or p <= bound, with p written nowhere else: p takes first..bound-1 (or
+        // bound) in the body. The two ends are expressions, folded when the counter is read (ValueEvaluator).
         if (loop.Before.Length != 1 || loop.Before[0] is not IVariableDeclarationGroupOperation group || group.Declarations.Length != 1 ||
             group.Declarations[0].Declarators.Length != 1)
         {
@@ -390,39 +414,25 @@ internal sealed class BodyFacts
         }
 
         IVariableDeclaratorOperation declarator = group.Declarations[0].Declarators[0];
-        if (declarator.GetVariableInitializer()?.Value is not { ConstantValue.HasValue: true } initial || !TryLong(initial.ConstantValue.Value, out long low))
+        if (declarator.GetVariableInitializer()?.Value is not { } initial)
         {
             return;
         }
 
         if (loop.Condition is not IBinaryOperation condition || Unwrap(condition.LeftOperand) is not ILocalReferenceOperation counter ||
-            !SymbolEqualityComparer.Default.Equals(counter.Local, declarator.Symbol) || !condition.RightOperand.ConstantValue.HasValue ||
-            !TryLong(condition.RightOperand.ConstantValue.Value, out long bound))
-        {
-            return;
-        }
-
-        long high;
-        if (condition.OperatorKind == BinaryOperatorKind.LessThan)
-        {
-            high = bound - 1;
-        }
-        else if (condition.OperatorKind == BinaryOperatorKind.LessThanOrEqual)
-        {
-            high = bound;
-        }
-        else
+            !SymbolEqualityComparer.Default.Equals(counter.Local, declarator.Symbol) ||
+            condition.OperatorKind is not (BinaryOperatorKind.LessThan or BinaryOperatorKind.LessThanOrEqual))
         {
             return;
         }
 
         if (loop.AtLoopBottom.Length != 1 || loop.AtLoopBottom[0] is not IExpressionStatementOperation { Operation: IIncrementOrDecrementOperation { Kind: OperationKind.Increment } step } ||
-            Unwrap(step.Target) is not ILocalReferenceOperation stepped || !SymbolEqualityComparer.Default.Equals(stepped.Local, declarator.Symbol) || high < low)
+            Unwrap(step.Target) is not ILocalReferenceOperation stepped || !SymbolEqualityComparer.Default.Equals(stepped.Local, declarator.Symbol))
         {
             return;
         }
 
-        _loopCounters[declarator.Symbol] = new Interval(low, high);
+        _loopCounters[declarator.Symbol] = new LoopBounds(initial, condition.RightOperand, condition.OperatorKind == BinaryOperatorKind.LessThanOrEqual);
     }
 
     public static bool TryLong(object? value, out long result)
@@ -458,4 +468,21 @@ internal sealed class BodyFacts
                 return false;
         }
     }
+}
+
+/// <summary>The ends of a simple <c>for</c> loop counter: its first value and its bound, inclusive or not.</summary>
+internal readonly struct LoopBounds
+{
+    public LoopBounds(IOperation first, IOperation bound, bool inclusive)
+    {
+        First = first;
+        Bound = bound;
+        Inclusive = inclusive;
+    }
+
+    public IOperation First { get; }
+
+    public IOperation Bound { get; }
+
+    public bool Inclusive { get; }
 }

@@ -102,7 +102,7 @@ internal sealed class FlowEngine
         _context = context;
         _symbols = context.Symbols;
         _facts = new BodyFacts(cfg, context.Symbols, context.Method, context.ClosesCpuAccess, context.CancellationToken);
-        _values = new ValueEvaluator(_facts);
+        _values = new ValueEvaluator(_facts, context.Symbols);
         _paths = new PathFacts(cfg, new ValueKeys(_facts), context.Symbols);
         _rules = rules.IsDefault ? ImmutableArray<FlowRule>.Empty : rules;
         _report = !_rules.IsEmpty && report is not null ? new FlowReport(this, context, report) : null;
@@ -526,8 +526,22 @@ internal sealed class FlowEngine
     private FlowState? Written(IOperation target, FlowState state)
     {
         ISymbol? symbol = WrittenSymbol(target);
-        return symbol is null || !_paths.Any ? state : state.Map(c => _paths.Forget(c, symbol));
+        if (symbol is null)
+        {
+            return state;
+        }
+
+        // A range begun over this value is no longer the same value as the expression written the same way later.
+        FlowState? result = state.Map(c => c.Open.Any(a => a.Range.HasKey) ? c.WithOpen(c.Open.Select(a => Forget(a, symbol)).ToImmutableArray()) : c);
+        return result is null || !_paths.Any ? result : result.Map(c => _paths.Forget(c, symbol));
     }
+
+    private AccessRecord Forget(AccessRecord access, ISymbol written) =>
+        access.Range.HasKey && (DependsOn(access.Range.StartOperand.Key, written) || DependsOn(access.Range.LengthOperand.Key, written) || DependsOn(access.Range.DirectionOperand.Key, written))
+            ? access.With(range: access.Range.Without(key => DependsOn(key, written)))
+            : access;
+
+    private bool DependsOn(int key, ISymbol written) => key >= 0 && _paths.Keys.DependsOn(key, written);
 
     private static ISymbol? WrittenSymbol(IOperation target) => BodyFacts.Unwrap(target) switch
     {
@@ -637,7 +651,7 @@ internal sealed class FlowEngine
             ICoalesceAssignmentOperation coalesce => Written(coalesce.Target, state),
             IIncrementOrDecrementOperation increment => Written(increment.Target, state),
             IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out } byReference => Written(byReference.Value, state),
-            IDeconstructionAssignmentOperation deconstruction => deconstruction.Target.DescendantsAndSelf().Aggregate<IOperation, FlowState?>(state, (s, t) => s is null ? null : Written(t, s)),
+            IDeconstructionAssignmentOperation deconstruction => Deconstruction(deconstruction, state),
             ILocalReferenceOperation or IFlowCaptureReferenceOperation or IParameterReferenceOperation or IFieldReferenceOperation or IPropertyReferenceOperation or IInstanceReferenceOperation => Reference(op, state),
             _ => state,
         };
@@ -971,22 +985,19 @@ internal sealed class FlowEngine
                 continue;
             }
 
-            if (range.SameAs(access.Range))
+            switch (range.Compare(access.Range))
             {
-                if (!access.IsScope)
-                {
+                case Sameness.Same when !access.IsScope:
                     return (EndMatch.Exact, access);
-                }
-
-                exactScope ??= access;
-            }
-            else if (!range.IsConstant || !access.Range.IsConstant)
-            {
-                loose ??= access;
-            }
-            else
-            {
-                mismatch ??= access;
+                case Sameness.Same:
+                    exactScope ??= access;
+                    break;
+                case Sameness.Unknown:
+                    loose ??= access;
+                    break;
+                default:
+                    mismatch ??= access;
+                    break;
             }
         }
 
@@ -1203,6 +1214,23 @@ internal sealed class FlowEngine
         return result;
     }
 
+    /// <summary><c>var (lo, hi) = (a, b);</c>: each variable is given its element; other deconstructions are writes of unknown values.</summary>
+    private FlowState? Deconstruction(IDeconstructionAssignmentOperation deconstruction, FlowState state)
+    {
+        FlowState? current = state;
+        foreach ((IOperation target, IOperation? value) in BodyFacts.Deconstruct(deconstruction))
+        {
+            if (current is null)
+            {
+                return null;
+            }
+
+            current = value is null ? Written(target, current) : Assign(target, value, current);
+        }
+
+        return current;
+    }
+
     /// <summary>A flow capture is given a value: it holds what the value denotes, and has the value's fact.</summary>
     private FlowState? Capture(IFlowCaptureOperation capture, FlowState state)
     {
@@ -1250,8 +1278,8 @@ internal sealed class FlowEngine
             if (!sources.IsEmpty)
             {
                 next = next.WithRecords(
-                    a => PathRecords.SharesHolder(a.Holders, sources) ? a.With(holders: Add(a.Holders, holder), escaped: a.Escaped || captured) : a,
-                    m => PathRecords.SharesHolder(m.Holders, sources) ? m.With(holders: Add(m.Holders, holder), escaped: m.Escaped || captured) : m,
+                    a => PathRecords.SharesHolder(a.Holders, sources) && (call is null || ReferenceEquals(a.Site, call)) ? a.With(holders: Add(a.Holders, holder), escaped: a.Escaped || captured) : a,
+                    m => PathRecords.SharesHolder(m.Holders, sources) && (call is null || ReferenceEquals(m.Site, call)) ? m.With(holders: Add(m.Holders, holder), escaped: m.Escaped || captured) : m,
                     r => PathRecords.SharesHolder(r.Holders, sources) && (call is null || ReferenceEquals(r.Site, call)) ? r.With(holders: Add(r.Holders, holder), escaped: r.Escaped || captured, name: name) : r);
             }
 
@@ -1524,26 +1552,35 @@ internal sealed class FlowEngine
 
     private AccessRange RangeOf(IInvocationOperation invocation)
     {
-        Interval? start = invocation.Arguments.Length > 0 ? _values.Evaluate(invocation.Arguments[0].Value) : null;
-        Interval? length = invocation.Arguments.Length > 1 ? _values.Evaluate(invocation.Arguments[1].Value) : null;
-        long? direction = null;
+        Operand start = OperandOf(invocation.Arguments.Length > 0 ? invocation.Arguments[0].Value : null);
+        Operand length = OperandOf(invocation.Arguments.Length > 1 ? invocation.Arguments[1].Value : null);
+        Operand direction = OperandOf(invocation.Arguments.Length > 2 ? invocation.Arguments[2].Value : null);
         string directionName = "unknown direction";
-        if (invocation.Arguments.Length > 2)
+        if (direction.Value is { IsConstant: true } known)
         {
-            IOperation argument = invocation.Arguments[2].Value;
-            if (argument.ConstantValue.HasValue && BodyFacts.TryLong(argument.ConstantValue.Value, out long value))
-            {
-                direction = value;
-                directionName = _symbols.DmaDataDirection.GetMembers().OfType<IFieldSymbol>()
-                    .FirstOrDefault(f => f.HasConstantValue && BodyFacts.TryLong(f.ConstantValue, out long v) && v == value)?.Name ?? value.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            }
-            else
-            {
-                directionName = argument.Syntax.ToString();
-            }
+            long value = known.Low;
+            directionName = _symbols.DmaDataDirection.GetMembers().OfType<IFieldSymbol>()
+                .FirstOrDefault(f => f.HasConstantValue && BodyFacts.TryLong(f.ConstantValue, out long v) && v == value)?.Name ?? value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        else if (invocation.Arguments.Length > 2)
+        {
+            directionName = invocation.Arguments[2].Value.Syntax.ToString();
         }
 
         return new AccessRange(start, length, direction, directionName);
+    }
+
+    /// <summary>An argument as a value: its interval when it folds, and its value key, which compares it with other arguments.</summary>
+    private Operand OperandOf(IOperation? argument)
+    {
+        if (argument is null)
+        {
+            return new Operand(null, -1, null);
+        }
+
+        Interval? value = _values.Evaluate(argument);
+        int key = value is { IsConstant: true } ? -1 : _paths.Keys.KeyOf(argument);
+        return new Operand(value, key, argument.Syntax.ToString());
     }
 
     private static string PageText(IOperation? argument, Interval? page) =>

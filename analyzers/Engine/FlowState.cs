@@ -40,8 +40,8 @@ internal sealed class AccessRecord : IPathRecord
     /// <inheritdoc/>
     public int Variant => 0;
 
-    public AccessRecord With(ImmutableArray<int>? holders = null, bool? escaped = null) =>
-        new(Site, SiteId, Key, Range, IsScope, holders ?? Holders, escaped ?? Escaped);
+    public AccessRecord With(ImmutableArray<int>? holders = null, bool? escaped = null, AccessRange? range = null) =>
+        new(Site, SiteId, Key, range ?? Range, IsScope, holders ?? Holders, escaped ?? Escaped);
 }
 
 /// <summary>A page mapped with <c>Kmap</c> or <c>KmapAtomic</c> (or left mapped by a callee) and possibly still held.</summary>

@@ -34,27 +34,95 @@ internal readonly struct Interval : IEquatable<Interval>
         IsConstant ? Low.ToString(CultureInfo.InvariantCulture) : Low.ToString(CultureInfo.InvariantCulture) + ".." + High.ToString(CultureInfo.InvariantCulture);
 }
 
-/// <summary>The start, length and direction of a begun CPU access; each part may be unknown.</summary>
+/// <summary>Whether two values are the same: for certain, certainly not, or it cannot be told.</summary>
+internal enum Sameness
+{
+    Same,
+    Different,
+    Unknown,
+}
+
+/// <summary>
+/// One argument of a CPU access call as the analysis knows it: the interval of its value when that folds, the value key
+/// of its expression (the same key is the same value while its operands do not change), and how it is written.
+/// </summary>
+internal readonly struct Operand
+{
+    public Operand(Interval? value, int key, string? text)
+    {
+        Value = value;
+        Key = key;
+        Text = text;
+    }
+
+    public Interval? Value { get; }
+
+    /// <summary>The value key of the expression (see ValueKeys), or -1.</summary>
+    public int Key { get; }
+
+    public string? Text { get; }
+
+    public bool IsConstant => Value is { IsConstant: true };
+
+    /// <summary>The same operand, no longer known to be the value of its expression (an operand of it was written).</summary>
+    public Operand WithoutKey() => new(Value, -1, Text);
+
+    public Sameness Compare(Operand other)
+    {
+        if (Value is { } a && other.Value is { } b)
+        {
+            if (a.IsConstant && b.IsConstant)
+            {
+                return a.Low == b.Low ? Sameness.Same : Sameness.Different;
+            }
+
+            if (a.High < b.Low || b.High < a.Low)
+            {
+                return Sameness.Different;
+            }
+        }
+
+        return Key >= 0 && Key == other.Key ? Sameness.Same : Sameness.Unknown;
+    }
+
+    public string Display() => Value is { IsConstant: true } constant ? constant.ToString() : Text ?? "?";
+}
+
+/// <summary>The start, length and direction of a begun CPU access; each part may be unknown or known only as an expression.</summary>
 internal sealed class AccessRange
 {
     public AccessRange(Interval? start, Interval? length, long? direction, string directionName)
+        : this(new Operand(start, -1, null), new Operand(length, -1, null), new Operand(direction is { } d ? Interval.Constant(d) : null, -1, null), directionName)
     {
-        Start = start;
-        Length = length;
-        Direction = direction;
+    }
+
+    public AccessRange(Operand start, Operand length, Operand direction, string directionName)
+    {
+        StartOperand = start;
+        LengthOperand = length;
+        DirectionOperand = direction;
         DirectionName = directionName;
     }
 
-    public Interval? Start { get; }
+    public Operand StartOperand { get; }
 
-    public Interval? Length { get; }
+    public Operand LengthOperand { get; }
 
-    public long? Direction { get; }
+    public Operand DirectionOperand { get; }
+
+    public Interval? Start => StartOperand.Value;
+
+    public Interval? Length => LengthOperand.Value;
+
+    public long? Direction => DirectionOperand.Value is { IsConstant: true } d ? d.Low : null;
 
     public string DirectionName { get; }
 
     /// <summary>Whether start, length and direction are all single known values.</summary>
     public bool IsConstant => Start is { IsConstant: true } && Length is { IsConstant: true } && Direction.HasValue;
+
+    /// <summary>Whether a value key of an operand depends on something: used to drop it when that is written.</summary>
+    public bool HasKey => StartOperand.Key >= 0 || LengthOperand.Key >= 0 || DirectionOperand.Key >= 0;
 
     /// <summary>The page span, start / PageSize .. (start + length - 1) / PageSize, when start and length are constants.</summary>
     public Interval? PageSpan
@@ -72,15 +140,66 @@ internal sealed class AccessRange
         }
     }
 
-    public bool SameAs(AccessRange other) =>
-        IsConstant && other.IsConstant && Start!.Value.Low == other.Start!.Value.Low && Length!.Value.Low == other.Length!.Value.Low && Direction == other.Direction;
-
-    public override string ToString()
+    /// <summary>
+    /// Whether an end with this range ends an access begun with <paramref name="other"/>: the same when start, length and
+    /// direction are each the same value (equal constants, or the same expression over unchanged operands); different
+    /// when one of them differs for certain; otherwise it cannot be told.
+    /// </summary>
+    public Sameness Compare(AccessRange other)
     {
-        string bytes = Start is { IsConstant: true } s && Length is { IsConstant: true } l
-            ? string.Format(CultureInfo.InvariantCulture, "bytes {0}..{1}", s.Low, s.Low + l.Low - 1)
-            : "an unknown range";
-        return bytes + ", " + DirectionName;
+        Sameness start = StartOperand.Compare(other.StartOperand);
+        Sameness length = LengthOperand.Compare(other.LengthOperand);
+        Sameness direction = DirectionOperand.Compare(other.DirectionOperand);
+        if (start == Sameness.Different || length == Sameness.Different || direction == Sameness.Different)
+        {
+            return Sameness.Different;
+        }
+
+        return start == Sameness.Same && length == Sameness.Same && direction == Sameness.Same ? Sameness.Same : Sameness.Unknown;
+    }
+
+    public bool SameAs(AccessRange other) => Compare(other) == Sameness.Same;
+
+    /// <summary>The same range with the value keys that <paramref name="stale"/> says were invalidated dropped.</summary>
+    public AccessRange Without(System.Func<int, bool> stale) =>
+        new(
+            stale(StartOperand.Key) ? StartOperand.WithoutKey() : StartOperand,
+            stale(LengthOperand.Key) ? LengthOperand.WithoutKey() : LengthOperand,
+            stale(DirectionOperand.Key) ? DirectionOperand.WithoutKey() : DirectionOperand,
+            DirectionName);
+
+    public override string ToString() => Bytes() + ", " + DirectionName;
+
+    /// <summary>"bytes 0..8191" for constants, "bytes 0..buf.Size - 1" for an expression, "an unknown range" otherwise.</summary>
+    private string Bytes()
+    {
+        if (Start is { IsConstant: true } s && Length is { IsConstant: true } l)
+        {
+            return string.Format(CultureInfo.InvariantCulture, "bytes {0}..{1}", s.Low, s.Low + l.Low - 1);
+        }
+
+        if (StartOperand.Text is null && !StartOperand.IsConstant || LengthOperand.Text is null && !LengthOperand.IsConstant)
+        {
+            return "an unknown range";
+        }
+
+        string first = StartOperand.Display();
+        string length = LengthOperand.IsConstant ? (LengthOperand.Value!.Value.Low - 1).ToString(CultureInfo.InvariantCulture) : Parenthesized(LengthOperand.Text!) + " - 1";
+        string last = first == "0" ? length : Parenthesized(first) + " + " + length;
+        return "bytes " + first + ".." + last;
+    }
+
+    private static string Parenthesized(string expression)
+    {
+        foreach (char c in expression)
+        {
+            if (c is ' ' or '+' or '-' or '?' or ':')
+            {
+                return "(" + expression + ")";
+            }
+        }
+
+        return expression;
     }
 }
 

@@ -14,10 +14,12 @@ internal sealed class ValueEvaluator
 {
     private const int MaxDepth = 12;
     private readonly BodyFacts _facts;
+    private readonly KnownSymbols _symbols;
 
-    public ValueEvaluator(BodyFacts facts)
+    public ValueEvaluator(BodyFacts facts, KnownSymbols symbols)
     {
         _facts = facts;
+        _symbols = symbols;
     }
 
     public Interval? Evaluate(IOperation? operation) => Evaluate(operation, 0);
@@ -43,7 +45,7 @@ internal sealed class ValueEvaluator
             case ILocalReferenceOperation local:
                 if (_facts.LoopCounter(local.Local) is { } counter)
                 {
-                    return counter;
+                    return Counter(counter, depth);
                 }
 
                 return _facts.IsStableLocal(local.Local) ? Evaluate(_facts.SingleValue(local.Local), depth + 1) : null;
@@ -68,9 +70,41 @@ internal sealed class ValueEvaluator
                 return hull;
             case IBinaryOperation binary:
                 return Binary(binary.OperatorKind, Evaluate(binary.LeftOperand, depth + 1), Evaluate(binary.RightOperand, depth + 1));
+            case IPropertyReferenceOperation { Instance: { } instance } property when SymbolEqualityComparer.Default.Equals(property.Property.ContainingType, _symbols.DmaBuffer):
+                return BufferProperty(property.Property.Name, instance, depth);
+            case IParenthesizedOperation parenthesized:
+                return Evaluate(parenthesized.Operand, depth + 1);
             default:
                 return null;
         }
+    }
+
+    /// <summary>A loop counter takes its first value up to its bound: first..bound - 1, or first..bound when inclusive.</summary>
+    private Interval? Counter(LoopBounds bounds, int depth)
+    {
+        if (Evaluate(bounds.First, depth + 1) is not { } first || Evaluate(bounds.Bound, depth + 1) is not { } bound)
+        {
+            return null;
+        }
+
+        long high = bounds.Inclusive ? bound.High : bound.High - 1;
+        return high < first.Low ? null : new Interval(first.Low, high);
+    }
+
+    /// <summary>
+    /// <c>Size</c> and <c>PageCount</c> of a buffer this body exported into a local written once: the size given to
+    /// Export, and that size in whole pages.
+    /// </summary>
+    private Interval? BufferProperty(string name, IOperation instance, int depth)
+    {
+        if (name is not ("Size" or "PageCount") || BodyFacts.Unwrap(instance) is not ILocalReferenceOperation local || !_facts.IsStableLocal(local.Local) ||
+            _facts.IsCaptured(local.Local) || _facts.SingleValue(local.Local) is not { } value || BodyFacts.Unwrap(value) is not IInvocationOperation export ||
+            !KnownSymbols.IsSame(export.TargetMethod, _symbols.Export) || export.Arguments.Length < 2 || Evaluate(export.Arguments[1].Value, depth + 1) is not { } size || size.Low <= 0)
+        {
+            return null;
+        }
+
+        return name == "Size" ? size : new Interval((size.Low + PageMath.PageSize - 1) / PageMath.PageSize, (size.High + PageMath.PageSize - 1) / PageMath.PageSize);
     }
 
     private static Interval? Binary(BinaryOperatorKind kind, Interval? left, Interval? right)

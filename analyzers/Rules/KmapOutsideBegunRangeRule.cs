@@ -34,7 +34,7 @@ internal sealed class KmapOutsideBegunRangeRule : FlowRule
             }
 
             AccessRecord access = open[0];
-            string pageText = page.IsConstant ? kmap.PageText : $"{kmap.PageText} (up to {page})";
+            string pageText = page.IsConstant ? kmap.PageText : $"{kmap.PageText} ({page} on some iteration)";
             report.Report(Descriptor, kmap.Call, access.Site, report.BufferName(kmap.Key), pageText, $"{access.Range}, pages {access.Range.PageSpan}", FlowReport.Line(access.Site));
             return;
         }
