@@ -1458,6 +1458,9 @@ internal sealed class FlowEngine
                 return Usage.HandledByParent;
             case IFlowCaptureOperation:
                 return Usage.HandledByParent;
+            case ITupleOperation { Parent: IDeconstructionAssignmentOperation deconstruction } tuple when ReferenceEquals(deconstruction.Value, tuple):
+                // `var (lo, hi) = (buf.KmapAtomic(0), buf.KmapAtomic(1));`: each element goes to its variable.
+                return Usage.HandledByParent;
             case IIsPatternOperation { Pattern: IDeclarationPatternOperation { DeclaredSymbol: not null } or IRecursivePatternOperation { DeclaredSymbol: not null } }:
                 // `o is DmaBuffer d`: a copy the analysis does not follow.
                 return Usage.Escape;
