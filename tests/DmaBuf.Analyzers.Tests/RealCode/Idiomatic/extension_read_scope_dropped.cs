@@ -1,6 +1,7 @@
 // The same Read() extension, but the caller keeps the scope in a local it never disposes.
 // Bug: the access the extension began (and handed to the caller) is still begun when the method returns
 // (DMA0001 at the return).
+using System;
 using DmaBuf;
 
 namespace Idiomatic;

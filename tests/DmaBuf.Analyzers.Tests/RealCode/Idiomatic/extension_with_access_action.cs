@@ -1,13 +1,16 @@
-// An extension `WithAccess(this DmaBuffer, page, direction, Action<Span<byte>>)` that begins, maps, runs the body
-// and releases both; callers pass lambdas. Correct: silent.
+// An extension `WithAccess(this DmaBuffer, page, direction, body)` that begins, maps, runs the body and releases
+// both; callers pass lambdas. (The body is a delegate over Span<byte>: the harness compiles as C# 12, where
+// Action<Span<byte>> is not allowed.) Correct: silent.
 using System;
 using DmaBuf;
 
 namespace Idiomatic;
 
+internal delegate void SpanBody(Span<byte> bytes);
+
 internal static class WithAccessExtensions
 {
-    public static void WithAccess(this DmaBuffer b, long page, DmaDataDirection direction, Action<Span<byte>> body)
+    public static void WithAccess(this DmaBuffer b, long page, DmaDataDirection direction, SpanBody body)
     {
         using (b.CpuAccess(page * DmaBuffer.PageSize, DmaBuffer.PageSize, direction))
         using (var mapped = b.Kmap(page))

@@ -5,9 +5,11 @@ using DmaBuf;
 
 namespace Idiomatic;
 
+internal delegate void PageBody(Span<byte> bytes);
+
 internal static class WithPageExtensions
 {
-    public static void WithPage(this DmaBuffer b, long page, Action<Span<byte>> body)
+    public static void WithPage(this DmaBuffer b, long page, PageBody body)
     {
         b.BeginCpuAccess(page * DmaBuffer.PageSize, DmaBuffer.PageSize, DmaDataDirection.Bidirectional);
         try

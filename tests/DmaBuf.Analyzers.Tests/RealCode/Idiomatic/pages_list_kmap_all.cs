@@ -1,5 +1,6 @@
 // Every page of the buffer mapped (non-atomic) into a List inside an access over the whole buffer, gathered into
 // an array, and disposed in a foreach in a finally. Correct: silent.
+using System;
 using System.Collections.Generic;
 using DmaBuf;
 
