@@ -22,6 +22,7 @@ internal sealed class BodyFacts
     private readonly HashSet<ISymbol> _captured = new(SymbolEqualityComparer.Default);
     private readonly HashSet<ISymbol> _capturedMembers = new(SymbolEqualityComparer.Default);
     private readonly HashSet<BufferKey> _managed = new();
+    private readonly HashSet<SyntaxNode> _unmapLoops = new();
     private readonly Dictionary<CaptureId, List<IOperation>> _captures = new();
     private readonly KnownSymbols _symbols;
     private readonly ISymbol? _self;
@@ -81,6 +82,12 @@ internal sealed class BodyFacts
     /// buffer (a local from <c>Export</c> or <c>Get</c>). Other buffers may arrive with access begun by the caller.
     /// </summary>
     public bool IsManaged(BufferKey key) => _managed.Contains(key);
+
+    /// <summary>
+    /// Whether <paramref name="header"/> (a loop's condition, or a foreach's collection) heads a loop whose body unmaps
+    /// pages the body does not hold itself (the elements of a list, an array, the foreach variable).
+    /// </summary>
+    public bool IsUnmapLoopHeader(SyntaxNode? header) => header is not null && _unmapLoops.Contains(header);
 
     /// <summary>Whether a nested lambda or local function uses this local or parameter.</summary>
     public bool IsCaptured(ISymbol symbol) => _captured.Contains(symbol);
@@ -295,6 +302,13 @@ internal sealed class BodyFacts
                 break;
             case IForLoopOperation loop:
                 NoteLoop(loop);
+                NoteUnmapLoop(loop, loop.Condition);
+                break;
+            case IForEachLoopOperation forEach:
+                NoteUnmapLoop(forEach, forEach.Collection);
+                break;
+            case IWhileLoopOperation whileLoop:
+                NoteUnmapLoop(whileLoop, whileLoop.Condition);
                 break;
             case IInvocationOperation invocation when nested is null:
                 if (KnownSymbols.IsSame(invocation.TargetMethod, _symbols.BeginCpuAccess) || KnownSymbols.IsSame(invocation.TargetMethod, _symbols.CpuAccess))
@@ -401,6 +415,37 @@ internal sealed class BodyFacts
         {
             _singleValue.Remove(symbol);
         }
+    }
+
+    private void NoteUnmapLoop(ILoopOperation loop, IOperation? header)
+    {
+        if (header is null)
+        {
+            return;
+        }
+
+        foreach (IOperation op in loop.Body.DescendantsAndSelf())
+        {
+            if (op is not IInvocationOperation call)
+            {
+                continue;
+            }
+
+            IOperation? page = KnownSymbols.IsSame(call.TargetMethod, _symbols.DmaBufPageDispose) || (call.TargetMethod.Name == "Dispose" && call.Arguments.Length == 0 && IsPageOperand(call.Instance))
+                ? call.Instance
+                : (KnownSymbols.IsSame(call.TargetMethod, _symbols.Kunmap) || KnownSymbols.IsSame(call.TargetMethod, _symbols.KunmapAtomic)) && call.Arguments.Length > 1 ? call.Arguments[1].Value : null;
+            if (page is not null && IsPageOperand(page) && Unwrap(page is IConversionOperation c ? c.Operand : page) is IArrayElementReferenceOperation or IPropertyReferenceOperation { Property.IsIndexer: true } or IFieldReferenceOperation or ILocalReferenceOperation { Local.IsForEach: true } or IInvocationOperation)
+            {
+                _unmapLoops.Add(header.Syntax);
+                return;
+            }
+        }
+    }
+
+    private bool IsPageOperand(IOperation? operation)
+    {
+        IOperation? unwrapped = operation is IConversionOperation conversion ? conversion.Operand : operation;
+        return unwrapped is not null && SymbolEqualityComparer.Default.Equals(unwrapped.Type, _symbols.DmaBufPage);
     }
 
     private void NoteLoop(IForLoopOperation loop)

@@ -316,6 +316,17 @@ internal sealed class FlowEngine
 
         if (block.ConditionKind != ControlFlowConditionKind.None && block.BranchValue is not null)
         {
+            if (_facts.IsUnmapLoopHeader(block.BranchValue.Syntax))
+            {
+                // A loop that unmaps pages kept elsewhere (a list, an array) unmaps those handed away, whatever the number
+                // of iterations: from its header on they are not counted as held.
+                current = current.Map(c => DropEscapedMappings(c, -1));
+                if (current is null)
+                {
+                    return;
+                }
+            }
+
             (FlowState? whenTrue, FlowState? whenFalse) = Split(block, current);
             bool jumpWhenTrue = block.ConditionKind == ControlFlowConditionKind.WhenTrue;
             Follow(block, block.ConditionalSuccessor, jumpWhenTrue ? whenTrue : whenFalse, sink);
@@ -336,6 +347,9 @@ internal sealed class FlowEngine
 
         switch (branch.Semantics)
         {
+            case ControlFlowBranchSemantics.Throw when block.BranchValue is { } thrown && BodyFacts.Unwrap(thrown).IsImplicit:
+                // The compiler's own throw (a switch expression with no matching arm): not a path the code wrote.
+                return;
             case ControlFlowBranchSemantics.Throw:
             case ControlFlowBranchSemantics.Rethrow:
                 Throw(block, state, sink);
@@ -425,6 +439,11 @@ internal sealed class FlowEngine
             return;
         }
 
+        if (!IsCaughtAround(_block))
+        {
+            return;
+        }
+
         FlowState? current = state.Map(ClearPending);
         for (ControlFlowRegion? region = _block.EnclosingRegion; region is not null && current is not null; region = region.EnclosingRegion)
         {
@@ -455,6 +474,21 @@ internal sealed class FlowEngine
                 current = RunFinally(parent.NestedRegions[1], current);
             }
         }
+    }
+
+    /// <summary>Whether a handler around the block may catch a failure of a runtime call.</summary>
+    private bool IsCaughtAround(BasicBlock block)
+    {
+        for (ControlFlowRegion? region = block.EnclosingRegion; region is not null; region = region.EnclosingRegion)
+        {
+            if (region.Kind == ControlFlowRegionKind.Try && region.EnclosingRegion is { Kind: ControlFlowRegionKind.TryAndCatch } parent &&
+                parent.NestedRegions.Skip(1).Any(h => IsCatchAll(h.ExceptionType) || IsCaughtBy(_symbols.DmaBufException, h.ExceptionType)))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool IsCaughtBy(ITypeSymbol? thrown, ITypeSymbol? caught)
@@ -526,14 +560,14 @@ internal sealed class FlowEngine
     private FlowState? Written(IOperation target, FlowState state)
     {
         ISymbol? symbol = WrittenSymbol(target);
-        if (symbol is null)
-        {
-            return state;
-        }
+        return symbol is null ? state : state.Map(c => Written(c, symbol));
+    }
 
+    private Config Written(Config config, ISymbol symbol)
+    {
         // A range begun over this value is no longer the same value as the expression written the same way later.
-        FlowState? result = state.Map(c => c.Open.Any(a => a.Range.HasKey) ? c.WithOpen(c.Open.Select(a => Forget(a, symbol)).ToImmutableArray()) : c);
-        return result is null || !_paths.Any ? result : result.Map(c => _paths.Forget(c, symbol));
+        Config next = config.Open.Any(a => a.Range.HasKey) ? config.WithOpen(config.Open.Select(a => Forget(a, symbol)).ToImmutableArray()) : config;
+        return _paths.Any ? _paths.Forget(next, symbol) : next;
     }
 
     private AccessRecord Forget(AccessRecord access, ISymbol written) =>
@@ -571,6 +605,8 @@ internal sealed class FlowEngine
                 return (pattern.Value, true);
             case IIsPatternOperation { Pattern: INegatedPatternOperation { Pattern: IConstantPatternOperation constant } } pattern when IsNullLiteral(constant.Value):
                 return (pattern.Value, false);
+            case IPropertyReferenceOperation { Property.Name: "HasValue", Instance: { } nullable } when IsNullableValue(nullable):
+                return (nullable, false);
             default:
                 return (null, false);
         }
@@ -649,7 +685,7 @@ internal sealed class FlowEngine
             IFlowCaptureOperation capture => Capture(capture, state),
             ICompoundAssignmentOperation compound => Written(compound.Target, state),
             ICoalesceAssignmentOperation coalesce => Written(coalesce.Target, state),
-            IIncrementOrDecrementOperation increment => Written(increment.Target, state),
+            IIncrementOrDecrementOperation increment => Increment(increment, state),
             IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out } byReference => Written(byReference.Value, state),
             IDeconstructionAssignmentOperation deconstruction => Deconstruction(deconstruction, state),
             ILocalReferenceOperation or IFlowCaptureReferenceOperation or IParameterReferenceOperation or IFieldReferenceOperation or IPropertyReferenceOperation or IInstanceReferenceOperation => Reference(op, state),
@@ -1054,7 +1090,17 @@ internal sealed class FlowEngine
             }
         }
 
-        return holders.IsEmpty ? state : state.Map(c => RemoveMapping(c, holders));
+        return state.Map(c => !holders.IsEmpty && MappingHeldBy(c, holders) is not null ? RemoveMapping(c, holders) : DropEscapedMappings(c, key));
+    }
+
+    /// <summary>
+    /// An unmap of a page the body does not hold (kept in a list, an array, a field): it may be any mapping that was
+    /// handed away, so none of those on that buffer (any buffer, when it is not known) is counted as held any more.
+    /// </summary>
+    private static Config DropEscapedMappings(Config config, int key)
+    {
+        bool Matches(MappingRecord m) => m.Escaped && (key < 0 || m.Key < 0 || m.Key == key);
+        return config.Held.Any(Matches) ? config.WithHeld(config.Held.RemoveAll(Matches)) : config;
     }
 
     /// <summary>The mapping a variable (or flow capture) holds on this path, or null.</summary>
@@ -1082,7 +1128,7 @@ internal sealed class FlowEngine
         ImmutableArray<int> holders = invocation.Instance is null ? ImmutableArray<int>.Empty : HoldersOf(invocation.Instance);
         if (holders.IsEmpty)
         {
-            return state;
+            return invocation.Instance is { } unknown && IsPage(unknown) ? state.Map(c => DropEscapedMappings(c, -1)) : state;
         }
 
         if (Reporting && invocation.Instance is { } instance && IsPage(instance))
@@ -1094,8 +1140,14 @@ internal sealed class FlowEngine
             }
         }
 
+        bool page = invocation.Instance is { } disposed && IsPage(disposed);
         return state.Map(c =>
         {
+            if (page && MappingHeldBy(c, holders) is null)
+            {
+                return DropEscapedMappings(c, -1);
+            }
+
             Config next = RemoveMapping(c, holders);
             AccessRecord? scope = c.Open.LastOrDefault(a => PathRecords.SharesHolder(a.Holders, holders));
             if (scope is not null)
@@ -1212,6 +1264,30 @@ internal sealed class FlowEngine
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// <c>p++</c>: a counter known to be a small constant on a path is known to be the next one (so a loop of a few
+    /// constant iterations is followed iteration by iteration); any other value is no longer known. The bound keeps
+    /// loops over larger ranges from being unrolled.
+    /// </summary>
+    private FlowState? Increment(IIncrementOrDecrementOperation increment, FlowState state)
+    {
+        const long MaxUnrolled = 8;
+        ISymbol? symbol = WrittenSymbol(increment.Target);
+        if (symbol is null)
+        {
+            return state;
+        }
+
+        int key = _paths.Any ? _paths.Keys.KeyOf(BodyFacts.Unwrap(increment.Target)) : -1;
+        long step = increment.Kind == OperationKind.Increment ? 1 : -1;
+        return state.Map(c =>
+        {
+            Fact before = key < 0 ? Fact.Unknown : _paths.FactOf(c, increment.Target);
+            Config next = Written(c, symbol);
+            return before.Constant is { } value && Math.Abs(value) < MaxUnrolled ? _paths.Set(next, key, Fact.Value(value + step)) : next;
+        });
     }
 
     /// <summary><c>var (lo, hi) = (a, b);</c>: each variable is given its element; other deconstructions are writes of unknown values.</summary>

@@ -102,6 +102,10 @@ internal sealed class PathFacts
         return fact.IsUnknown ? config : config.WithFacts(config.Facts.SetItem(target, fact));
     }
 
+    /// <summary>The path knows <paramref name="fact"/> of the value with key <paramref name="key"/> (when some branch tests it).</summary>
+    public Config Set(Config config, int key, Fact fact) =>
+        key < 0 || !_tracked.Contains(key) || fact.IsUnknown ? config : config.WithFacts(config.Facts.SetItem(key, fact));
+
     /// <summary>What a path knows of the value of an expression.</summary>
     public Fact FactOf(Config config, IOperation? value) => value is null ? Fact.Unknown : FactOf(config, value, 0);
 
@@ -130,6 +134,9 @@ internal sealed class PathFacts
 
         switch (value)
         {
+            case IConversionOperation { Type: { } wrapped, Operand.Type: { IsValueType: true } operandType } when IsNullable(wrapped) && !IsNullable(operandType):
+                // A value wrapped in Nullable<T> has a value.
+                return Fact.NotNull;
             case IConversionOperation conversion when conversion.OperatorMethod is null:
                 // A value converted keeps its null-ness; a number converted keeps its value only when it widens.
                 Fact operand = FactOf(config, conversion.Operand, depth + 1);
