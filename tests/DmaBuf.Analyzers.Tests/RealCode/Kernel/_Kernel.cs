@@ -32,12 +32,17 @@ internal sealed class GemObject
     public DmaBufAttachment? ImportAttach { get; }
 }
 
-/// <summary>printk and friends: they only format their arguments.</summary>
+/// <summary>
+/// printk and friends: they only format their arguments into the kernel's log buffer and never sleep (printk is
+/// callable in atomic context), so the stand-in formats into an in-memory ring, with no I/O.
+/// </summary>
 internal static class Log
 {
-    public static void Error(string format, params object?[] args) => System.Console.Error.WriteLine(format, args);
+    private static readonly System.Collections.Concurrent.ConcurrentQueue<string> Ring = new System.Collections.Concurrent.ConcurrentQueue<string>();
 
-    public static void Debug(string format, params object?[] args) => System.Diagnostics.Debug.WriteLine(format, args);
+    public static void Error(string format, params object?[] args) => Ring.Enqueue(string.Format(format, args));
+
+    public static void Debug(string format, params object?[] args) => Ring.Enqueue(string.Format(format, args));
 }
 
 /// <summary>
