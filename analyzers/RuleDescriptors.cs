@@ -80,12 +80,12 @@ internal static class RuleDescriptors
         "The reference to '{0}' taken by {1} at line {2} is not put on the path that {3}",
         "dma_buf_get and dma_buf_export each give the caller a reference that it must drop with dma_buf_put once it is done, unless it hands the reference on; a reference never put keeps the buffer and its backing storage alive.");
 
-    /// <summary>DMA0011. Args: {0} buffer, {1} what is wrong ("is used after its last reference was put at line 12", "detaches 'att', which was attached to 'other' at line 9").</summary>
+    /// <summary>DMA0011. Args: {0} buffer, {1} what is wrong ("is used after its reference was put at line 12", "detaches 'att', which was attached to 'other' at line 9").</summary>
     public static readonly DiagnosticDescriptor DMA0011 = Create(
         RuleIdentifiers.UseAfterPut,
-        "Buffer used after its last Put, or attachment detached from another buffer",
+        "Buffer used after its own Put, or attachment detached from another buffer",
         "'{0}' {1}",
-        "After the last dma_buf_put the buffer may be released and must not be used; dma_buf_detach takes the buffer the attachment was made on.");
+        "After its dma_buf_put the code owns no reference to the buffer, which may be released at any time and must not be used through that variable again; dma_buf_detach takes the buffer the attachment was made on.");
 
     private static DiagnosticDescriptor Create(string id, string title, string message, string description) =>
 #pragma warning disable RS0030 // The one place that may call the banned constructor.

@@ -567,6 +567,16 @@ internal sealed class FlowEngine
     {
         // A range begun over this value is no longer the same value as the expression written the same way later.
         Config next = config.Open.Any(a => a.Range.HasKey) ? config.WithOpen(config.Open.Select(a => Forget(a, symbol)).ToImmutableArray()) : config;
+
+        // A parameter or member given a new value after its Put holds that value, not the reference that was put.
+        foreach (int released in next.Released.Keys)
+        {
+            if (released < -1 && released != NoVariable && DependsOn(-released - 2, symbol))
+            {
+                next = next.WithReleased(next.Released.Remove(released));
+            }
+        }
+
         return _paths.Any ? _paths.Forget(next, symbol) : next;
     }
 
@@ -782,7 +792,8 @@ internal sealed class FlowEngine
         ImmutableArray<int> receiver = invocation.Instance is null ? ImmutableArray<int>.Empty : HoldersOf(invocation.Instance);
         if (KnownSymbols.IsSame(method, _symbols.Put))
         {
-            return receiver.IsEmpty ? state : state.Map(c => PutReference(c, receiver, invocation));
+            int variable = invocation.Instance is null ? NoVariable : ReleaseId(invocation.Instance);
+            return receiver.IsEmpty && variable == NoVariable ? state : state.Map(c => PutReference(c, receiver, variable, invocation));
         }
 
         if (KnownSymbols.IsSame(method, _symbols.Fd))
@@ -814,27 +825,57 @@ internal sealed class FlowEngine
     private static Config AddResource(Config config, ResourceRecord record) =>
         config.Resources.Count(r => r.SiteId == record.SiteId) >= MaxSameSite ? config : config.WithResources(config.Resources.Add(record));
 
-    private static Config PutReference(Config config, ImmutableArray<int> receiver, IInvocationOperation put)
+    /// <summary>
+    /// The code's own Put: the reference the receiver held is given back (its record, if the body took it, is gone), and
+    /// the variable it was read from, with every local that held the same reference, holds none any more (DMA0011 at a
+    /// later use), whether or not other references to the buffer remain.
+    /// </summary>
+    private static Config PutReference(Config config, ImmutableArray<int> receiver, int variable, IInvocationOperation put)
     {
-        ResourceRecord? record = ReferenceHeldBy(config, receiver);
-        if (record is null)
+        ResourceRecord? record = receiver.IsEmpty ? null : ReferenceHeldBy(config, receiver);
+        Config next = record is null ? config : config.WithResources(config.Resources.Remove(record));
+        ImmutableDictionary<int, IOperation> released = next.Released;
+        if (record is not null)
         {
-            return config;
-        }
-
-        Config next = config.WithResources(config.Resources.Remove(record));
-        if (record.Sole && !record.Escaped)
-        {
-            ImmutableDictionary<int, IOperation> released = next.Released;
             foreach (int holder in record.Holders)
             {
                 released = released.SetItem(holder, put);
             }
-
-            next = next.WithReleased(released);
         }
 
-        return next;
+        if (variable != NoVariable)
+        {
+            released = released.SetItem(variable, put);
+        }
+
+        return ReferenceEquals(released, next.Released) ? next : next.WithReleased(released);
+    }
+
+    /// <summary>No variable a Put can be said to empty (an element of an array, a call's result).</summary>
+    public const int NoVariable = int.MinValue;
+
+    /// <summary>
+    /// The variable an expression reads, as <see cref="Config.Released"/> names it: a local by its holder id, a parameter,
+    /// field or property chain by its value key (as a negative id), a flow capture by what it captured; or <see cref="NoVariable"/>.
+    /// </summary>
+    public int ReleaseId(IOperation operation)
+    {
+        IOperation unwrapped = Unwrapped(operation);
+        if (unwrapped is IFlowCaptureReferenceOperation capture && _facts.CaptureValues(capture.Id) is { Count: 1 } values)
+        {
+            unwrapped = Unwrapped(values[0]);
+        }
+
+        switch (unwrapped)
+        {
+            case ILocalReferenceOperation local:
+                return LocalHolder(local.Local);
+            case IParameterReferenceOperation or IFieldReferenceOperation or IPropertyReferenceOperation:
+                int key = _paths.Keys.KeyOf(unwrapped);
+                return key < 0 ? NoVariable : -(key + 2);
+            default:
+                return NoVariable;
+        }
     }
 
     /// <summary>The buffer reference a variable (or flow capture) holds on this path, or null.</summary>

@@ -22,9 +22,9 @@ internal sealed class UseAfterPutRule : FlowRule
 
     public override void OnOperation(FlowReport report, IOperation operation, FlowState before)
     {
-        if (operation is ILocalReferenceOperation local)
+        if (operation is ILocalReferenceOperation or IParameterReferenceOperation or IFieldReferenceOperation or IPropertyReferenceOperation)
         {
-            OnRead(report, local, before);
+            OnRead(report, operation, before);
         }
         else if (operation is IInvocationOperation { Instance: { } receiver, Arguments.Length: 1 } detach && KnownSymbols.IsSame(detach.TargetMethod, report.Symbols.Detach))
         {
@@ -32,39 +32,43 @@ internal sealed class UseAfterPutRule : FlowRule
         }
     }
 
-    private void OnRead(FlowReport report, ILocalReferenceOperation local, FlowState before)
+    private void OnRead(FlowReport report, IOperation read, FlowState before)
     {
-        if (before.Configs.IsEmpty || IsWrite(local) || IsIdentityOnly(local, report.Symbols))
+        if (before.Configs.IsEmpty || !SymbolEqualityComparer.Default.Equals(read.Type, report.Symbols.DmaBuffer) && read is not ILocalReferenceOperation ||
+            IsWrite(read) || IsIdentityOnly(read, report.Symbols))
         {
             return;
         }
 
-        ImmutableArray<int> holders = report.Engine.HoldersOfExpression(local);
+        int variable = report.Engine.ReleaseId(read);
+        if (variable == FlowEngine.NoVariable)
+        {
+            return;
+        }
+
         foreach (Config config in before.Configs)
         {
-            foreach (int holder in holders)
+            if (config.Released.TryGetValue(variable, out IOperation? put))
             {
-                if (config.Released.TryGetValue(holder, out IOperation? put))
-                {
-                    report.Report(
-                        Descriptor,
-                        local.Syntax.GetLocation(),
-                        new[] { put.Syntax.GetLocation() },
-                        Kind(UseAfterPut),
-                        local.Local.Name,
-                        $"is used after its last reference was put at line {FlowReport.Line(put)}");
-                    return;
-                }
+                report.Report(
+                    Descriptor,
+                    read.Syntax.GetLocation(),
+                    new[] { put.Syntax.GetLocation() },
+                    Kind(UseAfterPut),
+                    read.Syntax.ToString(),
+                    $"is used after its reference was put at line {FlowReport.Line(put)}");
+                return;
             }
         }
     }
 
-    private static bool IsWrite(ILocalReferenceOperation local)
+    private static bool IsWrite(IOperation local)
     {
         IOperation? parent = local.Parent;
         return parent switch
         {
             ISimpleAssignmentOperation assignment => ReferenceEquals(assignment.Target, local),
+            ICompoundAssignmentOperation compound => ReferenceEquals(compound.Target, local),
             IArgumentOperation { Parameter.RefKind: RefKind.Out } => true,
             IDeclarationExpressionOperation => true,
             _ => false,
@@ -76,7 +80,7 @@ internal sealed class UseAfterPutRule : FlowRule
     /// a type test, <c>object.ReferenceEquals</c>, <c>nameof</c>, the members of <c>object</c> (<c>ToString</c> in a
     /// message), an interpolation, and <c>IsReleased</c>/<c>ReferenceCount</c>, which exist to be read after the put.
     /// </summary>
-    private static bool IsIdentityOnly(ILocalReferenceOperation local, KnownSymbols symbols)
+    private static bool IsIdentityOnly(IOperation local, KnownSymbols symbols)
     {
         IOperation current = local;
         IOperation? parent = local.Parent;

@@ -7,15 +7,12 @@ using Microsoft.CodeAnalysis.Testing;
 
 namespace DmaBuf.Analyzers.Tests;
 
-// DMA0011: a buffer used after its last Put on some path (Kind=UseAfterPut, at the reference expression), or a Detach of
-// an attachment that belongs to another buffer (Kind=ForeignDetach, on the Detach invocation).
-// "Last reference" means: the reference came from DmaBuffer.Export in this body, Fd() was never called on it and it never
-// escaped. Deliberately silent (precision first):
-// - buffers from Get(fd): the descriptor still holds a reference;
-// - buffers with an Fd() call, parameters, fields;
-// - a buffer that escaped before the Put (returned, stored in a field, passed to a method or a constructor, captured by a
-//   lambda or local function): someone else may still hold a reference;
-// - assigning the local after the Put (`b = DmaBuffer.Export(...)`), and reads of the new value;
+// DMA0011: a buffer used after the code's own Put of the reference it holds, on some path (Kind=UseAfterPut, at the
+// reference expression), or a Detach of an attachment that belongs to another buffer (Kind=ForeignDetach, on the Detach
+// invocation). After its Put a variable owns no reference, whether or not other references remain (a descriptor, a
+// copy handed away): a local, a parameter, a field or property chain alike (DESIGN §3).
+// Deliberately silent (precision first):
+// - assigning the variable after the Put (`b = DmaBuffer.Export(...)`), and reads of the new value;
 // - reads that look only at the variable: null and reference comparisons, type tests, ReferenceEquals, nameof, an
 //   interpolation, object's members (ToString), and IsReleased/ReferenceCount, which exist to be read after the put;
 // - a Detach where the two buffer locals may be the same buffer (a copy, a reassigned local, a parameter, a Get), or
@@ -50,7 +47,7 @@ public class DMA0011Tests
         DiagnosticResult expected = new DiagnosticResult(RuleDescriptors.DMA0011)
             .WithSpan(14, 13, 14, 14)
             .WithSpan(13, 9, 13, 16)
-            .WithArguments("b", "is used after its last reference was put at line 13");
+            .WithArguments("b", "is used after its reference was put at line 13");
         return AnalyzerVerifier<Rules.DmaBufFlowAnalyzer>.VerifyAsync(source, expected);
     }
 
@@ -274,42 +271,48 @@ public class DMA0011Tests
     }");
 
     [Fact]
-    public Task Valid_BufferFromGetStillHeldByTheDescriptor() => Verify(@"
+    public Task BufferFromGetUsedAfterItsPut() => Verify(@"
     long M(int fd)
     {
         var b = DmaBuffer.Get(fd);
         b.Put();
-        return b.Size;
+        return {|DMA0011:b|}.Size;
     }");
 
     [Fact]
-    public Task Valid_BufferWithAnFdCall() => Verify(@"
+    public Task BufferWithAnFdCallUsedAfterItsPut() => Verify(@"
     long M(DmaBufExporter exporter)
     {
         var b = DmaBuffer.Export(exporter, 4096);
         int fd = b.Fd();
         b.Put();
-        return b.Size + fd;
+        return {|DMA0011:b|}.Size + fd;
     }");
 
     [Fact]
-    public Task Valid_ParametersAndFields() => Verify(@"
+    public Task ParametersAndFieldsUsedAfterTheirPut() => Verify(@"
     private DmaBuffer _buf;
 
     long Parameter(DmaBuffer buf)
     {
         buf.Put();
-        return buf.Size;
+        return {|DMA0011:buf|}.Size;
     }
 
     long Field()
     {
         _buf.Put();
-        return _buf.Size;
+        return {|DMA0011:_buf|}.Size;
+    }
+
+    void Dispose()
+    {
+        _buf.Put();
+        _buf = null!;
     }");
 
     [Fact]
-    public Task Valid_StoredInAFieldOrReturnedBeforeThePut() => Verify(@"
+    public Task StoredInAFieldBeforeThePutThenUsed() => Verify(@"
     private DmaBuffer _buf;
 
     long Field(DmaBufExporter exporter)
@@ -317,11 +320,11 @@ public class DMA0011Tests
         var b = DmaBuffer.Export(exporter, 4096);
         _buf = b;
         b.Put();
-        return b.Size;
+        return {|DMA0011:b|}.Size;
     }");
 
     [Fact]
-    public Task Valid_HandedToAMethodOrConstructorBeforeThePut() => Verify(@"
+    public Task HandedToAMethodOrConstructorBeforeThePutThenUsed() => Verify(@"
     sealed class Owner
     {
         public Owner(DmaBuffer buffer) { }
@@ -332,7 +335,7 @@ public class DMA0011Tests
         var b = DmaBuffer.Export(exporter, 4096);
         Use(b);
         b.Put();
-        return b.Size;
+        return {|DMA0011:b|}.Size;
     }
 
     Owner Constructor(DmaBufExporter exporter)
@@ -340,18 +343,18 @@ public class DMA0011Tests
         var b = DmaBuffer.Export(exporter, 4096);
         var owner = new Owner(b);
         b.Put();
-        Use(b);
+        Use({|DMA0011:b|});
         return owner;
     }");
 
     [Fact]
-    public Task Valid_CapturedBeforeThePut() => Verify(@"
+    public Task CapturedBeforeThePutThenUsed() => Verify(@"
     Func<long> M(DmaBufExporter exporter)
     {
         var b = DmaBuffer.Export(exporter, 4096);
         Func<long> size = () => b.Size;
         b.Put();
-        Use(b);
+        Use({|DMA0011:b|});
         return size;
     }");
 
