@@ -968,6 +968,20 @@ internal sealed class FlowEngine
         return SymbolEqualityComparer.Default.Equals(unwrapped.Type, _symbols.DmaBufPage);
     }
 
+    /// <summary>The CpuAccess call whose scope a local written once (or a flow capture, as a using makes) holds.</summary>
+    private IInvocationOperation? ScopeHeldBy(IOperation expression)
+    {
+        IOperation unwrapped = Unwrapped(expression);
+        IOperation? value = unwrapped switch
+        {
+            ILocalReferenceOperation local when _facts.IsStableLocal(local.Local) && !_facts.IsCaptured(local.Local) => _facts.SingleValue(local.Local),
+            IFlowCaptureReferenceOperation capture when _facts.CaptureValues(capture.Id) is { Count: 1 } values => values[0],
+            _ => null,
+        };
+
+        return value is not null && Unwrapped(value) is IInvocationOperation call && KnownSymbols.IsSame(call.TargetMethod, _symbols.CpuAccess) ? call : null;
+    }
+
     /// <summary>
     /// The kmap whose result a local holds, when the local is written exactly once, from a kmap of this body, and is
     /// not captured: such a local holds no mapping only after that mapping was unmapped.
@@ -1178,6 +1192,21 @@ internal sealed class FlowEngine
             foreach (FlowRule rule in _rules)
             {
                 rule.OnUnmap(_report!, unmap, state);
+            }
+        }
+
+        if (Reporting && invocation.Instance is { } disposedScope && ScopeHeldBy(disposedScope) is { } begin)
+        {
+            // A scope whose access an explicit EndCpuAccess with the same range already ended ends it again here.
+            int key = KeyId(begin.Instance);
+            AccessRange range = RangeOf(begin);
+            if (key >= 0 && state.Configs.Any(c => !Holds(c, holders) && c.Ended.TryGetValue(key, out IOperation? ended) &&
+                ended is IInvocationOperation end && KnownSymbols.IsSame(end.TargetMethod, _symbols.EndCpuAccess) && RangeOf(end).SameAs(range)))
+            {
+                foreach (FlowRule rule in _rules)
+                {
+                    rule.OnEnd(_report!, invocation, key, range, state);
+                }
             }
         }
 

@@ -65,7 +65,29 @@ internal sealed class FlowReport
     }
 
     public void Report(DiagnosticDescriptor descriptor, IOperation at, IOperation? related, params object[] arguments) =>
-        Report(descriptor, at.Syntax.GetLocation(), related is null ? null : new[] { related.Syntax.GetLocation() }, arguments);
+        Report(descriptor, LocationOf(at), related is null ? null : new[] { related.Syntax.GetLocation() }, arguments);
+
+    /// <summary>Where a report on an operation goes: its syntax, or the 'using' keyword for the disposal a using makes.</summary>
+    public static Location LocationOf(IOperation operation)
+    {
+        if (operation.IsImplicit)
+        {
+            foreach (SyntaxNode node in operation.Syntax.AncestorsAndSelf())
+            {
+                switch (node)
+                {
+                    case Microsoft.CodeAnalysis.CSharp.Syntax.UsingStatementSyntax statement:
+                        return statement.UsingKeyword.GetLocation();
+                    case Microsoft.CodeAnalysis.CSharp.Syntax.LocalDeclarationStatementSyntax { UsingKeyword.RawKind: not 0 } declaration:
+                        return declaration.UsingKeyword.GetLocation();
+                    case Microsoft.CodeAnalysis.CSharp.Syntax.StatementSyntax:
+                        return operation.Syntax.GetLocation();
+                }
+            }
+        }
+
+        return operation.Syntax.GetLocation();
+    }
 
     /// <summary>
     /// The rule, the span and the message arguments: the same diagnostic gives the same key, without formatting its

@@ -50,7 +50,9 @@ internal sealed class MismatchedEndCpuAccessRule : FlowRule
         string suffix = nothing == before.Configs.Length ? string.Empty : " on some path";
         if (firstNothing.Ended.TryGetValue(key, out IOperation? previous))
         {
-            report.Report(Descriptor, end, previous, buffer, range.ToString(), $"the CPU access was already ended at line {FlowReport.Line(previous)}{suffix}");
+            // A CpuAccess scope's disposal is an end too: after an explicit end of the same access it ends it twice.
+            string who = KnownSymbols.IsSame(end.TargetMethod, report.Symbols.EndCpuAccess) ? string.Empty : "the scope's disposal ends it again: ";
+            report.Report(Descriptor, end, previous, buffer, range.ToString(), $"{who}the CPU access was already ended at line {FlowReport.Line(previous)}{suffix}");
         }
         else
         {

@@ -30,6 +30,34 @@ public class DMA0002Tests
     }");
 
     [Fact]
+    public Task ExplicitEndInsideAScope()
+    {
+        string source = FlowTestCode.Class(@"
+    void M(DmaBuffer buf)
+    {
+        using (buf.CpuAccess(0, 4096, DmaDataDirection.ToDevice))
+        {
+            buf.EndCpuAccess(0, 4096, DmaDataDirection.ToDevice);
+        }
+    }
+
+    void N(DmaBuffer buf)
+    {
+        using var scope = buf.CpuAccess(0, 4096, DmaDataDirection.ToDevice);
+        buf.EndCpuAccess(0, 4096, DmaDataDirection.ToDevice);
+    }");
+        DiagnosticResult statement = new DiagnosticResult(RuleDescriptors.DMA0002)
+            .WithSpan(12, 9, 12, 14)
+            .WithSpan(14, 13, 14, 65)
+            .WithArguments("buf", "bytes 0..4095, ToDevice", "the scope's disposal ends it again: the CPU access was already ended at line 14");
+        DiagnosticResult declaration = new DiagnosticResult(RuleDescriptors.DMA0002)
+            .WithSpan(20, 9, 20, 14)
+            .WithSpan(21, 9, 21, 61)
+            .WithArguments("buf", "bytes 0..4095, ToDevice", "the scope's disposal ends it again: the CPU access was already ended at line 21");
+        return AnalyzerVerifier<Rules.DmaBufFlowAnalyzer>.VerifyAsync(source, statement, declaration);
+    }
+
+    [Fact]
     public Task MessageNamesBothRanges()
     {
         string source = FlowTestCode.Class(@"
