@@ -177,6 +177,13 @@ internal sealed class KnownSymbols
         (IsSame(method, Export) || IsSame(method, Get) || IsSame(method, Fd) || IsSame(method, Attach) || IsSame(method, MapAttachment) ||
          IsSame(method, BeginCpuAccess) || IsSame(method, CpuAccess) || IsSame(method, Kmap) || IsSame(method, KmapAtomic));
 
+    /// <summary>Whether <paramref name="type"/> is a type of the runtime whose calls the flow rules follow.</summary>
+    /// <param name="type">A type, possibly null.</param>
+    /// <returns>true for DmaBuffer, DmaBufPage and CpuAccessScope.</returns>
+    public bool IsRuntimeType(ITypeSymbol? type) =>
+        SymbolEqualityComparer.Default.Equals(type, DmaBuffer) || SymbolEqualityComparer.Default.Equals(type, DmaBufPage) ||
+        SymbolEqualityComparer.Default.Equals(type, CpuAccessScope);
+
     /// <summary>Whether <paramref name="type"/> is one of the runtime's sharing types, whose methods keep no buffer, attachment or table.</summary>
     /// <param name="type">A type, possibly null.</param>
     /// <returns>true for DmaBuffer, Device, DmaBufAttachment and ScatterGatherTable.</returns>

@@ -7,7 +7,7 @@ namespace DmaBuf.Analyzers.Engine;
 /// <summary>What one engine run needs besides the graph: the symbols, the callee summaries, the method and its attributes.</summary>
 internal sealed class FlowContext
 {
-    public FlowContext(KnownSymbols symbols, AtomicSummaries summaries, IMethodSymbol? method, ImmutableHashSet<IMethodSymbol> inProgress, CancellationToken cancellationToken)
+    public FlowContext(KnownSymbols symbols, MethodSummaries summaries, IMethodSymbol? method, ImmutableHashSet<IMethodSymbol> inProgress, CancellationToken cancellationToken)
     {
         Symbols = symbols;
         Summaries = summaries;
@@ -32,7 +32,7 @@ internal sealed class FlowContext
 
     public KnownSymbols Symbols { get; }
 
-    public AtomicSummaries Summaries { get; }
+    public MethodSummaries Summaries { get; }
 
     /// <summary>The method, local function or lambda whose body this is.</summary>
     public IMethodSymbol? Method { get; }

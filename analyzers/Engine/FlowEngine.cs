@@ -65,7 +65,7 @@ internal sealed class FlowEngine
 {
     private const int Pending = -1;
     private const int MaxVisitsPerBlock = 40;
-    private const int MaxSameSite = AtomicSummaries.Saturation;
+    private const int MaxSameSite = MethodSummaries.Saturation;
 
     private readonly ControlFlowGraph _cfg;
     private readonly FlowContext _context;
@@ -73,7 +73,7 @@ internal sealed class FlowEngine
     private readonly BodyFacts _facts;
     private readonly ValueEvaluator _values;
     private readonly PathFacts _paths;
-    private readonly ImmutableArray<FlowRule> _rules;
+    private readonly ImmutableArray<FlowClient> _rules;
     private readonly FlowReport? _report;
     private readonly Dictionary<BufferKey, int> _keyIds = new();
     private readonly List<BufferKey> _keys = new();
@@ -96,7 +96,7 @@ internal sealed class FlowEngine
     private bool _branchEscapes;
     private bool _anyThisKey;
 
-    public FlowEngine(ControlFlowGraph cfg, FlowContext context, ImmutableArray<FlowRule> rules, Action<Diagnostic>? report)
+    public FlowEngine(ControlFlowGraph cfg, FlowContext context, ImmutableArray<FlowClient> rules, Action<Diagnostic>? report)
     {
         _cfg = cfg;
         _context = context;
@@ -104,7 +104,7 @@ internal sealed class FlowEngine
         _facts = new BodyFacts(cfg, context.Symbols, context.Method, context.ClosesCpuAccess, context.CancellationToken);
         _values = new ValueEvaluator(_facts, context.Symbols);
         _paths = new PathFacts(cfg, new ValueKeys(_facts), context.Symbols);
-        _rules = rules.IsDefault ? ImmutableArray<FlowRule>.Empty : rules;
+        _rules = rules.IsDefault ? ImmutableArray<FlowClient>.Empty : rules;
         _report = !_rules.IsEmpty && report is not null ? new FlowReport(this, context, report) : null;
         _in = new FlowState?[cfg.Blocks.Length];
         _finallyIn = new FlowState?[cfg.Blocks.Length];
@@ -124,6 +124,16 @@ internal sealed class FlowEngine
     }
 
     public ControlFlowGraph Graph => _cfg;
+
+    /// <summary>The buffer a key id stands for.</summary>
+    public BufferKey? KeyFor(int key) => key >= 0 && key < _keys.Count ? _keys[key] : null;
+
+    /// <summary>The variable id (<see cref="ReleaseId"/>) of a parameter read as a whole, or <see cref="NoVariable"/>.</summary>
+    public int ParameterReleaseId(IParameterSymbol parameter)
+    {
+        int key = _paths.Keys.ParameterKey(parameter);
+        return key < 0 ? NoVariable : -(key + 2);
+    }
 
     public string KeyDisplay(int key) => key >= 0 && key < _keys.Count ? _keys[key].Display : "the buffer";
 
@@ -524,7 +534,7 @@ internal sealed class FlowEngine
 
         if (!_rules.IsEmpty && _report is not null)
         {
-            foreach (FlowRule rule in _rules)
+            foreach (FlowClient rule in _rules)
             {
                 rule.OnExit(_report, exit, state);
             }
@@ -682,7 +692,7 @@ internal sealed class FlowEngine
 
         if (Reporting)
         {
-            foreach (FlowRule rule in _rules)
+            foreach (FlowClient rule in _rules)
             {
                 rule.OnOperation(_report!, op, state);
             }
@@ -1009,7 +1019,7 @@ internal sealed class FlowEngine
         AccessRange range = RangeOf(invocation);
         if (Reporting)
         {
-            foreach (FlowRule rule in _rules)
+            foreach (FlowClient rule in _rules)
             {
                 rule.OnBegin(_report!, invocation, key, range, state);
             }
@@ -1035,32 +1045,30 @@ internal sealed class FlowEngine
         AccessRange range = RangeOf(invocation);
         if (Reporting)
         {
-            foreach (FlowRule rule in _rules)
+            foreach (FlowClient rule in _rules)
             {
-                rule.OnEnd(_report!, invocation, key, range, state);
+                rule.OnEnd(_report!, invocation, key, range, state, null);
             }
         }
 
-        if (key < 0)
+        return key < 0 ? state : state.Map(c => Ended(c, key, range, invocation));
+    }
+
+    /// <summary>An end of the access on <paramref name="key"/> with <paramref name="range"/>: it ends what it matches, or the caller's.</summary>
+    private Config Ended(Config config, int key, AccessRange range, IOperation at)
+    {
+        (EndMatch match, AccessRecord? record) = MatchEnd(config, key, range);
+        Config next = config;
+        if (record is not null)
         {
-            return state;
+            next = next.WithOpen(next.Open.Remove(record));
+        }
+        else if (match == EndMatch.External)
+        {
+            next = next.WithUnknown(next.Unknown.SetItem(key, false));
         }
 
-        return state.Map(c =>
-        {
-            (EndMatch match, AccessRecord? record) = MatchEnd(c, key, range);
-            Config next = c;
-            if (record is not null)
-            {
-                next = next.WithOpen(next.Open.Remove(record));
-            }
-            else if (match == EndMatch.External)
-            {
-                next = next.WithUnknown(next.Unknown.SetItem(key, false));
-            }
-
-            return next.WithEnded(next.Ended.SetItem(key, invocation));
-        });
+        return next.WithEnded(next.Ended.SetItem(key, at));
     }
 
     /// <summary>Which open access an end on <paramref name="key"/> with <paramref name="range"/> ends on this path.</summary>
@@ -1119,7 +1127,7 @@ internal sealed class FlowEngine
         if (Reporting)
         {
             var kmap = new KmapEvent(invocation, key, page, pageText, atomic);
-            foreach (FlowRule rule in _rules)
+            foreach (FlowClient rule in _rules)
             {
                 rule.OnKmap(_report!, kmap, state);
             }
@@ -1139,7 +1147,7 @@ internal sealed class FlowEngine
         if (Reporting)
         {
             var unmap = new UnmapEvent(invocation, key, page, PageText(pageArgument, page), atomic, holders, invocation.Arguments.Length > 1 ? invocation.Arguments[1].Value : null, isDispose: false);
-            foreach (FlowRule rule in _rules)
+            foreach (FlowClient rule in _rules)
             {
                 rule.OnUnmap(_report!, unmap, state);
             }
@@ -1189,7 +1197,7 @@ internal sealed class FlowEngine
         if (Reporting && invocation.Instance is { } instance && IsPage(instance))
         {
             var unmap = new UnmapEvent(invocation, -1, null, "?", false, holders, instance, isDispose: true);
-            foreach (FlowRule rule in _rules)
+            foreach (FlowClient rule in _rules)
             {
                 rule.OnUnmap(_report!, unmap, state);
             }
@@ -1203,9 +1211,9 @@ internal sealed class FlowEngine
             if (key >= 0 && state.Configs.Any(c => !Holds(c, holders) && c.Ended.TryGetValue(key, out IOperation? ended) &&
                 ended is IInvocationOperation end && KnownSymbols.IsSame(end.TargetMethod, _symbols.EndCpuAccess) && RangeOf(end).SameAs(range)))
             {
-                foreach (FlowRule rule in _rules)
+                foreach (FlowClient rule in _rules)
                 {
-                    rule.OnEnd(_report!, invocation, key, range, state);
+                    rule.OnEnd(_report!, invocation, key, range, state, null);
                 }
             }
         }
@@ -1233,7 +1241,7 @@ internal sealed class FlowEngine
         });
     }
 
-    private AtomicSummary? SummaryOf(IInvocationOperation invocation)
+    private MethodSummary? SummaryOf(IInvocationOperation invocation)
     {
         IMethodSymbol method = invocation.TargetMethod;
         if (method.MethodKind == MethodKind.LocalFunction)
@@ -1270,11 +1278,11 @@ internal sealed class FlowEngine
         return null;
     }
 
-    private FlowState? Call(IInvocationOperation invocation, AtomicSummary summary, FlowState state)
+    private FlowState? Call(IInvocationOperation invocation, MethodSummary summary, FlowState state)
     {
         if (Reporting && (summary.MaxHeld > 0 || summary.IsRecursive))
         {
-            foreach (FlowRule rule in _rules)
+            foreach (FlowClient rule in _rules)
             {
                 rule.OnCall(_report!, invocation, summary, state);
             }
@@ -1292,11 +1300,13 @@ internal sealed class FlowEngine
             }
         }
 
-        if (summary.NetHeld == 0)
+        FlowState? afterContracts = Contracts(invocation, summary, state);
+        if (summary.NetHeld == 0 || afterContracts is null)
         {
-            return state;
+            return afterContracts;
         }
 
+        state = afterContracts;
         int siteId = SiteId(invocation);
         string callee = invocation.TargetMethod.Name;
         FlowState? result = state.Map(c =>
@@ -1311,6 +1321,120 @@ internal sealed class FlowEngine
             return c.WithHeld(held);
         });
         return summary.ReturnsPage ? ResultUsage(invocation, result) : result;
+    }
+
+    /// <summary>
+    /// A call checked against and applied with its callee's contract: per buffer argument, a kmap or end that relies on
+    /// the caller's access is judged at the call (with the callee's operation as the related location), and the access
+    /// the callee ends, leaves begun, or the reference it puts change the caller's state as the callee's own calls would;
+    /// a reference or scope the callee returns is the caller's to give back.
+    /// </summary>
+    private FlowState? Contracts(IInvocationOperation invocation, MethodSummary summary, FlowState state)
+    {
+        FlowState? current = state;
+        string callee = invocation.TargetMethod.Name;
+        foreach (IArgumentOperation argument in invocation.Arguments)
+        {
+            if (current is null)
+            {
+                return null;
+            }
+
+            ParameterContract contract = argument.Parameter is null ? ParameterContract.Unknown : summary.ContractOf(argument.Parameter.Ordinal);
+            if (contract.IsUnknown || !contract.HasEffects)
+            {
+                continue;
+            }
+
+            int key = KeyId(argument.Value);
+            if (contract.RequiredBy is { } required && key >= 0 && Reporting && IsKmap(required))
+            {
+                Interval? page = required.Arguments.Length > 0 && required.Arguments[0].Value.ConstantValue.HasValue ? _values.Evaluate(required.Arguments[0].Value) : null;
+                var kmap = new KmapEvent(invocation, key, page, page is { IsConstant: true } p ? p.ToString() : required.Arguments.Length > 0 ? required.Arguments[0].Value.Syntax.ToString() : "?", KnownSymbols.IsSame(required.TargetMethod, _symbols.KmapAtomic), new Via(required, callee));
+                foreach (FlowClient rule in _rules)
+                {
+                    rule.OnKmap(_report!, kmap, current);
+                }
+            }
+
+            if (contract.EndedBy is { } end && key >= 0)
+            {
+                AccessRange range = TranslatedRange(end, invocation);
+                if (Reporting)
+                {
+                    var via = new Via(end, callee);
+                    foreach (FlowClient rule in _rules)
+                    {
+                        rule.OnEnd(_report!, invocation, key, range, current, via);
+                    }
+                }
+
+                current = current.Map(c => Ended(c, key, range, invocation));
+            }
+
+            if (contract.LeftOpenBy is { } begin && key >= 0 && current is not null)
+            {
+                var record = new AccessRecord(invocation, SiteId(invocation), key, TranslatedRange(begin, invocation), false, ImmutableArray<int>.Empty, false);
+                current = current.Map(c => c.Open.Any(a => a.SiteId == record.SiteId) ? c : c.WithOpen(c.Open.Add(record)).WithEnded(c.Ended.Remove(key)));
+            }
+
+            if (contract.PutBy is not null && current is not null)
+            {
+                ImmutableArray<int> holders = HoldersOf(argument.Value);
+                int variable = ReleaseId(argument.Value);
+                current = current.Map(c => PutReference(c, holders.Contains(Pending) ? ImmutableArray<int>.Empty : holders, variable, invocation));
+            }
+        }
+
+        if (current is not null && summary.ReturnedReference is { } taken)
+        {
+            var record = new ResourceRecord(invocation, SiteId(invocation), ResourceKind.Reference, ImmutableArray.Create(Pending), false, KnownSymbols.IsSame(taken.TargetMethod, _symbols.Export), -1, null);
+            current = ResultUsage(invocation, current.Map(c => AddResource(c, record)));
+        }
+
+        if (current is not null && summary.ReturnedScope is { } scope && invocation.Arguments.FirstOrDefault(a => a.Parameter?.Ordinal == summary.ScopeParameter) is { } scopeArgument)
+        {
+            int key = KeyId(scopeArgument.Value);
+            var record = new AccessRecord(invocation, SiteId(invocation), key, TranslatedRange(scope, invocation), true, ImmutableArray.Create(Pending), false);
+            current = ResultUsage(invocation, current.Map(c => c.Open.Any(a => a.SiteId == record.SiteId && a.Holders.SequenceEqual(record.Holders)) ? c : c.WithOpen(c.Open.Add(record)).WithEnded(key >= 0 ? c.Ended.Remove(key) : c.Ended)));
+        }
+
+        return current;
+    }
+
+    private bool IsKmap(IInvocationOperation call) => KnownSymbols.IsSame(call.TargetMethod, _symbols.Kmap) || KnownSymbols.IsSame(call.TargetMethod, _symbols.KmapAtomic);
+
+    /// <summary>
+    /// The range of a begin or end in a callee, seen from the call: constants as they are, expressions over the callee's
+    /// parameters as the same expressions over the call's arguments (so that they compare with the caller's ranges).
+    /// </summary>
+    private AccessRange TranslatedRange(IInvocationOperation calleeCall, IInvocationOperation call)
+    {
+        IOperation? ArgumentFor(IParameterSymbol parameter) =>
+            call.Arguments.FirstOrDefault(a => a.Parameter is not null && a.Parameter.Ordinal == parameter.Ordinal && SymbolEqualityComparer.Default.Equals(a.Parameter.ContainingSymbol.OriginalDefinition, parameter.ContainingSymbol.OriginalDefinition))?.Value;
+
+        Operand Translate(int index)
+        {
+            if (index >= calleeCall.Arguments.Length)
+            {
+                return new Operand(null, -1, null);
+            }
+
+            IOperation argument = calleeCall.Arguments[index].Value;
+            if (argument.ConstantValue.HasValue)
+            {
+                return new Operand(_values.Evaluate(argument), -1, argument.Syntax.ToString());
+            }
+
+            int key = _paths.Keys.KeyOf(argument, ArgumentFor);
+            return new Operand(null, key, key >= 0 ? _paths.Keys.Display(key) : argument.Syntax.ToString());
+        }
+
+        Operand direction = Translate(2);
+        string directionName = direction.Value is { IsConstant: true } known
+            ? _symbols.DmaDataDirection.GetMembers().OfType<IFieldSymbol>().FirstOrDefault(f => f.HasConstantValue && BodyFacts.TryLong(f.ConstantValue, out long v) && v == known.Low)?.Name ?? known.Low.ToString(System.Globalization.CultureInfo.InvariantCulture)
+            : direction.Text ?? "unknown direction";
+        return new AccessRange(Translate(0), Translate(1), direction, directionName);
     }
 
     private FlowState? Assign(IOperation target, IOperation value, FlowState state)
@@ -1577,6 +1701,26 @@ internal sealed class FlowEngine
             r => r.Holders.Contains(Pending) ? r.With(holders: r.Holders.Remove(Pending)) : r);
     }
 
+    /// <summary>
+    /// Whether a call may keep what it is given as <paramref name="parameter"/>: not the runtime's sharing calls nor the
+    /// <see cref="NonRetainingMethods"/>; a method of the compilation as its contract says (Unknown keeps it).
+    /// </summary>
+    private bool MayKeep(IInvocationOperation call, IParameterSymbol? parameter)
+    {
+        if (parameter is null)
+        {
+            return true;
+        }
+
+        if (call.TargetMethod.MethodKind is not (MethodKind.LocalFunction or MethodKind.DelegateInvoke) && _context.Summaries.IsSummarizable(call.TargetMethod) &&
+            !call.TargetMethod.IsVirtual && !call.TargetMethod.IsAbstract && call.TargetMethod.ContainingType.TypeKind != TypeKind.Interface)
+        {
+            return SummaryOf(call) is not { } summary || summary.ContractOf(parameter.Ordinal).IsUnknown;
+        }
+
+        return _context.Summaries.Escapes.MayKeep(call.TargetMethod, parameter, _context.CancellationToken);
+    }
+
     /// <summary>How the parent of an expression uses its value: as a receiver, in a null test, stored in a local (handled), or handed away.</summary>
     private Usage UsageOf(IOperation operation)
     {
@@ -1596,8 +1740,15 @@ internal sealed class FlowEngine
                 return Usage.None;
             case IMemberReferenceOperation member when ReferenceEquals(member.Instance, current):
                 return Usage.None;
-            case IArgumentOperation { Parent: IInvocationOperation call }:
-                return _symbols.IsSharingType(call.TargetMethod.ContainingType) ? Usage.None : Usage.Escape;
+            case IArgumentOperation { Parent: IInvocationOperation call } argument:
+                return MayKeep(call, argument.Parameter) ? Usage.Escape : Usage.None;
+            case IArgumentOperation { Parent: IObjectCreationOperation { Constructor: { } constructor } } argument:
+                return _context.Summaries.Escapes.MayKeep(constructor, argument.Parameter, _context.CancellationToken) ? Usage.Escape : Usage.None;
+            case IArrayInitializerOperation { Parent: IArrayCreationOperation { IsImplicit: true, Parent: IArgumentOperation { ArgumentKind: ArgumentKind.ParamArray, Parent: IInvocationOperation call } paramArray } }:
+                // An element of a params array: the call receives it as that parameter.
+                return MayKeep(call, paramArray.Parameter) ? Usage.Escape : Usage.None;
+            case IInterpolationOperation:
+                return Usage.None;
             case ISimpleAssignmentOperation assignment when ReferenceEquals(assignment.Target, current):
                 return Usage.None;
             case ISimpleAssignmentOperation assignment when BodyFacts.Unwrap(assignment.Target) is ILocalReferenceOperation:

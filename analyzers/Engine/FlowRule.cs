@@ -5,27 +5,18 @@ using Microsoft.CodeAnalysis.Operations;
 namespace DmaBuf.Analyzers.Engine;
 
 /// <summary>
-/// A client of the dataflow engine: one rule's small piece of logic. The engine calls it in its final pass, with
-/// the fixed-point state just before each event; a rule only reads the state and reports through
-/// <see cref="FlowReport"/>.
+/// A client of the dataflow engine: the engine calls it in its final pass, with the fixed-point state just before
+/// each event; a client only reads the state. Rules (<see cref="FlowRule"/>) report through <see cref="FlowReport"/>;
+/// the summary of a callee is collected by a client too (<see cref="ContractCollector"/>).
 /// </summary>
-internal abstract class FlowRule
+internal abstract class FlowClient
 {
-    /// <summary>The diagnostic property that tells a code fix which case of its rule was reported.</summary>
-    public const string KindProperty = "Kind";
-
-    /// <summary>The rule ids this client may report, so the analyzer can skip rules that are all disabled.</summary>
-    public abstract DiagnosticDescriptor Descriptor { get; }
-
-    /// <summary>The properties of a report of the given <see cref="KindProperty">kind</see>.</summary>
-    protected static ImmutableDictionary<string, string?> Kind(string kind) =>
-        ImmutableDictionary<string, string?>.Empty.Add(KindProperty, kind);
-
     public virtual void OnBegin(FlowReport report, IInvocationOperation begin, int key, AccessRange range, FlowState before)
     {
     }
 
-    public virtual void OnEnd(FlowReport report, IInvocationOperation end, int key, AccessRange range, FlowState before)
+    /// <summary>An EndCpuAccess, a scope's disposal, or a call whose callee ends the caller's access (<paramref name="via"/>).</summary>
+    public virtual void OnEnd(FlowReport report, IInvocationOperation end, int key, AccessRange range, FlowState before, Via? via)
     {
     }
 
@@ -37,7 +28,7 @@ internal abstract class FlowRule
     {
     }
 
-    public virtual void OnCall(FlowReport report, IInvocationOperation call, AtomicSummary summary, FlowState before)
+    public virtual void OnCall(FlowReport report, IInvocationOperation call, MethodSummary summary, FlowState before)
     {
     }
 
@@ -50,17 +41,35 @@ internal abstract class FlowRule
     }
 }
 
-/// <summary>A <c>Kmap</c> or <c>KmapAtomic</c> call.</summary>
+/// <summary>One rule's small piece of logic, as a client of the engine.</summary>
+internal abstract class FlowRule : FlowClient
+{
+    /// <summary>The diagnostic property that tells a code fix which case of its rule was reported.</summary>
+    public const string KindProperty = "Kind";
+
+    /// <summary>The rule this client reports.</summary>
+    public abstract DiagnosticDescriptor Descriptor { get; }
+
+    /// <summary>The properties of a report of the given <see cref="KindProperty">kind</see>.</summary>
+    protected static ImmutableDictionary<string, string?> Kind(string kind) =>
+        ImmutableDictionary<string, string?>.Empty.Add(KindProperty, kind);
+}
+
+/// <summary>A <c>Kmap</c> or <c>KmapAtomic</c> call, or a call whose callee maps the caller's buffer (<see cref="Via"/>).</summary>
 internal sealed class KmapEvent
 {
-    public KmapEvent(IInvocationOperation call, int key, Interval? page, string pageText, bool atomic)
+    public KmapEvent(IInvocationOperation call, int key, Interval? page, string pageText, bool atomic, Via? via = null)
     {
         Call = call;
         Key = key;
         Page = page;
         PageText = pageText;
         Atomic = atomic;
+        Via = via;
     }
+
+    /// <summary>For a call: the callee's kmap that relies on the caller's access; null for a kmap in the body.</summary>
+    public Via? Via { get; }
 
     public IInvocationOperation Call { get; }
 

@@ -51,12 +51,12 @@ public sealed class DmaBufFlowAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var summaries = new AtomicSummaries(start.Compilation, symbols);
-        ImmutableArray<FlowRule> rules = RuleSet.Create(start.Compilation, symbols, start.Options);
+        var summaries = new MethodSummaries(start.Compilation, symbols);
+        ImmutableArray<FlowClient> rules = RuleSet.Create(start.Compilation, symbols, start.Options);
         start.RegisterOperationBlockAction(block => Guard.Run(block.OwningSymbol, block.OperationBlocks.FirstOrDefault()?.Syntax, () => AnalyzeBlock(block, symbols, summaries, rules)));
     }
 
-    private static void AnalyzeBlock(OperationBlockAnalysisContext context, KnownSymbols symbols, AtomicSummaries summaries, ImmutableArray<FlowRule> rules)
+    private static void AnalyzeBlock(OperationBlockAnalysisContext context, KnownSymbols symbols, MethodSummaries summaries, ImmutableArray<FlowClient> rules)
     {
         if (context.OwningSymbol is not IMethodSymbol method)
         {
@@ -88,7 +88,7 @@ public sealed class DmaBufFlowAnalyzer : DiagnosticAnalyzer
         }
     }
 
-    private static void Analyze(ControlFlowGraph cfg, IMethodSymbol method, KnownSymbols symbols, AtomicSummaries summaries, ImmutableArray<FlowRule> rules, Action<Diagnostic> report, CancellationToken cancellationToken)
+    private static void Analyze(ControlFlowGraph cfg, IMethodSymbol method, KnownSymbols symbols, MethodSummaries summaries, ImmutableArray<FlowClient> rules, Action<Diagnostic> report, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var context = new FlowContext(symbols, summaries, method, ImmutableHashSet.Create<IMethodSymbol>(SymbolEqualityComparer.Default, method.OriginalDefinition), cancellationToken);
@@ -112,7 +112,7 @@ public sealed class DmaBufFlowAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>The cheap pre-filter: does the body call the runtime, or something that may hold an atomic mapping?</summary>
-    private static bool MayConcern(IOperation block, KnownSymbols symbols, AtomicSummaries summaries, IMethodSymbol method, CancellationToken cancellationToken)
+    private static bool MayConcern(IOperation block, KnownSymbols symbols, MethodSummaries summaries, IMethodSymbol method, CancellationToken cancellationToken)
     {
         var inProgress = ImmutableHashSet.Create<IMethodSymbol>(SymbolEqualityComparer.Default, method.OriginalDefinition);
         foreach (IOperation op in block.Descendants())
@@ -132,8 +132,8 @@ public sealed class DmaBufFlowAnalyzer : DiagnosticAnalyzer
 
             if (target.MethodKind is not (MethodKind.LocalFunction or MethodKind.DelegateInvoke) && summaries.IsSummarizable(target))
             {
-                AtomicSummary summary = summaries.Get(target, inProgress, cancellationToken);
-                if (summary.NetHeld > 0)
+                MethodSummary summary = summaries.Get(target, inProgress, cancellationToken);
+                if (summary.HasEffects)
                 {
                     return true;
                 }

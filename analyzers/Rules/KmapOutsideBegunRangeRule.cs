@@ -35,6 +35,11 @@ internal sealed class KmapOutsideBegunRangeRule : FlowRule
 
             AccessRecord access = open[0];
             string pageText = page.IsConstant ? kmap.PageText : $"{kmap.PageText} ({page} on some iteration)";
+            if (kmap.Via is { } via)
+            {
+                pageText += $" (mapped by {via.Describe("maps it").Substring("the call to ".Length)})";
+            }
+
             report.Report(Descriptor, kmap.Call, access.Site, report.BufferName(kmap.Key), pageText, $"{access.Range}, pages {access.Range.PageSpan}", FlowReport.Line(access.Site));
             return;
         }

@@ -37,14 +37,15 @@ internal sealed class KmapWithoutCpuAccessRule : FlowRule
         }
 
         string buffer = report.BufferName(kmap.Key);
+        string through = kmap.Via is { } via ? " before " + via.Describe("maps it") : string.Empty;
         if (bad.All(c => c.Ended.ContainsKey(kmap.Key)))
         {
             IOperation end = bad[0].Ended[kmap.Key];
-            report.Report(Descriptor, kmap.Call, end, buffer, kmap.PageText, $"the CPU access was ended at line {FlowReport.Line(end)}{(all ? string.Empty : " on some path")}");
+            report.Report(Descriptor, kmap.Call, kmap.Via?.Site ?? end, buffer, kmap.PageText, $"the CPU access was ended at line {FlowReport.Line(end)}{through}{(all ? string.Empty : " on some path")}");
         }
         else if (managed)
         {
-            report.Report(Descriptor, kmap.Call, null, buffer, kmap.PageText, all ? "no CPU access is begun" : "no CPU access is begun on some path");
+            report.Report(Descriptor, kmap.Call, kmap.Via?.Site, buffer, kmap.PageText, (all ? "no CPU access is begun" : "no CPU access is begun on some path") + through);
         }
     }
 }

@@ -16,7 +16,7 @@ internal sealed class MismatchedEndCpuAccessRule : FlowRule
 {
     public override DiagnosticDescriptor Descriptor => RuleDescriptors.DMA0002;
 
-    public override void OnEnd(FlowReport report, IInvocationOperation end, int key, AccessRange range, FlowState before)
+    public override void OnEnd(FlowReport report, IInvocationOperation end, int key, AccessRange range, FlowState before, Via? via)
     {
         if (key < 0)
         {
@@ -24,6 +24,7 @@ internal sealed class MismatchedEndCpuAccessRule : FlowRule
         }
 
         string buffer = report.BufferName(key);
+        string through = via is not null ? " before " + via.Describe("ends it") : string.Empty;
         int nothing = 0;
         Config? firstNothing = null;
         foreach (Config config in before.Configs)
@@ -31,7 +32,7 @@ internal sealed class MismatchedEndCpuAccessRule : FlowRule
             (EndMatch match, AccessRecord? record) = report.Engine.MatchEnd(config, key, range);
             if (match == EndMatch.Mismatch && record is not null)
             {
-                report.Report(Descriptor, end, record.Site, buffer, range.ToString(), $"the access begun at line {FlowReport.Line(record.Site)} is {record.Range}");
+                report.Report(Descriptor, end, record.Site, buffer, range.ToString(), $"the access begun at line {FlowReport.Line(record.Site)} is {record.Range}" + (via is not null ? $" ({via.Describe("ends it")})" : string.Empty));
                 return;
             }
 
@@ -51,12 +52,12 @@ internal sealed class MismatchedEndCpuAccessRule : FlowRule
         if (firstNothing.Ended.TryGetValue(key, out IOperation? previous))
         {
             // A CpuAccess scope's disposal is an end too: after an explicit end of the same access it ends it twice.
-            string who = KnownSymbols.IsSame(end.TargetMethod, report.Symbols.EndCpuAccess) ? string.Empty : "the scope's disposal ends it again: ";
-            report.Report(Descriptor, end, previous, buffer, range.ToString(), $"{who}the CPU access was already ended at line {FlowReport.Line(previous)}{suffix}");
+            string who = via is not null || KnownSymbols.IsSame(end.TargetMethod, report.Symbols.EndCpuAccess) ? string.Empty : "the scope's disposal ends it again: ";
+            report.Report(Descriptor, end, via?.Site ?? previous, buffer, range.ToString(), $"{who}the CPU access was already ended at line {FlowReport.Line(previous)}{through}{suffix}");
         }
         else
         {
-            report.Report(Descriptor, end, null, buffer, range.ToString(), "no CPU access is begun" + suffix);
+            report.Report(Descriptor, end, via?.Site, buffer, range.ToString(), "no CPU access is begun" + through + suffix);
         }
     }
 }

@@ -9,9 +9,9 @@ namespace DmaBuf.Analyzers.Rules;
 /// <summary>The engine's clients, one per rule, made once per compilation.</summary>
 internal static class RuleSet
 {
-    public static ImmutableArray<FlowRule> Create(Compilation compilation, KnownSymbols symbols, AnalyzerOptions options)
+    public static ImmutableArray<FlowClient> Create(Compilation compilation, KnownSymbols symbols, AnalyzerOptions options)
     {
-        return ImmutableArray.Create<FlowRule>(
+        return ImmutableArray.Create<FlowClient>(
             new UnendedCpuAccessRule(),
             new MismatchedEndCpuAccessRule(),
             new UnmatchedKmapRule(),

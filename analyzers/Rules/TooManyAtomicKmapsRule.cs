@@ -20,7 +20,8 @@ internal sealed class TooManyAtomicKmapsRule : FlowRule
 
     public override void OnKmap(FlowReport report, KmapEvent kmap, FlowState before)
     {
-        if (!kmap.Atomic)
+        // A callee's own kmaps are counted through its summary, at OnCall.
+        if (!kmap.Atomic || kmap.Via is not null)
         {
             return;
         }
@@ -37,7 +38,7 @@ internal sealed class TooManyAtomicKmapsRule : FlowRule
         }
     }
 
-    public override void OnCall(FlowReport report, IInvocationOperation call, AtomicSummary summary, FlowState before)
+    public override void OnCall(FlowReport report, IInvocationOperation call, MethodSummary summary, FlowState before)
     {
         foreach (Config config in before.Configs)
         {

@@ -389,7 +389,9 @@ public class DMA0009Tests
     public Task Valid_TablePassedToAMethodOrAConstructor() => Verify(@"
     sealed class Holder
     {
-        public Holder(ScatterGatherTable table) { }
+        public Holder(ScatterGatherTable table) => Table = table;
+
+        public ScatterGatherTable Table { get; }
     }
 
     Holder Constructed(DmaBuffer buf, Device dev)
@@ -644,5 +646,6 @@ public class DMA0009Tests
         var t = buf.MapAttachment(att, DmaDataDirection.ToDevice);
         Program(t);
     }
-    static void Program(ScatterGatherTable t) { }");
+    static void Program(ScatterGatherTable t) => s_programmed = t;
+    static ScatterGatherTable? s_programmed;");
 }

@@ -321,7 +321,9 @@ public class DMA0010Tests
     public Task Valid_HandedToAnotherMethodOrConstructor() => Verify(@"
     sealed class Owner
     {
-        public Owner(DmaBuffer buffer) { }
+        public Owner(DmaBuffer buffer) => Buffer = buffer;
+
+        public DmaBuffer Buffer { get; }
     }
 
     void Passed(DmaBufExporter exporter)
@@ -339,7 +341,8 @@ public class DMA0010Tests
 
     void Discarded(int fd) => Keep(DmaBuffer.Get(fd));
 
-    static void Keep(DmaBuffer buffer) { }");
+    static void Keep(DmaBuffer buffer) => s_kept.Add(buffer);
+    static readonly List<DmaBuffer> s_kept = new();");
 
     [Fact]
     public Task Valid_CapturedByALambdaOrLocalFunction() => Verify(@"
@@ -521,7 +524,8 @@ public class DMA0010Tests
         if (!keep)
             b.Put();
     }
-    static void Keep(DmaBuffer b) { }");
+    static void Keep(DmaBuffer b) => s_kept.Add(b);
+    static readonly List<DmaBuffer> s_kept = new();");
 
     [Fact]
     public Task Valid_KeptInAnObjectLocalAndReturned() => Verify(@"

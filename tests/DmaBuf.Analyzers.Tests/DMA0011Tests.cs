@@ -327,7 +327,9 @@ public class DMA0011Tests
     public Task HandedToAMethodOrConstructorBeforeThePutThenUsed() => Verify(@"
     sealed class Owner
     {
-        public Owner(DmaBuffer buffer) { }
+        public Owner(DmaBuffer buffer) => Buffer = buffer;
+
+        public DmaBuffer Buffer { get; }
     }
 
     long Method(DmaBufExporter exporter)

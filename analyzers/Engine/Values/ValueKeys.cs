@@ -22,6 +22,7 @@ internal sealed class ValueKeys
     private readonly Dictionary<CaptureId, int> _captures = new();
     private readonly Dictionary<int, List<int>> _dependents = new();
     private readonly List<ImmutableArray<int>> _dependencies = new();
+    private System.Func<IParameterSymbol, IOperation?>? _substitute;
 
     public ValueKeys(BodyFacts facts)
     {
@@ -56,6 +57,31 @@ internal sealed class ValueKeys
     /// body cannot follow: by reference, or shared with a nested function). Constants have no key of their own.
     /// </summary>
     public int KeyOf(IOperation? operation) => operation is null || operation.ConstantValue.HasValue ? -1 : KeyOf(operation, 0);
+
+    /// <summary>The key of a parameter read as a whole (what <see cref="KeyOf(IOperation?)"/> gives its references).</summary>
+    public int ParameterKey(IParameterSymbol parameter)
+    {
+        int id = SymbolId(parameter);
+        return _ids.TryGetValue((KeyKind.Parameter, id, 0, 0), out int key) ? key : -1;
+    }
+
+    /// <summary>
+    /// The key of an expression of another body (a callee's) read in this one: each parameter of that body stands for the
+    /// expression <paramref name="substitute"/> gives (the call's argument); anything else of that body has no key here.
+    /// </summary>
+    public int KeyOf(IOperation operation, System.Func<IParameterSymbol, IOperation?> substitute)
+    {
+        System.Func<IParameterSymbol, IOperation?>? outer = _substitute;
+        _substitute = substitute;
+        try
+        {
+            return operation.ConstantValue.HasValue ? -1 : KeyOf(operation, 0);
+        }
+        finally
+        {
+            _substitute = outer;
+        }
+    }
 
     /// <summary>The keys whose value a write to <paramref name="symbol"/> (a local, parameter, field or property) changes.</summary>
     public IReadOnlyList<int> Dependents(ISymbol symbol) =>
@@ -99,6 +125,10 @@ internal sealed class ValueKeys
 
             case IParenthesizedOperation parenthesized:
                 return KeyOf(parenthesized.Operand, depth + 1);
+            case ILocalReferenceOperation or IInstanceReferenceOperation or IFlowCaptureReferenceOperation when _substitute is not null:
+                return -1;
+            case IParameterReferenceOperation substituted when _substitute is not null:
+                return Substituted(substituted.Parameter, depth);
             case ILocalReferenceOperation local:
                 return local.Local.IsRef || _facts.IsCaptured(local.Local) || _facts.IsOuter(local.Local)
                     ? -1
@@ -142,6 +172,27 @@ internal sealed class ValueKeys
 
             default:
                 return -1;
+        }
+    }
+
+    /// <summary>A parameter of another body: the key of the expression that stands for it here, read in this body.</summary>
+    private int Substituted(IParameterSymbol parameter, int depth)
+    {
+        System.Func<IParameterSymbol, IOperation?> substitute = _substitute!;
+        IOperation? argument = substitute(parameter);
+        if (argument is null)
+        {
+            return -1;
+        }
+
+        _substitute = null;
+        try
+        {
+            return KeyOf(argument, depth + 1);
+        }
+        finally
+        {
+            _substitute = substitute;
         }
     }
 

@@ -24,7 +24,10 @@ internal static class FlowTestCode
             Checksum(page.Span);
     }";
 
-    /// <summary>A class <c>C</c> holding <paramref name="members"/>, plus a <c>Checksum(Span&lt;byte&gt;)</c> helper.</summary>
+    /// <summary>
+    /// A class <c>C</c> holding <paramref name="members"/>, plus a <c>Checksum(Span&lt;byte&gt;)</c> helper and
+    /// <c>Use(object)</c>, a method that keeps what it is given (so handing something to it is handing it away).
+    /// </summary>
     public static string Class(string members) =>
-        Usings + "class C\n{\n" + members + "\n    static void Checksum(Span<byte> span) { }\n    static void Use(object value) { }\n}\n";
+        Usings + "class C\n{\n" + members + "\n    static void Checksum(Span<byte> span) { }\n    static void Use(object value) => Kept.Add(value);\n    static readonly List<object> Kept = new();\n}\n";
 }

@@ -1,0 +1,170 @@
+// Collects a method's contract with its callers while the engine runs over its body with no rules: per buffer
+// parameter, the kmap or end that relies on access the caller began, the begin left open, the end of the caller's
+// access and the Put of the caller's reference that happen on every way the method returns. What differs from path
+// to path is not a contract: the parameter is then Unknown, and the method's own rules report what is wrong in it.
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace DmaBuf.Analyzers.Engine;
+
+internal sealed class ContractCollector : FlowClient
+{
+    private readonly IMethodSymbol _method;
+    private readonly Parameter[] _parameters;
+    private int _exits;
+
+    public ContractCollector(IMethodSymbol method)
+    {
+        _method = method;
+        _parameters = method.Parameters.Select(_ => new Parameter()).ToArray();
+    }
+
+    /// <summary>The contract of each parameter, once the engine has run; <paramref name="keeps"/> tells which the body may keep.</summary>
+    public ImmutableArray<ParameterContract> Contracts(System.Func<IParameterSymbol, bool> keeps)
+    {
+        var contracts = ImmutableArray.CreateBuilder<ParameterContract>(_parameters.Length);
+        for (int i = 0; i < _parameters.Length; i++)
+        {
+            Parameter p = _parameters[i];
+            if (p.Mixed || keeps(_method.Parameters[i]))
+            {
+                contracts.Add(ParameterContract.Unknown);
+                continue;
+            }
+
+            bool all(int count) => _exits > 0 && count == _exits;
+            if (p.OpenExits > 0 && !all(p.OpenExits) || p.PutExits > 0 && !all(p.PutExits) || p.EndedBy is not null && !all(p.EndedExits))
+            {
+                contracts.Add(ParameterContract.Unknown);
+                continue;
+            }
+
+            contracts.Add(ParameterContract.Of(p.RequiredBy, p.EndedBy, all(p.OpenExits) ? p.LeftOpenBy : null, all(p.PutExits) ? p.PutBy : null));
+        }
+
+        return contracts.MoveToImmutable();
+    }
+
+    public override void OnKmap(FlowReport report, KmapEvent kmap, FlowState before)
+    {
+        if (ParameterOf(report, kmap.Key) is not { } p || before.IsTop)
+        {
+            return;
+        }
+
+        // A kmap with nothing begun in the body, on every path, relies on the caller's access.
+        if (before.Configs.All(c => !c.OpenOn(kmap.Key).Any() && report.MayHaveUnknownAccess(c, kmap.Key)))
+        {
+            p.RequiredBy ??= kmap.Via?.Site ?? kmap.Call;
+        }
+        else if (before.Configs.Any(c => !c.OpenOn(kmap.Key).Any() && report.MayHaveUnknownAccess(c, kmap.Key)))
+        {
+            p.Mixed = true;
+        }
+    }
+
+    public override void OnEnd(FlowReport report, IInvocationOperation end, int key, AccessRange range, FlowState before, Via? via)
+    {
+        if (ParameterOf(report, key) is not { } p || before.IsTop)
+        {
+            return;
+        }
+
+        int external = before.Configs.Count(c => report.Engine.MatchEnd(c, key, range).Match == EndMatch.External);
+        if (external == before.Configs.Length)
+        {
+            IInvocationOperation site = via?.Site ?? end;
+            p.RequiredBy ??= site;
+            p.EndedBy ??= site;
+        }
+        else if (external > 0)
+        {
+            p.Mixed = true;
+        }
+    }
+
+    public override void OnExit(FlowReport report, ExitPath exit, FlowState state)
+    {
+        if (exit.IsThrow || state.IsTop)
+        {
+            return;
+        }
+
+        foreach (Config config in state.Configs)
+        {
+            _exits++;
+            for (int i = 0; i < _parameters.Length; i++)
+            {
+                IParameterSymbol parameter = _method.Parameters[i];
+                Parameter p = _parameters[i];
+                int key = KeyOf(report, parameter);
+                if (key >= 0)
+                {
+                    AccessRecord? open = config.Open.FirstOrDefault(a => a.Key == key && !a.Escaped && !a.IsScope && a.Site is IInvocationOperation);
+                    if (open is not null)
+                    {
+                        p.OpenExits++;
+                        p.LeftOpenBy ??= (IInvocationOperation)open.Site;
+                        if (!ReferenceEquals(p.LeftOpenBy, open.Site))
+                        {
+                            p.Mixed = true;
+                        }
+                    }
+
+                    if (p.EndedBy is not null && !report.MayHaveUnknownAccess(config, key) && !config.OpenOn(key).Any())
+                    {
+                        p.EndedExits++;
+                    }
+                }
+
+                int variable = report.Engine.ParameterReleaseId(parameter);
+                if (variable != FlowEngine.NoVariable && config.Released.TryGetValue(variable, out IOperation? put) && put is IInvocationOperation putCall)
+                {
+                    p.PutExits++;
+                    p.PutBy ??= putCall;
+                }
+            }
+        }
+    }
+
+    private Parameter? ParameterOf(FlowReport report, int key) =>
+        report.Engine.KeyFor(key) is { Root: IParameterSymbol parameter, Members.Length: 0 } && SymbolEqualityComparer.Default.Equals(parameter.ContainingSymbol, _method) &&
+        parameter.Ordinal < _parameters.Length
+            ? _parameters[parameter.Ordinal]
+            : null;
+
+    private static int KeyOf(FlowReport report, IParameterSymbol parameter)
+    {
+        for (int key = 0; report.Engine.KeyFor(key) is { } bufferKey; key++)
+        {
+            if (bufferKey.Root is IParameterSymbol root && bufferKey.Members.IsEmpty && SymbolEqualityComparer.Default.Equals(root, parameter))
+            {
+                return key;
+            }
+        }
+
+        return -1;
+    }
+
+    private sealed class Parameter
+    {
+        public IInvocationOperation? RequiredBy { get; set; }
+
+        public IInvocationOperation? EndedBy { get; set; }
+
+        public IInvocationOperation? LeftOpenBy { get; set; }
+
+        public IInvocationOperation? PutBy { get; set; }
+
+        public bool Mixed { get; set; }
+
+        public int OpenExits { get; set; }
+
+        public int EndedExits { get; set; }
+
+        public int PutExits { get; set; }
+    }
+}

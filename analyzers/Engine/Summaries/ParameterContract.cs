@@ -1,0 +1,66 @@
+// What a method of the compilation requires of its caller and leaves it, per buffer parameter: the contract a call is
+// checked against and applied with (Infer's pre- and postconditions, inferred from the body, no annotations).
+using Microsoft.CodeAnalysis.Operations;
+
+namespace DmaBuf.Analyzers.Engine;
+
+internal sealed class ParameterContract
+{
+    private ParameterContract(bool isUnknown, IInvocationOperation? requiredBy, IInvocationOperation? endedBy, IInvocationOperation? leftOpenBy, IInvocationOperation? putBy)
+    {
+        IsUnknown = isUnknown;
+        RequiredBy = requiredBy;
+        EndedBy = endedBy;
+        LeftOpenBy = leftOpenBy;
+        PutBy = putBy;
+    }
+
+    /// <summary>
+    /// The callee may keep the buffer, or does things to it that differ from path to path: the caller takes the argument
+    /// as handed away (what is open on it is not called leaked; later ends and kmaps are not judged against it).
+    /// </summary>
+    public static ParameterContract Unknown { get; } = new(true, null, null, null, null);
+
+    /// <summary>The callee keeps nothing of the buffer and leaves its state as it was.</summary>
+    public static ParameterContract None { get; } = new(false, null, null, null, null);
+
+    public bool IsUnknown { get; }
+
+    /// <summary>
+    /// The kmap (or EndCpuAccess) in the callee that relies on CPU access the caller began: a caller with none begun on
+    /// the argument gets DMA0007 (or DMA0002) at the call.
+    /// </summary>
+    public IInvocationOperation? RequiredBy { get; }
+
+    /// <summary>The EndCpuAccess in the callee that ends the caller's access, on every way the callee returns.</summary>
+    public IInvocationOperation? EndedBy { get; }
+
+    /// <summary>The BeginCpuAccess in the callee that it leaves begun on every way it returns: the caller must end it.</summary>
+    public IInvocationOperation? LeftOpenBy { get; }
+
+    /// <summary>The Put in the callee that gives back the caller's reference on every way it returns.</summary>
+    public IInvocationOperation? PutBy { get; }
+
+    public bool HasEffects => RequiredBy is not null || EndedBy is not null || LeftOpenBy is not null || PutBy is not null;
+
+    public static ParameterContract Of(IInvocationOperation? requiredBy, IInvocationOperation? endedBy, IInvocationOperation? leftOpenBy, IInvocationOperation? putBy) =>
+        requiredBy is null && endedBy is null && leftOpenBy is null && putBy is null ? None : new(false, requiredBy, endedBy, leftOpenBy, putBy);
+}
+
+/// <summary>A report made at a call for something its callee does: the callee's own operation and name, for messages.</summary>
+internal sealed class Via
+{
+    public Via(IInvocationOperation site, string callee)
+    {
+        Site = site;
+        Callee = callee;
+    }
+
+    /// <summary>The kmap, end or begin in the callee (or deeper) that the report is about.</summary>
+    public IInvocationOperation Site { get; }
+
+    public string Callee { get; }
+
+    /// <summary>"the call to 'Fill', which maps it at line 30" and the like.</summary>
+    public string Describe(string what) => $"the call to '{Callee}', which {what} at line {FlowReport.Line(Site)}";
+}
