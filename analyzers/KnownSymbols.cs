@@ -30,6 +30,8 @@ internal sealed class KnownSymbols
         DmaBufAttachment = r.Type("DmaBuf.DmaBufAttachment");
         ScatterGatherTable = r.Type("DmaBuf.ScatterGatherTable");
         DmaBufException = r.OptionalType("DmaBuf.DmaBufException");
+        ArgumentException = r.FrameworkType("System.ArgumentException");
+        ObjectDisposedException = r.FrameworkType("System.ObjectDisposedException");
 
         BeginCpuAccess = r.Method(DmaBuffer, "BeginCpuAccess", 3);
         EndCpuAccess = r.Method(DmaBuffer, "EndCpuAccess", 3);
@@ -165,6 +167,42 @@ internal sealed class KnownSymbols
 
     /// <summary><c>DmaBuf.DmaBufException</c>, what a runtime call that fails throws (the exporter's errno).</summary>
     public INamedTypeSymbol? DmaBufException { get; }
+
+    /// <summary><c>System.ArgumentException</c>: what a runtime call given a bad argument (a page past the end) throws.</summary>
+    public INamedTypeSymbol? ArgumentException { get; }
+
+    /// <summary><c>System.ObjectDisposedException</c>: what a runtime call on a released buffer throws.</summary>
+    public INamedTypeSymbol? ObjectDisposedException { get; }
+
+    /// <summary>
+    /// Whether a catch of <paramref name="caught"/> (null: a catch-all) handles a failure of a runtime call: an
+    /// exporter's <see cref="DmaBufException"/>, a bad argument (<see cref="ArgumentException"/> and the types derived
+    /// from it) or a released buffer (<see cref="ObjectDisposedException"/>).
+    /// </summary>
+    /// <param name="caught">The type the handler catches.</param>
+    /// <returns>true when the handler may catch such a failure.</returns>
+    public bool CatchesFailure(ITypeSymbol? caught)
+    {
+        if (caught is null || caught.SpecialType == SpecialType.System_Object)
+        {
+            return true;
+        }
+
+        return Derives(DmaBufException, caught) || Derives(ObjectDisposedException, caught) || Derives(ArgumentException, caught) || Derives(caught, ArgumentException);
+    }
+
+    private static bool Derives(ITypeSymbol? type, ITypeSymbol? baseType)
+    {
+        for (ITypeSymbol? current = type; current is not null && baseType is not null; current = current.BaseType)
+        {
+            if (SymbolEqualityComparer.Default.Equals(current, baseType))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>
     /// Whether <paramref name="method"/> is a runtime call that can fail with <see cref="DmaBufException"/> (the exporter
@@ -331,6 +369,11 @@ internal sealed class KnownSymbols
             Missing = true;
             return null!;
         }
+
+        /// <summary>A type of the framework the rules use when it is there.</summary>
+#pragma warning disable RS0030 // This is KnownSymbols: the one place that resolves types, once per compilation.
+        public INamedTypeSymbol? FrameworkType(string metadataName) => _compilation.GetTypeByMetadataName(metadataName);
+#pragma warning restore RS0030
 
         /// <summary>A type the rules use when it is there; its absence does not make the runtime unknown.</summary>
         public INamedTypeSymbol? OptionalType(string metadataName)

@@ -16,6 +16,9 @@ namespace DmaBuf.Analyzers.Engine;
 internal sealed class BodyFacts
 {
     private readonly Dictionary<ISymbol, int> _writes = new(SymbolEqualityComparer.Default);
+    private readonly Dictionary<ISymbol, int> _nullWrites = new(SymbolEqualityComparer.Default);
+    private readonly HashSet<ISymbol> _writtenInLoop = new(SymbolEqualityComparer.Default);
+    private IOperation? _root;
     private readonly Dictionary<ISymbol, IOperation> _singleValue = new(SymbolEqualityComparer.Default);
     private readonly Dictionary<ISymbol, LoopBounds> _loopCounters = new(SymbolEqualityComparer.Default);
     private readonly HashSet<ISymbol> _writtenMembers = new(SymbolEqualityComparer.Default);
@@ -25,12 +28,14 @@ internal sealed class BodyFacts
     private readonly HashSet<SyntaxNode> _unmapLoops = new();
     private readonly Dictionary<CaptureId, List<IOperation>> _captures = new();
     private readonly KnownSymbols _symbols;
+    private readonly Func<IInvocationOperation, bool>? _createsReference;
     private readonly ISymbol? _self;
     private int _depth;
 
-    public BodyFacts(ControlFlowGraph cfg, KnownSymbols symbols, IMethodSymbol? method, bool closesCpuAccess, CancellationToken cancellationToken)
+    public BodyFacts(ControlFlowGraph cfg, KnownSymbols symbols, IMethodSymbol? method, bool closesCpuAccess, CancellationToken cancellationToken, Func<IInvocationOperation, bool>? createsReference = null)
     {
         _symbols = symbols;
+        _createsReference = createsReference;
         IOperation root = cfg.OriginalOperation;
         ISymbol? self = root switch
         {
@@ -40,6 +45,7 @@ internal sealed class BodyFacts
         };
 
         _self = self;
+        _root = root;
         var begins = new List<IInvocationOperation>();
         var creations = new List<ILocalSymbol>();
         Walk(root, self, begins, creations, cancellationToken);
@@ -67,11 +73,22 @@ internal sealed class BodyFacts
                 }
             }
 
+            // A local every write of which gives it a new reference (or null, as an error path does) holds buffers this
+            // body created.
+            var created = new Dictionary<ILocalSymbol, int>(SymbolEqualityComparer.Default);
             foreach (ILocalSymbol local in creations)
             {
-                if (IsStableLocal(local))
+                created.TryGetValue(local, out int count);
+                created[local] = count + 1;
+            }
+
+            foreach (KeyValuePair<ILocalSymbol, int> local in created)
+            {
+                _writes.TryGetValue(local.Key, out int writes);
+                _nullWrites.TryGetValue(local.Key, out int nulls);
+                if (!local.Key.IsRef && writes == local.Value + nulls)
                 {
-                    _managed.Add(new BufferKey(local, ImmutableArray<ISymbol>.Empty, local.Name));
+                    _managed.Add(new BufferKey(local.Key, ImmutableArray<ISymbol>.Empty, local.Key.Name));
                 }
             }
         }
@@ -127,7 +144,10 @@ internal sealed class BodyFacts
                     return KeyOf(aliased);
                 }
 
-                return IsStableLocal(local.Local) ? new BufferKey(local.Local, ImmutableArray<ISymbol>.Empty, local.Local.Name) : null;
+                // A local written once more with null (`dmabuf = null;` on an error path) still denotes one buffer; the
+                // engine forgets what it knew of the variable's buffer at each write (FlowEngine.Rebound). A local given
+                // several buffers, or one in a loop, denotes none the analysis can name.
+                return IsStableLocal(local.Local) || IsSingleBufferLocal(local.Local) ? new BufferKey(local.Local, ImmutableArray<ISymbol>.Empty, local.Local.Name) : null;
             case IParameterReferenceOperation parameter:
                 if (_captured.Contains(parameter.Parameter) || _writes.ContainsKey(parameter.Parameter) || parameter.Parameter.RefKind is RefKind.Ref or RefKind.Out || IsOuter(parameter.Parameter))
                 {
@@ -181,6 +201,10 @@ internal sealed class BodyFacts
     /// <summary>Whether a by-value parameter is never written nor captured in the body.</summary>
     public bool IsUnwrittenParameter(IParameterSymbol parameter) =>
         parameter.RefKind == RefKind.None && !_writes.ContainsKey(parameter) && !_captured.Contains(parameter) && !IsOuter(parameter);
+
+    /// <summary>Whether a local is given one value that is not null, outside any loop, and null otherwise.</summary>
+    private bool IsSingleBufferLocal(ILocalSymbol local) =>
+        !local.IsRef && _writes.TryGetValue(local, out int writes) && writes - (_nullWrites.TryGetValue(local, out int nulls) ? nulls : 0) <= 1 && !_writtenInLoop.Contains(local);
 
     /// <summary>Whether a local is written exactly once (its declaration or one assignment) and never by reference.</summary>
     public bool IsStableLocal(ILocalSymbol local) => !local.IsRef && _writes.TryGetValue(local, out int count) && count == 1;
@@ -259,7 +283,7 @@ internal sealed class BodyFacts
                 if (declarator.GetVariableInitializer() is { } initializer)
                 {
                     AddWrite(declarator.Symbol, initializer.Value);
-                    if (nested is null && Unwrap(initializer.Value) is IInvocationOperation created && (KnownSymbols.IsSame(created.TargetMethod, _symbols.Export) || KnownSymbols.IsSame(created.TargetMethod, _symbols.Get)))
+                    if (nested is null && Unwrap(initializer.Value) is IInvocationOperation created && Creates(created))
                     {
                         creations.Add(declarator.Symbol);
                     }
@@ -268,8 +292,7 @@ internal sealed class BodyFacts
                 break;
             case ISimpleAssignmentOperation assignment:
                 NoteTarget(assignment.Target, assignment.Value);
-                if (nested is null && Unwrap(assignment.Target) is ILocalReferenceOperation target && Unwrap(assignment.Value) is IInvocationOperation made &&
-                    (KnownSymbols.IsSame(made.TargetMethod, _symbols.Export) || KnownSymbols.IsSame(made.TargetMethod, _symbols.Get)))
+                if (nested is null && Unwrap(assignment.Target) is ILocalReferenceOperation target && Unwrap(assignment.Value) is IInvocationOperation made && Creates(made))
                 {
                     creations.Add(target.Local);
                 }
@@ -363,6 +386,10 @@ internal sealed class BodyFacts
         }
     }
 
+    /// <summary>A call that gives the body a new reference: Export, Get, or a method of the compilation that returns one.</summary>
+    private bool Creates(IInvocationOperation call) =>
+        KnownSymbols.IsSame(call.TargetMethod, _symbols.Export) || KnownSymbols.IsSame(call.TargetMethod, _symbols.Get) || _createsReference?.Invoke(call) == true;
+
     /// <summary>In a lambda or local function: a variable of the enclosing method, which that method may begin or end around the call.</summary>
     public bool IsOuter(ISymbol symbol) => _self is not null && !IsDeclaredWithin(symbol.ContainingSymbol, _self);
 
@@ -390,6 +417,11 @@ internal sealed class BodyFacts
         {
             case ILocalReferenceOperation local:
                 AddWrite(local.Local, value);
+                if (InLoop(target))
+                {
+                    _writtenInLoop.Add(local.Local);
+                }
+
                 break;
             case IParameterReferenceOperation parameter:
                 AddWrite(parameter.Parameter, null);
@@ -403,10 +435,29 @@ internal sealed class BodyFacts
         }
     }
 
+    private bool InLoop(IOperation operation)
+    {
+        for (IOperation? parent = operation.Parent; parent is not null && !ReferenceEquals(parent, _root); parent = parent.Parent)
+        {
+            if (parent is ILoopOperation)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private void AddWrite(ISymbol symbol, IOperation? value)
     {
         _writes.TryGetValue(symbol, out int count);
         _writes[symbol] = count + 1;
+        if (value is { ConstantValue: { HasValue: true, Value: null } })
+        {
+            _nullWrites.TryGetValue(symbol, out int nulls);
+            _nullWrites[symbol] = nulls + 1;
+        }
+
         if (count == 0 && value is not null)
         {
             _singleValue[symbol] = value;

@@ -101,7 +101,7 @@ internal sealed class FlowEngine
         _cfg = cfg;
         _context = context;
         _symbols = context.Symbols;
-        _facts = new BodyFacts(cfg, context.Symbols, context.Method, context.ClosesCpuAccess, context.CancellationToken);
+        _facts = new BodyFacts(cfg, context.Symbols, context.Method, context.ClosesCpuAccess, context.CancellationToken, call => call.TargetMethod.MethodKind != MethodKind.DelegateInvoke && SummaryOf(call)?.ReturnedReference is not null);
         _values = new ValueEvaluator(_facts, context.Symbols);
         _paths = new PathFacts(cfg, new ValueKeys(_facts), context.Symbols);
         _rules = rules.IsDefault ? ImmutableArray<FlowClient>.Empty : rules;
@@ -467,7 +467,7 @@ internal sealed class FlowEngine
                 bool caught = false;
                 foreach (ControlFlowRegion handler in parent.NestedRegions.Skip(1))
                 {
-                    if (IsCatchAll(handler.ExceptionType) || IsCaughtBy(_symbols.DmaBufException, handler.ExceptionType))
+                    if (_symbols.CatchesFailure(handler.ExceptionType))
                     {
                         _sink.Deliver(handler.FirstBlockOrdinal, current);
                         caught |= handler.Kind == ControlFlowRegionKind.Catch;
@@ -492,7 +492,7 @@ internal sealed class FlowEngine
         for (ControlFlowRegion? region = block.EnclosingRegion; region is not null; region = region.EnclosingRegion)
         {
             if (region.Kind == ControlFlowRegionKind.Try && region.EnclosingRegion is { Kind: ControlFlowRegionKind.TryAndCatch } parent &&
-                parent.NestedRegions.Skip(1).Any(h => IsCatchAll(h.ExceptionType) || IsCaughtBy(_symbols.DmaBufException, h.ExceptionType)))
+                parent.NestedRegions.Skip(1).Any(h => _symbols.CatchesFailure(h.ExceptionType)))
             {
                 return true;
             }
@@ -550,6 +550,16 @@ internal sealed class FlowEngine
 
         // What the paths know of the tested value: a second test of an unchanged value follows the first.
         (FlowState? whenTrue, FlowState? whenFalse) = _paths.Split(block, state);
+        if (block.BranchValue is IIsPatternOperation { Pattern: { } typePattern } isPattern && MatchedType(typePattern) is { } matched)
+        {
+            // A variable that holds a buffer, page, scope or table on a path is one of those, and not null.
+            ImmutableArray<int> typed = HoldersOf(isPattern.Value);
+            if (!typed.IsEmpty)
+            {
+                whenFalse = whenFalse?.Where(c => !HoldsA(c, typed, matched));
+            }
+        }
+
         (IOperation? tested, bool whenTrueIsNull) = NullTest(block.BranchValue!);
         if (tested is null)
         {
@@ -566,6 +576,36 @@ internal sealed class FlowEngine
         return whenTrueIsNull ? (whenTrue?.Where(c => !Holds(c, holders)), whenFalse) : (whenTrue, whenFalse?.Where(c => !Holds(c, holders)));
     }
 
+    /// <summary>The local a declaration pattern (`is DmaBuffer d`, `is { } p`) gives the tested value to.</summary>
+    private static ILocalSymbol? DeclaredBy(IPatternOperation pattern) => pattern switch
+    {
+        IDeclarationPatternOperation { DeclaredSymbol: ILocalSymbol local } => local,
+        IRecursivePatternOperation { DeclaredSymbol: ILocalSymbol local } => local,
+        _ => null,
+    };
+
+    private static ITypeSymbol? MatchedType(IPatternOperation pattern) => pattern switch
+    {
+        IDeclarationPatternOperation declaration => declaration.MatchedType,
+        ITypePatternOperation type => type.MatchedType,
+        IRecursivePatternOperation { DeconstructionSubpatterns.Length: 0, PropertySubpatterns.Length: 0 } recursive => recursive.MatchedType,
+        _ => null,
+    };
+
+    /// <summary>Whether a path holds, by one of <paramref name="holders"/>, a record whose value is a <paramref name="type"/>.</summary>
+    private bool HoldsA(Config config, ImmutableArray<int> holders, ITypeSymbol type)
+    {
+        bool Is(ITypeSymbol? actual) =>
+            actual is not null && (type.SpecialType == SpecialType.System_Object || SymbolEqualityComparer.Default.Equals(Underlying(type), actual) || actual.AllInterfaces.Any(i => SymbolEqualityComparer.Default.Equals(i, type)));
+
+        return (PathRecords.AnyHeldBy(config.Open, holders) && Is(_symbols.CpuAccessScope)) ||
+            (PathRecords.AnyHeldBy(config.Held, holders) && Is(_symbols.DmaBufPage)) ||
+            config.Resources.Any(r => PathRecords.SharesHolder(r.Holders, holders) && Is(r.Kind == ResourceKind.Reference ? _symbols.DmaBuffer : _symbols.ScatterGatherTable));
+    }
+
+    private static ITypeSymbol Underlying(ITypeSymbol type) =>
+        type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable ? nullable.TypeArguments[0] : type;
+
     /// <summary>A write the engine does not follow as a value (compound, by reference, deconstruction): what paths knew of it is forgotten.</summary>
     private FlowState? Written(IOperation target, FlowState state)
     {
@@ -578,6 +618,11 @@ internal sealed class FlowEngine
         // A range begun over this value is no longer the same value as the expression written the same way later.
         Config next = config.Open.Any(a => a.Range.HasKey) ? config.WithOpen(config.Open.Select(a => Forget(a, symbol)).ToImmutableArray()) : config;
 
+        if (symbol is ILocalSymbol)
+        {
+            next = Rebound(next, symbol);
+        }
+
         // A parameter or member given a new value after its Put holds that value, not the reference that was put.
         foreach (int released in next.Released.Keys)
         {
@@ -588,6 +633,39 @@ internal sealed class FlowEngine
         }
 
         return _paths.Any ? _paths.Forget(next, symbol) : next;
+    }
+
+    /// <summary>
+    /// A local given a new value denotes another buffer from here on: what it knew of the old one is forgotten (an access
+    /// still open on it can no longer be ended through this variable, so it is taken as handed away, not as leaked).
+    /// </summary>
+    private Config Rebound(Config config, ISymbol local)
+    {
+        Config next = config;
+        for (int key = 0; key < _keys.Count; key++)
+        {
+            if (!SymbolEqualityComparer.Default.Equals(_keys[key].Root, local))
+            {
+                continue;
+            }
+
+            if (next.Open.Any(a => a.Key == key && !a.Escaped))
+            {
+                next = next.WithOpen(next.Open.Select(a => a.Key == key ? a.With(escaped: true) : a).ToImmutableArray());
+            }
+
+            if (next.Ended.ContainsKey(key))
+            {
+                next = next.WithEnded(next.Ended.Remove(key));
+            }
+
+            if (next.Unknown.ContainsKey(key))
+            {
+                next = next.WithUnknown(next.Unknown.Remove(key));
+            }
+        }
+
+        return next;
     }
 
     private AccessRecord Forget(AccessRecord access, ISymbol written) =>
@@ -708,6 +786,7 @@ internal sealed class FlowEngine
             IIncrementOrDecrementOperation increment => Increment(increment, state),
             IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out } byReference => Written(byReference.Value, state),
             IDeconstructionAssignmentOperation deconstruction => Deconstruction(deconstruction, state),
+            IIsPatternOperation pattern when DeclaredBy(pattern.Pattern) is { } declared => Store(LocalHolder(declared), pattern.Value, state, _facts.IsCaptured(declared)),
             ILocalReferenceOperation or IFlowCaptureReferenceOperation or IParameterReferenceOperation or IFieldReferenceOperation or IPropertyReferenceOperation or IInstanceReferenceOperation => Reference(op, state),
             _ => state,
         };
@@ -1712,7 +1791,7 @@ internal sealed class FlowEngine
             return true;
         }
 
-        if (call.TargetMethod.MethodKind is not (MethodKind.LocalFunction or MethodKind.DelegateInvoke) && _context.Summaries.IsSummarizable(call.TargetMethod) &&
+        if (call.TargetMethod.MethodKind is not MethodKind.DelegateInvoke && _context.Summaries.IsSummarizable(call.TargetMethod) &&
             !call.TargetMethod.IsVirtual && !call.TargetMethod.IsAbstract && call.TargetMethod.ContainingType.TypeKind != TypeKind.Interface)
         {
             return SummaryOf(call) is not { } summary || summary.ContractOf(parameter.Ordinal).IsUnknown;
@@ -1758,9 +1837,9 @@ internal sealed class FlowEngine
             case ITupleOperation { Parent: IDeconstructionAssignmentOperation deconstruction } tuple when ReferenceEquals(deconstruction.Value, tuple):
                 // `var (lo, hi) = (buf.KmapAtomic(0), buf.KmapAtomic(1));`: each element goes to its variable.
                 return Usage.HandledByParent;
-            case IIsPatternOperation { Pattern: IDeclarationPatternOperation { DeclaredSymbol: not null } or IRecursivePatternOperation { DeclaredSymbol: not null } }:
-                // `o is DmaBuffer d`: a copy the analysis does not follow.
-                return Usage.Escape;
+            case IIsPatternOperation { Pattern: IDeclarationPatternOperation { DeclaredSymbol: ILocalSymbol } or IRecursivePatternOperation { DeclaredSymbol: ILocalSymbol } }:
+                // `o is DmaBuffer d`, `page is { } p`: a copy into the declared local.
+                return Usage.HandledByParent;
             case IIsNullOperation:
             case IBinaryOperation:
             case IExpressionStatementOperation:

@@ -48,11 +48,11 @@ internal sealed class EscapeSummaries
         }
 
         IMethodSymbol definition = method.OriginalDefinition;
-        if (!_bodies.HasBody(definition) || definition.MethodKind is MethodKind.LocalFunction or MethodKind.AnonymousFunction ||
+        if (!_bodies.HasBody(definition) || definition.MethodKind is MethodKind.AnonymousFunction ||
             (definition.IsVirtual || definition.IsAbstract || definition.IsOverride && !definition.IsSealed && !definition.ContainingType.IsSealed) ||
             definition.ContainingType.TypeKind == TypeKind.Interface)
         {
-            // Local functions and lambdas share the caller's variables; the caller's engine follows those itself.
+            // What a virtual call runs is not known; a lambda is judged where it is created.
             return true;
         }
 
@@ -94,7 +94,7 @@ internal sealed class EscapeSummaries
     private bool Escapes(IOperation use, IOperation body, ImmutableHashSet<(IMethodSymbol, int)> inProgress, int depth, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        for (IOperation? ancestor = use.Parent; ancestor is not null; ancestor = ancestor.Parent)
+        for (IOperation? ancestor = use.Parent; ancestor is not null && !ReferenceEquals(ancestor, body); ancestor = ancestor.Parent)
         {
             if (ancestor is IAnonymousFunctionOperation or ILocalFunctionOperation)
             {

@@ -24,7 +24,7 @@ internal sealed class MethodBodies
         method.MethodKind is MethodKind.LocalFunction or MethodKind.AnonymousFunction ||
         (SymbolEqualityComparer.Default.Equals(method.ContainingAssembly, _compilation.Assembly) && !method.IsAbstract && !method.IsExtern && method.DeclaringSyntaxReferences.Length > 0);
 
-    /// <summary>The operation of a method's body, or null when it has none in source.</summary>
+    /// <summary>The operation of a method's body (of a local function: the local function), or null when it has none in source.</summary>
     public IOperation? Get(IMethodSymbol method, CancellationToken cancellationToken)
     {
         foreach (SyntaxReference reference in method.DeclaringSyntaxReferences)
@@ -37,7 +37,7 @@ internal sealed class MethodBodies
 #pragma warning restore RS1030
             });
             IOperation? operation = model.GetOperation(syntax, cancellationToken);
-            if (operation is IMethodBodyOperation or IConstructorBodyOperation || operation is IBlockOperation { Parent: null })
+            if (operation is IMethodBodyOperation or IConstructorBodyOperation or ILocalFunctionOperation || operation is IBlockOperation { Parent: null })
             {
                 return operation;
             }
