@@ -871,6 +871,11 @@ internal sealed class FlowEngine
             return ResultUsage(invocation, state.Map(c => AddResource(c, record)));
         }
 
+        if (KnownSymbols.IsSame(method, _symbols.Attach) && invocation.Instance is { } attachedTo && UsageOf(invocation) == Usage.Escape)
+        {
+            return AttachmentEscapes(attachedTo, state);
+        }
+
         if (KnownSymbols.IsSame(method, _symbols.MapAttachment))
         {
             int attachment = invocation.Arguments.Length > 0 ? AttachmentId(invocation.Arguments[0].Value) : -1;
@@ -1646,6 +1651,7 @@ internal sealed class FlowEngine
             SymbolEqualityComparer.Default.Equals(reference.Type, _symbols.DmaBufPage) ||
             SymbolEqualityComparer.Default.Equals(reference.Type, _symbols.CpuAccessScope) ||
             SymbolEqualityComparer.Default.Equals(reference.Type, _symbols.ScatterGatherTable) ||
+            SymbolEqualityComparer.Default.Equals(reference.Type, _symbols.DmaBufAttachment) ||
             HoldsSomething(reference, state);
         if (!interesting || UsageOf(reference) != Usage.Escape)
         {
@@ -1653,8 +1659,15 @@ internal sealed class FlowEngine
         }
 
         FlowState? result = state;
+        if (SymbolEqualityComparer.Default.Equals(reference.Type, _symbols.DmaBufAttachment) && StableValue(reference) is IInvocationOperation { Instance: { } attachedTo } attach &&
+            KnownSymbols.IsSame(attach.TargetMethod, _symbols.Attach))
+        {
+            // An attachment handed away carries its buffer (attachment.Buffer): the reference goes with it.
+            result = AttachmentEscapes(attachedTo, result);
+        }
+
         ImmutableArray<int> holders = HoldersOf(reference);
-        if (!holders.IsEmpty)
+        if (!holders.IsEmpty && result is not null)
         {
             result = result.Map(c => MarkEscaped(c, holders));
         }
@@ -1675,6 +1688,14 @@ internal sealed class FlowEngine
         }
 
         return result;
+    }
+
+    private FlowState? AttachmentEscapes(IOperation buffer, FlowState? state)
+    {
+        ImmutableArray<int> owners = HoldersOfExpression(buffer);
+        return owners.IsEmpty || state is null ? state : state.Map(c => c.Resources.Any(r => r.Kind == ResourceKind.Reference && PathRecords.SharesHolder(r.Holders, owners))
+            ? c.WithResources(c.Resources.Select(r => r.Kind == ResourceKind.Reference && PathRecords.SharesHolder(r.Holders, owners) ? r.With(escaped: true, sole: false) : r).ToImmutableArray())
+            : c);
     }
 
     /// <summary>
