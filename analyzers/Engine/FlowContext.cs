@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 
@@ -7,8 +8,12 @@ namespace DmaBuf.Analyzers.Engine;
 /// <summary>What one engine run needs besides the graph: the symbols, the callee summaries, the method and its attributes.</summary>
 internal sealed class FlowContext
 {
-    public FlowContext(KnownSymbols symbols, MethodSummaries summaries, IMethodSymbol? method, ImmutableHashSet<IMethodSymbol> inProgress, CancellationToken cancellationToken)
+    private readonly System.Func<MethodSummary>? _ownSummary;
+    private MethodSummary? _summary;
+
+    public FlowContext(KnownSymbols symbols, MethodSummaries summaries, IMethodSymbol? method, ImmutableHashSet<IMethodSymbol> inProgress, CancellationToken cancellationToken, System.Func<MethodSummary>? ownSummary = null)
     {
+        _ownSummary = ownSummary;
         Symbols = symbols;
         Summaries = summaries;
         Method = method;
@@ -47,4 +52,19 @@ internal sealed class FlowContext
 
     /// <summary>[ClosesCpuAccess]: ends and unmaps whose begin or map is not visible are not reported.</summary>
     public bool ClosesCpuAccess { get; }
+
+    /// <summary>
+    /// Whether <paramref name="begin"/> is an access the method leaves begun on a parameter on every way it returns, and
+    /// the method has callers in the compilation: the obligation to end it is theirs (they are checked at their exits).
+    /// </summary>
+    public bool IsHandedToCallers(IOperation begin)
+    {
+        if (_ownSummary is null || Method is null)
+        {
+            return false;
+        }
+
+        _summary ??= _ownSummary();
+        return _summary.Parameters.Any(p => ReferenceEquals(p.LeftOpenBy, begin)) && Summaries.Callers.HasCallers(Method, CancellationToken);
+    }
 }

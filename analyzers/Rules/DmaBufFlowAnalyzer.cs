@@ -91,7 +91,14 @@ public sealed class DmaBufFlowAnalyzer : DiagnosticAnalyzer
     private static void Analyze(ControlFlowGraph cfg, IMethodSymbol method, KnownSymbols symbols, MethodSummaries summaries, ImmutableArray<FlowClient> rules, Action<Diagnostic> report, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var context = new FlowContext(symbols, summaries, method, ImmutableHashSet.Create<IMethodSymbol>(SymbolEqualityComparer.Default, method.OriginalDefinition), cancellationToken);
+        var inProgress = ImmutableHashSet.Create<IMethodSymbol>(SymbolEqualityComparer.Default, method.OriginalDefinition);
+        Func<MethodSummary>? ownSummary = method.MethodKind switch
+        {
+            MethodKind.AnonymousFunction => null,
+            MethodKind.LocalFunction => () => summaries.Get(method.OriginalDefinition, () => cfg, ImmutableHashSet<IMethodSymbol>.Empty.WithComparer(SymbolEqualityComparer.Default), cancellationToken),
+            _ => () => summaries.Get(method, ImmutableHashSet<IMethodSymbol>.Empty.WithComparer(SymbolEqualityComparer.Default), cancellationToken),
+        };
+        var context = new FlowContext(symbols, summaries, method, inProgress, cancellationToken, ownSummary);
         new FlowEngine(cfg, context, rules, report).Run();
 
         foreach (IMethodSymbol local in cfg.LocalFunctions)

@@ -24,7 +24,7 @@ internal sealed class UnendedCpuAccessRule : FlowRule
         {
             foreach (AccessRecord access in config.Open)
             {
-                if (access.Escaped || (access.Key < 0 && !access.IsScope))
+                if (access.Escaped || (access.Key < 0 && !access.IsScope) || report.Context.IsHandedToCallers(access.Site))
                 {
                     continue;
                 }

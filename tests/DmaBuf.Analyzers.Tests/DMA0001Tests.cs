@@ -11,10 +11,11 @@ namespace DmaBuf.Analyzers.Tests;
 // - exceptions thrown by arbitrary calls are not paths, only an explicit throw is (Valid.CallThatMayThrow);
 // - an access that escapes: the scope returned or stored, the buffer handed to another method or captured by a lambda;
 // - accesses on a buffer the analysis cannot follow (a receiver reassigned in between, a call result);
-// - methods marked [LeavesCpuAccessOpen] (the Open half of an Open/Close pair);
-// Correlated branches on a bool local or unwritten bool parameter (`if (c) Begin(); ... if (c) End();`, `begun = true;`
-// ... `if (begun) End();`) are followed; correlations through anything else (fields, other conditions) are not, and
-// would be reported.
+// - methods marked [LeavesCpuAccessOpen] (the Open half of an Open/Close pair), and methods that leave the access
+//   begun on a parameter on every way they return and have callers in the compilation: the callers then carry the
+//   obligation and are reported at their own exits (LocalFunctionLeaves);
+// Correlated branches are followed (Engine/CorrelationTests): a second test of a value that did not change since the
+// first takes the same branch.
 public class DMA0001Tests
 {
     private static Task Verify(string members) => AnalyzerVerifier<Rules.DmaBufFlowAnalyzer>.VerifyAsync(FlowTestCode.Class(members));
@@ -148,8 +149,15 @@ public class DMA0001Tests
         static void Begin(DmaBuffer b)
         {
             b.BeginCpuAccess(0, 4096, DmaDataDirection.ToDevice);
-        {|DMA0001:}|}
-    }");
+        }
+    {|DMA0001:}|}");
+
+    [Fact]
+    public Task OpenWithoutCallersIsJudgedItself() => Verify(@"
+    void Begin(DmaBuffer b)
+    {
+        b.BeginCpuAccess(0, 4096, DmaDataDirection.ToDevice);
+    {|DMA0001:}|}");
 
     [Fact]
     public Task LambdaLeaves() => Verify(@"

@@ -10,17 +10,16 @@ namespace DmaBuf.Analyzers.Tests;
 // DMA0010: a buffer reference taken (DmaBuffer.Export, DmaBuffer.Get) and not put on some path out of the method, where
 // it does not escape. Reported at the exit location (the return, the explicit throw, or the closing brace).
 // Deliberately silent (precision first):
-// - a reference that escapes: returned, stored in a field, property, array or collection, passed to a method that is not
-//   a member of a DmaBuf runtime type, passed to a constructor, captured by a lambda or local function;
+// - a reference that escapes: returned, stored in a field, property, array or collection, passed to a method or
+//   constructor that may keep it (one of a library not known to keep nothing, a virtual one, or one of the
+//   compilation whose body stores, returns, captures or passes it on), captured by a lambda or local function;
 // - buffers that are parameters or fields: no reference is taken here;
 // - a Put through a copy of the local (`var c = b; c.Put();`) puts the reference;
 // - a Put in a finally covers every path; a reference taken in a loop and put in the same iteration is fine;
 // - exceptions thrown by arbitrary calls are not paths, only an explicit throw is;
-// - a buffer kept in a local of another type (`object o = ...`) escapes through it like through a DmaBuffer local, and a
-//   declaration pattern (`o is DmaBuffer d`, `case DmaBuffer d:`) is a copy the analysis does not follow: an escape.
-// Correlated branches on a bool local or unwritten bool parameter (`if (keep) Keep(b); if (!keep) b.Put();`,
-// `transferred = true;` ... `if (!transferred) b.Put();`) are followed; correlations through anything else
-// (`bool owned = !keep;` ... `if (owned) b.Put();`) are not, and would be reported, as for DMA0001.
+// - a buffer kept in a local of another type (`object o = ...`) escapes through it like through a DmaBuffer local; a
+//   declaration pattern (`o is DmaBuffer d`) copies it into the declared local, which then holds it too.
+// Correlated branches are followed (Engine/CorrelationTests), as for DMA0001.
 // Where the spec is silent we chose: Fd() does not put the reference it is called on (the descriptor takes its own), so
 // a buffer whose Fd() is returned still needs its Put.
 public class DMA0010Tests

@@ -19,6 +19,14 @@ internal sealed class MethodBodies
         _compilation = compilation;
     }
 
+    /// <summary>The semantic model of a tree of the compilation, made once.</summary>
+    public SemanticModel Model(SyntaxTree tree) => _models.GetOrAdd(tree, t =>
+    {
+#pragma warning disable RS1030 // A callee's summary needs its body; models are made once per tree and cached for the compilation.
+        return _compilation.GetSemanticModel(t);
+#pragma warning restore RS1030
+    });
+
     /// <summary>Whether a method may be looked into: it is in this compilation and has a body.</summary>
     public bool HasBody(IMethodSymbol method) =>
         method.MethodKind is MethodKind.LocalFunction or MethodKind.AnonymousFunction ||
@@ -30,12 +38,7 @@ internal sealed class MethodBodies
         foreach (SyntaxReference reference in method.DeclaringSyntaxReferences)
         {
             SyntaxNode syntax = reference.GetSyntax(cancellationToken);
-            SemanticModel model = _models.GetOrAdd(syntax.SyntaxTree, tree =>
-            {
-#pragma warning disable RS1030 // A callee's summary needs its body; models are made once per tree and cached for the compilation.
-                return _compilation.GetSemanticModel(tree);
-#pragma warning restore RS1030
-            });
+            SemanticModel model = Model(syntax.SyntaxTree);
             IOperation? operation = model.GetOperation(syntax, cancellationToken);
             if (operation is IMethodBodyOperation or IConstructorBodyOperation or ILocalFunctionOperation || operation is IBlockOperation { Parent: null })
             {

@@ -89,7 +89,11 @@ internal sealed class MethodSummaries
         _symbols = symbols;
         Bodies = new MethodBodies(compilation);
         Escapes = new EscapeSummaries(compilation, symbols, Bodies);
+        Callers = new CallerIndex(compilation, Bodies);
     }
+
+    /// <summary>Which methods of the compilation have callers in it.</summary>
+    public CallerIndex Callers { get; }
 
     /// <summary>The bodies of the compilation's methods, shared by every summary.</summary>
     public MethodBodies Bodies { get; }

@@ -1,8 +1,8 @@
 // Kernel: drivers/gpu/drm/udl/udl_fb.c, udl_user_framebuffer_dirty(), v3.10 (seeded)
 // A copy of the v3.10 dirty ioctl (see udl_user_framebuffer_dirty_v3_10.cs) with ONE seeded bug: the end of CPU
 // access names DMA_TO_DEVICE where the begin named DMA_FROM_DEVICE (a porter confusing the direction of the scan-out
-// read). The end does not match the begun access, so it is DMA0002 at the end; and the access begun FromDevice is
-// then never ended, so the method's way out after the loop leaves it open (DMA0001 at that return).
+// read). The end does not match the begun access, so it is DMA0002 at the end. A mismatched end is taken to end the
+// access it was meant for (docs/rules/DMA0002.md), so the same mistake is not reported a second time as DMA0001.
 using DmaBuf;
 
 namespace Kernel.Udl.Dirty310Seeded;
@@ -65,7 +65,7 @@ internal static class UdlFb
             ufb.Obj.ImportAttach.Buffer.EndCpuAccess(0, ufb.Obj.Size, DmaDataDirection.ToDevice); // expect: DMA0002
         }
 
-        return ret; // expect: DMA0001
+        return ret;
     }
 
     // udl_handle_damage(): checks the rectangle and renders it line by line from the object's vmapping into URBs.
