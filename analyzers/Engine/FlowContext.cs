@@ -65,6 +65,6 @@ internal sealed class FlowContext
         }
 
         _summary ??= _ownSummary();
-        return _summary.Parameters.Any(p => ReferenceEquals(p.LeftOpenBy, begin)) && Summaries.Callers.HasCallers(Method, CancellationToken);
+        return _summary.Parameters.Any(p => p.LeftOpenBy is { } left && left.Syntax == begin.Syntax) && Summaries.Callers.HasCallers(Method, CancellationToken);
     }
 }

@@ -1,0 +1,227 @@
+using System.Threading.Tasks;
+using Microsoft.CodeAnalysis.Testing;
+
+namespace DmaBuf.Analyzers.Tests.Engine;
+
+// Contracts between methods, inferred from the callee's body with no annotation: a helper that kmaps or ends access on
+// a parameter with nothing begun in it requires access begun by its caller (DMA0007/DMA0002/DMA0006 at a call that
+// breaks it, the helper's kmap or end as the related location); a helper that leaves access begun on every path hands
+// it to its callers (DMA0001 in a caller that never ends it); a helper that puts its parameter consumes the caller's
+// reference (DMA0011 at a later use); a helper that returns a Get or Export reference gives the caller one to put
+// (DMA0010); a helper that returns a CpuAccess scope gives the caller an access to end.
+// Deliberately silent: a helper with no caller (its requirement cannot be broken); a helper that does different things
+// on different paths (it is judged itself, and the caller takes the argument as handed away); virtual methods (what
+// runs is not known).
+public class ContractTests
+{
+    private static Task Verify(string members) => AnalyzerVerifier<Rules.DmaBufFlowAnalyzer>.VerifyAsync(FlowTestCode.Class(members));
+
+    [Fact]
+    public Task Valid_HelperThatMapsTheCallersAccess() => Verify(@"
+    static int Sum(DmaBuffer b)
+    {
+        using var page = b.Kmap(0);
+        return page.Span[0];
+    }
+
+    int Caller(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, 4096, DmaDataDirection.FromDevice);
+        int sum = Sum(buf);
+        buf.EndCpuAccess(0, 4096, DmaDataDirection.FromDevice);
+        return sum;
+    }
+
+    static int Unused(DmaBuffer b)
+    {
+        using var page = b.Kmap(3);
+        return page.Span[0];
+    }");
+
+    [Fact]
+    public Task CallerWithNothingBegun()
+    {
+        string source = FlowTestCode.Class(@"
+    static int Sum(DmaBuffer b)
+    {
+        using var page = b.Kmap(0);
+        return page.Span[0];
+    }
+
+    int Caller(DmaBufExporter exporter)
+    {
+        var buf = DmaBuffer.Export(exporter, 4096);
+        int sum = Sum(buf);
+        buf.Put();
+        return sum;
+    }");
+        DiagnosticResult expected = new DiagnosticResult(RuleDescriptors.DMA0007)
+            .WithSpan(19, 19, 19, 27)
+            .WithSpan(12, 26, 12, 35)
+            .WithArguments("buf", "0", "no CPU access is begun before the call to 'Sum', which maps it at line 12");
+        return AnalyzerVerifier<Rules.DmaBufFlowAnalyzer>.VerifyAsync(source, expected);
+    }
+
+    [Fact]
+    public Task CallerAfterItsEndAndOutsideItsRange() => Verify(@"
+    static void Touch(DmaBuffer b, long page)
+    {
+        using var mapped = b.Kmap(page);
+    }
+
+    static void TouchThird(DmaBuffer b)
+    {
+        using var mapped = b.Kmap(2);
+    }
+
+    void Ended(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, 4096, DmaDataDirection.FromDevice);
+        buf.EndCpuAccess(0, 4096, DmaDataDirection.FromDevice);
+        {|DMA0007:TouchThird(buf)|};
+    }
+
+    void Outside(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, 4096, DmaDataDirection.FromDevice);
+        {|DMA0006:TouchThird(buf)|};
+        Touch(buf, 0);
+        buf.EndCpuAccess(0, 4096, DmaDataDirection.FromDevice);
+    }");
+
+    [Fact]
+    public Task HelperThatEndsTheCallersAccess() => Verify(@"
+    static void Finish(DmaBuffer b) => b.EndCpuAccess(0, b.Size, DmaDataDirection.FromDevice);
+
+    void Valid(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, buf.Size, DmaDataDirection.FromDevice);
+        Finish(buf);
+    }
+
+    void Twice(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, buf.Size, DmaDataDirection.FromDevice);
+        Finish(buf);
+        {|DMA0002:Finish(buf)|};
+    }
+
+    void OtherDirection(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, buf.Size, DmaDataDirection.ToDevice);
+        {|DMA0002:Finish(buf)|};
+    }");
+
+    [Fact]
+    public Task HelperThatLeavesAccessBegun() => Verify(@"
+    static void Open(DmaBuffer b) => b.BeginCpuAccess(0, 4096, DmaDataDirection.FromDevice);
+
+    void Valid(DmaBuffer buf)
+    {
+        Open(buf);
+        using (var page = buf.Kmap(0))
+            Checksum(page.Span);
+        buf.EndCpuAccess(0, 4096, DmaDataDirection.FromDevice);
+    }
+
+    void NeverEnded(DmaBuffer buf)
+    {
+        Open(buf);
+        using (var page = buf.Kmap(0))
+            Checksum(page.Span);
+    {|DMA0001:}|}");
+
+    [Fact]
+    public Task HelperThatPutsTheCallersReference() => Verify(@"
+    static void Release(DmaBuffer b) => b.Put();
+
+    long Valid(int fd)
+    {
+        var buf = DmaBuffer.Get(fd);
+        long size = buf.Size;
+        Release(buf);
+        return size;
+    }
+
+    long UsedAfter(int fd)
+    {
+        var buf = DmaBuffer.Get(fd);
+        Release(buf);
+        return {|DMA0011:buf|}.Size;
+    }");
+
+    [Fact]
+    public Task HelperThatReturnsAReference() => Verify(@"
+    static DmaBuffer? Import(int fd)
+    {
+        if (fd < 0)
+            return null;
+        var buf = DmaBuffer.Get(fd);
+        return buf;
+    }
+
+    long Valid(int fd)
+    {
+        var buf = Import(fd);
+        if (buf is null)
+            return 0;
+        long size = buf.Size;
+        buf.Put();
+        return size;
+    }
+
+    long Dropped(int fd)
+    {
+        var buf = Import(fd);
+        if (buf is null)
+            return 0;
+        {|DMA0010:return buf.Size;|}
+    }");
+
+    [Fact]
+    public Task HelperThatReturnsAScope() => Verify(@"
+    static CpuAccessScope Read(DmaBuffer b) => b.CpuAccess(0, 4096, DmaDataDirection.FromDevice);
+
+    int Valid(DmaBuffer buf)
+    {
+        using (Read(buf))
+        using (var page = buf.Kmap(0))
+            return page.Span[0];
+    }
+
+    int NeverDisposed(DmaBuffer buf)
+    {
+        var scope = Read(buf);
+        using var page = buf.Kmap(0);
+        {|DMA0001:return page.Span[0];|}
+    }");
+
+    [Fact]
+    public Task Valid_HelperThatDiffersByPathIsJudgedItself() => Verify(@"
+    static void Maybe(DmaBuffer b, bool end)
+    {
+        if (end)
+            b.EndCpuAccess(0, 4096, DmaDataDirection.FromDevice);
+    }
+
+    void Caller(DmaBuffer buf, bool end)
+    {
+        buf.BeginCpuAccess(0, 4096, DmaDataDirection.FromDevice);
+        Maybe(buf, end);
+    }");
+
+    [Fact]
+    public Task Valid_RecursiveHelper() => Verify(@"
+    static void Walk(DmaBuffer b, int depth)
+    {
+        if (depth > 0)
+            Walk(b, depth - 1);
+    }
+
+    void Caller(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, 4096, DmaDataDirection.FromDevice);
+        Walk(buf, 3);
+        buf.EndCpuAccess(0, 4096, DmaDataDirection.FromDevice);
+    }");
+}
