@@ -35,7 +35,7 @@ public static class RuleIdentifiers
     /// <summary>A buffer reference taken with Get or Export and not put on some path.</summary>
     public const string UnputBufferReference = "DMA0010";
 
-    /// <summary>A buffer used after its last Put, or a Detach of another buffer's attachment.</summary>
+    /// <summary>A buffer used after the code's own Put of it, or a Detach of another buffer's attachment.</summary>
     public const string UseAfterPut = "DMA0011";
 
     /// <summary>The base address of the rule pages.</summary>

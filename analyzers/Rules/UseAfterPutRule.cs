@@ -7,10 +7,11 @@ using Microsoft.CodeAnalysis.Operations;
 namespace DmaBuf.Analyzers.Rules;
 
 /// <summary>
-/// DMA0011: a read of a local whose buffer's last reference was put on some path before it (the body exported the
-/// buffer, installed no descriptor and never handed it away, so its Put was the last); and a <c>Detach</c> on one
-/// buffer of an attachment made on another. Silent for buffers from <c>Get</c> or with a descriptor (other references
-/// remain), for parameters and fields, and for two buffer variables that may be the same buffer.
+/// DMA0011: a read of a variable (a local, a parameter, a field or property chain) after the code's own Put of the
+/// reference it holds on some path, whether or not other references remain (after its put it owns none), until the
+/// variable is given a new value; and a <c>Detach</c> on one buffer of an attachment made on another. Reads that only
+/// look at the variable (null tests, nameof, IsReleased...) are not uses; two buffer variables that may be the same
+/// buffer are never called different.
 /// </summary>
 internal sealed class UseAfterPutRule : FlowRule
 {

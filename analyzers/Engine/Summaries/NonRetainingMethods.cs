@@ -1,7 +1,7 @@
 // The methods of referenced libraries that can look at an argument but cannot keep it: formatting, logging to the
 // console and the debugger, comparisons, argument checks. A buffer, page, scope or table handed to one of them has not
-// escaped. The list is by containing type and name, resolved per compilation; it is documented in
-// docs/rules/configuration.md ("What is not an escape") and must stay in step with that page.
+// escaped. The list is by containing type and name; it is documented in docs/rules/analysis.md ("What is an
+// escape") and must stay in step with that page.
 using System.Collections.Generic;
 using Microsoft.CodeAnalysis;
 
