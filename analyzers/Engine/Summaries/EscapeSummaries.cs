@@ -113,6 +113,9 @@ internal sealed class EscapeSummaries
 
         switch (parent)
         {
+            case IInvocationOperation attach when ReferenceEquals(attach.Instance, current) && KnownSymbols.IsSame(attach.TargetMethod, _symbols.Attach):
+                // An attachment carries its buffer (attachment.Buffer): the buffer goes wherever its attachment goes.
+                return Escapes(attach, body, inProgress, depth + 1, cancellationToken);
             case null:
             case IExpressionStatementOperation:
             case IIsTypeOperation:
