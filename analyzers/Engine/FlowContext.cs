@@ -54,8 +54,9 @@ internal sealed class FlowContext
     public bool ClosesCpuAccess { get; }
 
     /// <summary>
-    /// Whether <paramref name="begin"/> is an access the method leaves begun on a parameter on every way it returns, and
-    /// the method has callers in the compilation: the obligation to end it is theirs (they are checked at their exits).
+    /// Whether <paramref name="begin"/> is an access the method leaves begun on a parameter on every way it returns (or
+    /// on the ways its summary tells apart by what it returns), and the method has callers in the compilation: the
+    /// obligation to end it is theirs (they are checked at their exits).
     /// </summary>
     public bool IsHandedToCallers(IOperation begin)
     {
@@ -65,6 +66,8 @@ internal sealed class FlowContext
         }
 
         _summary ??= _ownSummary();
-        return _summary.Parameters.Any(p => p.LeftOpenBy is { } left && left.Syntax == begin.Syntax) && Summaries.Callers.HasCallers(Method, CancellationToken);
+        bool leftOpen = _summary.Parameters.Any(p => p.LeftOpenBy is { } left && left.Syntax == begin.Syntax) ||
+            _summary.Cases.Any(c => c.LeftOpenBy.Any(left => left is not null && left.Syntax == begin.Syntax));
+        return leftOpen && Summaries.Callers.HasCallers(Method, CancellationToken);
     }
 }

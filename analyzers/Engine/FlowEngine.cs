@@ -125,6 +125,9 @@ internal sealed class FlowEngine
 
     public ControlFlowGraph Graph => _cfg;
 
+    /// <summary>What a path knows of the value of an expression (see <see cref="PathFacts"/>).</summary>
+    public Fact FactOf(Config config, IOperation? value) => _paths.FactOf(config, value);
+
     /// <summary>The buffer a key id stands for.</summary>
     public BufferKey? KeyFor(int key) => key >= 0 && key < _keys.Count ? _keys[key] : null;
 
@@ -401,7 +404,7 @@ internal sealed class FlowEngine
     {
         ITypeSymbol? thrown = block.BranchValue is { } value ? (value is IConversionOperation conversion ? conversion.Operand.Type : value.Type) : null;
         FlowState? current = state;
-        for (ControlFlowRegion? region = block.EnclosingRegion; region is not null && current is not null; region = region.EnclosingRegion)
+        for (ControlFlowRegion? region = block.EnclosingRegion; region is not null && current is not null; region = PathFacts.Outer(_cfg, region))
         {
             if (region.Kind != ControlFlowRegionKind.Try || region.EnclosingRegion is not { } parent)
             {
@@ -455,7 +458,7 @@ internal sealed class FlowEngine
         }
 
         FlowState? current = state.Map(ClearPending);
-        for (ControlFlowRegion? region = _block.EnclosingRegion; region is not null && current is not null; region = region.EnclosingRegion)
+        for (ControlFlowRegion? region = _block.EnclosingRegion; region is not null && current is not null; region = PathFacts.Outer(_cfg, region))
         {
             if (region.Kind != ControlFlowRegionKind.Try || region.EnclosingRegion is not { } parent)
             {
@@ -489,7 +492,7 @@ internal sealed class FlowEngine
     /// <summary>Whether a handler around the block may catch a failure of a runtime call.</summary>
     private bool IsCaughtAround(BasicBlock block)
     {
-        for (ControlFlowRegion? region = block.EnclosingRegion; region is not null; region = region.EnclosingRegion)
+        for (ControlFlowRegion? region = block.EnclosingRegion; region is not null; region = PathFacts.Outer(_cfg, region))
         {
             if (region.Kind == ControlFlowRegionKind.Try && region.EnclosingRegion is { Kind: ControlFlowRegionKind.TryAndCatch } parent &&
                 parent.NestedRegions.Skip(1).Any(h => _symbols.CatchesFailure(h.ExceptionType)))
@@ -805,6 +808,11 @@ internal sealed class FlowEngine
     private FlowState? Invocation(IInvocationOperation invocation, FlowState state)
     {
         IMethodSymbol method = invocation.TargetMethod;
+        if (_paths.Any)
+        {
+            state = state.Map(c => _paths.ForgetResult(c, invocation)) ?? state;
+        }
+
         if (!_final && _symbols.MayFail(method))
         {
             Fail(state);
@@ -1470,6 +1478,11 @@ internal sealed class FlowEngine
             }
         }
 
+        if (current is not null && !summary.Cases.IsEmpty)
+        {
+            current = Cases(invocation, summary, current);
+        }
+
         if (current is not null && summary.ReturnedReference is { } taken)
         {
             var record = new ResourceRecord(invocation, SiteId(invocation), ResourceKind.Reference, ImmutableArray.Create(Pending), false, KnownSymbols.IsSame(taken.TargetMethod, _symbols.Export), -1, null);
@@ -1484,6 +1497,54 @@ internal sealed class FlowEngine
         }
 
         return current;
+    }
+
+    /// <summary>
+    /// A call of a callee whose ways out leave different things: each path goes on once per way out, with what that way
+    /// leaves (the access it begun, the reference it put) and the value it returns, so that `if (ret != 0)` after the
+    /// call follows the way out that returned it.
+    /// </summary>
+    private FlowState? Cases(IInvocationOperation invocation, MethodSummary summary, FlowState state)
+    {
+        if (state.IsTop)
+        {
+            return state;
+        }
+
+        int result = _paths.Keys.ResultKey(invocation);
+        var configs = new List<Config>();
+        foreach (Config config in state.Configs)
+        {
+            foreach (ExitCase exit in summary.Cases)
+            {
+                Config next = config;
+                foreach (IArgumentOperation argument in invocation.Arguments)
+                {
+                    int ordinal = argument.Parameter?.Ordinal ?? -1;
+                    if (ordinal < 0 || ordinal >= exit.LeftOpenBy.Length || !summary.ContractOf(ordinal).IsConditional)
+                    {
+                        continue;
+                    }
+
+                    int key = KeyId(argument.Value);
+                    if (exit.LeftOpenBy[ordinal] is { } begin && key >= 0)
+                    {
+                        var record = new AccessRecord(invocation, SiteId(invocation), key, TranslatedRange(begin, invocation), false, ImmutableArray<int>.Empty, false);
+                        next = next.Open.Any(a => a.SiteId == record.SiteId) ? next : next.WithOpen(next.Open.Add(record)).WithEnded(next.Ended.Remove(key));
+                    }
+
+                    if (exit.PutBy[ordinal] is not null)
+                    {
+                        ImmutableArray<int> holders = HoldersOf(argument.Value);
+                        next = PutReference(next, holders.Contains(Pending) ? ImmutableArray<int>.Empty : holders, ReleaseId(argument.Value), invocation);
+                    }
+                }
+
+                configs.Add(_paths.Set(next, result, exit.Result));
+            }
+        }
+
+        return FlowState.Of(configs);
     }
 
     private bool IsKmap(IInvocationOperation call) => KnownSymbols.IsSame(call.TargetMethod, _symbols.Kmap) || KnownSymbols.IsSame(call.TargetMethod, _symbols.KmapAtomic);
@@ -2014,7 +2075,7 @@ internal sealed class FlowEngine
             SyntaxNode node = block.BranchValue.Syntax;
             SyntaxNode statement = node.AncestorsAndSelf().FirstOrDefault(n => n is ReturnStatementSyntax) ?? node;
             Location location = statement.GetLocation();
-            return new ExitPath(location, "returns at line " + FlowReport.Line(location), isThrow: false);
+            return new ExitPath(location, "returns at line " + FlowReport.Line(location), isThrow: false, block.BranchValue);
         }
 
         (SyntaxNode? anchor, bool strict) = AnchorOf(block);

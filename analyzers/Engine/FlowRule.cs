@@ -119,12 +119,16 @@ internal sealed class UnmapEvent
 /// <summary>A way out of the body: a return, falling off the end, or an explicit throw that is not caught.</summary>
 internal sealed class ExitPath
 {
-    public ExitPath(Location location, string description, bool isThrow)
+    public ExitPath(Location location, string description, bool isThrow, IOperation? returnValue = null)
     {
         Location = location;
         Description = description;
         IsThrow = isThrow;
+        ReturnValue = returnValue;
     }
+
+    /// <summary>The value a return statement returns, or null.</summary>
+    public IOperation? ReturnValue { get; }
 
     /// <summary>Where the path leaves: the return or throw statement, or the closing brace.</summary>
     public Location Location { get; }

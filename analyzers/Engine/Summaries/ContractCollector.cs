@@ -13,7 +13,10 @@ namespace DmaBuf.Analyzers.Engine;
 internal sealed class ContractCollector : FlowClient
 {
     private readonly IMethodSymbol _method;
+    private const int MaxCases = 4;
+
     private readonly Parameter[] _parameters;
+    private readonly List<ExitCase> _cases = new();
     private int _exits;
 
     public ContractCollector(IMethodSymbol method)
@@ -26,6 +29,7 @@ internal sealed class ContractCollector : FlowClient
     public ImmutableArray<ParameterContract> Contracts(System.Func<IParameterSymbol, bool> keeps)
     {
         var contracts = ImmutableArray.CreateBuilder<ParameterContract>(_parameters.Length);
+        bool cases = _cases.Count is > 1 and <= MaxCases;
         for (int i = 0; i < _parameters.Length; i++)
         {
             Parameter p = _parameters[i];
@@ -36,9 +40,16 @@ internal sealed class ContractCollector : FlowClient
             }
 
             bool all(int count) => _exits > 0 && count == _exits;
-            if (p.OpenExits > 0 && !all(p.OpenExits) || p.PutExits > 0 && !all(p.PutExits) || p.EndedBy is not null && !all(p.EndedExits))
+            if (p.EndedBy is not null && !all(p.EndedExits))
             {
                 contracts.Add(ParameterContract.Unknown);
+                continue;
+            }
+
+            if (p.OpenExits > 0 && !all(p.OpenExits) || p.PutExits > 0 && !all(p.PutExits))
+            {
+                // Left open or put on some ways out only: the ways out tell which (Cases), or nothing is known.
+                contracts.Add(cases && p.EndedBy is null ? ParameterContract.Conditional(p.RequiredBy) : ParameterContract.Unknown);
                 continue;
             }
 
@@ -47,6 +58,10 @@ internal sealed class ContractCollector : FlowClient
 
         return contracts.MoveToImmutable();
     }
+
+    /// <summary>The ways the method returns, when they leave the caller different things (at most <see cref="MaxCases"/>).</summary>
+    public ImmutableArray<ExitCase> Cases(ImmutableArray<ParameterContract> contracts) =>
+        _cases.Count is > 1 and <= MaxCases && contracts.Any(c => c.IsConditional) ? _cases.ToImmutableArray() : ImmutableArray<ExitCase>.Empty;
 
     public override void OnKmap(FlowReport report, KmapEvent kmap, FlowState before)
     {
@@ -96,6 +111,8 @@ internal sealed class ContractCollector : FlowClient
         foreach (Config config in state.Configs)
         {
             _exits++;
+            var opens = new IInvocationOperation?[_parameters.Length];
+            var puts = new IInvocationOperation?[_parameters.Length];
             for (int i = 0; i < _parameters.Length; i++)
             {
                 IParameterSymbol parameter = _method.Parameters[i];
@@ -106,6 +123,7 @@ internal sealed class ContractCollector : FlowClient
                     AccessRecord? open = config.Open.FirstOrDefault(a => a.Key == key && !a.Escaped && !a.IsScope && a.Site is IInvocationOperation);
                     if (open is not null)
                     {
+                        opens[i] = (IInvocationOperation)open.Site;
                         p.OpenExits++;
                         p.LeftOpenBy ??= (IInvocationOperation)open.Site;
                         if (!ReferenceEquals(p.LeftOpenBy, open.Site))
@@ -125,9 +143,26 @@ internal sealed class ContractCollector : FlowClient
                 {
                     p.PutExits++;
                     p.PutBy ??= putCall;
+                    puts[i] = putCall;
                 }
             }
+
+            AddCase(exit.ReturnValue is null ? Fact.Unknown : report.Engine.FactOf(config, exit.ReturnValue), opens.ToImmutableArray(), puts.ToImmutableArray());
         }
+    }
+
+    private void AddCase(Fact result, ImmutableArray<IInvocationOperation?> opens, ImmutableArray<IInvocationOperation?> puts)
+    {
+        for (int i = 0; i < _cases.Count; i++)
+        {
+            if (_cases[i].SameEffects(opens, puts))
+            {
+                _cases[i] = _cases[i].Join(result);
+                return;
+            }
+        }
+
+        _cases.Add(new ExitCase(result, opens, puts));
     }
 
     private Parameter? ParameterOf(FlowReport report, int key) =>

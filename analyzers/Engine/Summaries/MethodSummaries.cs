@@ -18,8 +18,9 @@ internal sealed class MethodSummary
     {
     }
 
-    public MethodSummary(int maxHeld, int netHeld, bool returnsPage, bool isRecursive, ImmutableArray<ParameterContract> parameters, IInvocationOperation? returnedReference, int scopeParameter, IInvocationOperation? returnedScope)
+    public MethodSummary(int maxHeld, int netHeld, bool returnsPage, bool isRecursive, ImmutableArray<ParameterContract> parameters, IInvocationOperation? returnedReference, int scopeParameter, IInvocationOperation? returnedScope, ImmutableArray<ExitCase> cases = default)
     {
+        Cases = cases.IsDefault ? ImmutableArray<ExitCase>.Empty : cases;
         MaxHeld = Math.Min(maxHeld, MethodSummaries.Saturation);
         NetHeld = Math.Min(netHeld, MethodSummaries.Saturation);
         ReturnsPage = returnsPage;
@@ -33,6 +34,12 @@ internal sealed class MethodSummary
     public static MethodSummary Zero { get; } = new(0, 0, false, false);
 
     public static MethodSummary Recursive { get; } = new(0, 0, false, true);
+
+    /// <summary>
+    /// The ways the callee returns, when what it leaves for its conditional parameters differs by the way (an Open that
+    /// begins access and returns 0, or ends what it began and returns an error); empty otherwise.
+    /// </summary>
+    public ImmutableArray<ExitCase> Cases { get; }
 
     /// <summary>Per parameter, what the callee requires of and leaves for the buffer it is given; empty when nothing is known.</summary>
     public ImmutableArray<ParameterContract> Parameters { get; }
@@ -161,15 +168,17 @@ internal sealed class MethodSummaries
 
         bool returnsPage = SymbolEqualityComparer.Default.Equals(method.ReturnType, _symbols.DmaBufPage);
         (int scopeParameter, IInvocationOperation? scope) = ReturnedScope(method, cfg.OriginalOperation);
+        ImmutableArray<ParameterContract> contracts = collector.Contracts(p => Escapes.MayKeep(method, p, cancellationToken));
         return new MethodSummary(
             result.MaxAtomic,
             result.NetAtomic,
             returnsPage && result.NetAtomic > 0,
             false,
-            collector.Contracts(p => Escapes.MayKeep(method, p, cancellationToken)),
+            contracts,
             ReturnedReference(method, cfg.OriginalOperation),
             scopeParameter,
-            scope);
+            scope,
+            collector.Cases(contracts));
     }
 
     /// <summary>The summary of a body that touches no buffer: each parameter is kept or not, and nothing else happens.</summary>

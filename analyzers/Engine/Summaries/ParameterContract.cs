@@ -1,5 +1,7 @@
 // What a method of the compilation requires of its caller and leaves it, per buffer parameter: the contract a call is
 // checked against and applied with (Infer's pre- and postconditions, inferred from the body, no annotations).
+using System.Collections.Immutable;
+using System.Linq;
 using Microsoft.CodeAnalysis.Operations;
 
 namespace DmaBuf.Analyzers.Engine;
@@ -41,7 +43,13 @@ internal sealed class ParameterContract
     /// <summary>The Put in the callee that gives back the caller's reference on every way it returns.</summary>
     public IInvocationOperation? PutBy { get; }
 
-    public bool HasEffects => RequiredBy is not null || EndedBy is not null || LeftOpenBy is not null || PutBy is not null;
+    public bool HasEffects => IsConditional || RequiredBy is not null || EndedBy is not null || LeftOpenBy is not null || PutBy is not null;
+
+    /// <summary>What the callee leaves of this parameter differs by the way it returns: see <see cref="MethodSummary.Cases"/>.</summary>
+    public bool IsConditional { get; private set; }
+
+    public static ParameterContract Conditional(IInvocationOperation? requiredBy) =>
+        new(false, requiredBy, null, null, null) { IsConditional = true };
 
     public static ParameterContract Of(IInvocationOperation? requiredBy, IInvocationOperation? endedBy, IInvocationOperation? leftOpenBy, IInvocationOperation? putBy) =>
         requiredBy is null && endedBy is null && leftOpenBy is null && putBy is null ? None : new(false, requiredBy, endedBy, leftOpenBy, putBy);
@@ -63,4 +71,32 @@ internal sealed class Via
 
     /// <summary>"the call to 'Fill', which maps it at line 30" and the like.</summary>
     public string Describe(string what) => $"the call to '{Callee}', which {what} at line {FlowReport.Line(Site)}";
+}
+
+/// <summary>
+/// One way a callee returns, when what it leaves its caller differs from one way to another: the value it returns
+/// then, and per parameter ordinal the begin it leaves open and the Put it made (null for none).
+/// </summary>
+internal sealed class ExitCase
+{
+    public ExitCase(Fact result, ImmutableArray<IInvocationOperation?> leftOpenBy, ImmutableArray<IInvocationOperation?> putBy)
+    {
+        Result = result;
+        LeftOpenBy = leftOpenBy;
+        PutBy = putBy;
+    }
+
+    public Fact Result { get; }
+
+    public ImmutableArray<IInvocationOperation?> LeftOpenBy { get; }
+
+    public ImmutableArray<IInvocationOperation?> PutBy { get; }
+
+    public ExitCase Join(Fact result) => new(Result.Join(result), LeftOpenBy, PutBy);
+
+    /// <summary>Whether two ways out leave the caller the same (the same sites, parameter by parameter).</summary>
+    public bool SameEffects(ImmutableArray<IInvocationOperation?> leftOpenBy, ImmutableArray<IInvocationOperation?> putBy) =>
+        LeftOpenBy.SequenceEqual(leftOpenBy, SameSite) && PutBy.SequenceEqual(putBy, SameSite);
+
+    private static bool SameSite(IInvocationOperation? a, IInvocationOperation? b) => ReferenceEquals(a, b);
 }

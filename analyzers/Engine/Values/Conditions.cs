@@ -59,7 +59,7 @@ internal static class Conditions
             default:
                 if (condition.Type?.SpecialType == SpecialType.System_Boolean)
                 {
-                    int key = keys.KeyOf(condition);
+                    int key = Tested(condition, keys);
                     return key < 0 ? null : new ConditionTest(key, Fact.Value(1), Fact.Value(0));
                 }
 
@@ -67,9 +67,16 @@ internal static class Conditions
         }
     }
 
-    private static ConditionTest? NullTest(IOperation operand, ValueKeys keys, bool whenTrueIsNull)
+    /// <summary>The key of a tested operand: its value key, or for a call the key of its result.</summary>
+    private static int Tested(IOperation operand, ValueKeys keys)
     {
         int key = keys.KeyOf(operand);
+        return key < 0 && BodyFacts.Unwrap(operand) is IInvocationOperation call ? keys.ResultKey(call) : key;
+    }
+
+    private static ConditionTest? NullTest(IOperation operand, ValueKeys keys, bool whenTrueIsNull)
+    {
+        int key = Tested(operand, keys);
         if (key < 0)
         {
             return null;
@@ -109,7 +116,7 @@ internal static class Conditions
             return null;
         }
 
-        int key = keys.KeyOf(value);
+        int key = Tested(value, keys);
         return key < 0 ? null : Compare(key, kind, c);
     }
 

@@ -19,6 +19,7 @@ internal sealed class PathFacts
     private readonly KnownSymbols _symbols;
     private readonly HashSet<int> _tracked = new();
     private readonly Dictionary<BasicBlock, ConditionTest> _tests = new();
+    private readonly Dictionary<BasicBlock, int> _returns = new();
     private readonly HashSet<int>[] _liveIn;
 
     public PathFacts(ControlFlowGraph cfg, ValueKeys keys, KnownSymbols symbols)
@@ -33,6 +34,13 @@ internal sealed class PathFacts
             {
                 _tests.Add(block, test);
                 _tracked.Add(test.Key);
+            }
+            else if (block.ConditionKind == ControlFlowConditionKind.None && block.FallThroughSuccessor?.Semantics == ControlFlowBranchSemantics.Return &&
+                block.BranchValue is { } returned && ReturnedKey(returned) is int key and >= 0)
+            {
+                // What a method returns on each way out is part of its summary: the value is followed like a tested one.
+                _returns.Add(block, key);
+                _tracked.Add(key);
             }
         }
 
@@ -86,6 +94,18 @@ internal sealed class PathFacts
 
     /// <summary>A variable or member was written: what was known of every value that depends on it is forgotten.</summary>
     public Config Forget(Config config, ISymbol written) => Forget(config, _keys.Dependents(written));
+
+    /// <summary>A call runs again: what was known of the value it returned last time is forgotten.</summary>
+    public Config ForgetResult(Config config, IInvocationOperation call)
+    {
+        if (config.Facts.IsEmpty)
+        {
+            return config;
+        }
+
+        int key = _keys.ResultKey(call);
+        return config.Facts.ContainsKey(key) ? config.WithFacts(config.Facts.Remove(key)) : config;
+    }
 
     /// <summary>A flow capture was given a new value.</summary>
     public Config Forget(Config config, CaptureId capture) => Forget(config, _keys.Dependents(capture));
@@ -150,6 +170,9 @@ internal sealed class PathFacts
                 return value.Type?.IsValueType == true && !IsNullable(value.Type) ? Fact.Unknown : Fact.NotNull;
             case IInvocationOperation invocation when ReturnsNonNull(invocation):
                 return Fact.NotNull;
+            case IInvocationOperation call when config.Facts.TryGetValue(_keys.ResultKey(call), out Fact result):
+                // What the callee's summary says this call returned on this path.
+                return result;
             case IUnaryOperation { OperatorKind: UnaryOperatorKind.Minus, OperatorMethod: null } minus:
                 Fact negated = FactOf(config, minus.Operand, depth + 1);
                 return negated.Low > long.MinValue && !negated.IsUnknown && negated.Nullness == Nullness.Unknown
@@ -281,7 +304,7 @@ internal sealed class PathFacts
                     {
                         case ISimpleAssignmentOperation assignment:
                             int target = _keys.KeyOf(assignment.Target);
-                            int source = _keys.KeyOf(assignment.Value);
+                            int source = SourceKey(assignment.Value);
                             if (target >= 0 && source >= 0)
                             {
                                 blockCopies.Add((target, source));
@@ -292,7 +315,7 @@ internal sealed class PathFacts
                         case IFlowCaptureOperation capture:
                             blockKills.UnionWith(_keys.Dependents(capture.Id));
                             int capturedKey = _keys.CaptureKey(capture.Id);
-                            int captured = _keys.KeyOf(capture.Value);
+                            int captured = SourceKey(capture.Value);
                             if (capturedKey >= 0 && captured >= 0)
                             {
                                 blockCopies.Add((capturedKey, captured));
@@ -341,6 +364,15 @@ internal sealed class PathFacts
             }
         }
     }
+
+    /// <summary>The key a copied value's fact comes from: its value key, or the result key of a call.</summary>
+    private int SourceKey(IOperation value)
+    {
+        int key = _keys.KeyOf(value);
+        return key < 0 && BodyFacts.Unwrap(value) is IInvocationOperation call ? _keys.ResultKey(call) : key;
+    }
+
+    private int ReturnedKey(IOperation returned) => returned.ConstantValue.HasValue ? -1 : SourceKey(returned);
 
     private void Written(IOperation target, HashSet<int> kills)
     {
@@ -398,6 +430,11 @@ internal sealed class PathFacts
                     live.Add(test.Key);
                 }
 
+                if (_returns.TryGetValue(block, out int returned))
+                {
+                    live.Add(returned);
+                }
+
                 live.ExceptWith(kills[block]);
 
                 // A handler may be entered from the middle of the block, before its writes.
@@ -405,6 +442,7 @@ internal sealed class PathFacts
                 {
                     live.UnionWith(_liveIn[handler]);
                 }
+
                 foreach ((int target, int source) in copies[block])
                 {
                     if (_tracked.Contains(target))
@@ -421,6 +459,13 @@ internal sealed class PathFacts
             }
         }
     }
+
+    /// <summary>
+    /// The region around <paramref name="region"/> in the same graph, or null at the graph's root: a lambda's or local
+    /// function's graph hangs in its enclosing graph's regions, whose blocks are not its own.
+    /// </summary>
+    public static ControlFlowRegion? Outer(ControlFlowGraph graph, ControlFlowRegion region) =>
+        ReferenceEquals(region, graph.Root) ? null : region.EnclosingRegion;
 
     private static bool EndsRegion(BasicBlock block) =>
         block.FallThroughSuccessor?.Semantics == ControlFlowBranchSemantics.StructuredExceptionHandling ||
@@ -455,9 +500,9 @@ internal sealed class PathFacts
     }
 
     /// <summary>The first blocks of the catch, filter and finally regions an exception in the block may run.</summary>
-    private static IEnumerable<int> Handlers(BasicBlock block)
+    private IEnumerable<int> Handlers(BasicBlock block)
     {
-        for (ControlFlowRegion? region = block.EnclosingRegion; region is not null; region = region.EnclosingRegion)
+        for (ControlFlowRegion? region = block.EnclosingRegion; region is not null; region = Outer(_cfg, region))
         {
             if (region.Kind == ControlFlowRegionKind.Try && region.EnclosingRegion is { } parent)
             {

@@ -41,6 +41,7 @@ internal sealed class ValueKeys
         Binary,
         Unary,
         Conversion,
+        Result,
     }
 
     /// <summary>How many keys were made so far (ids are 0 to Count - 1).</summary>
@@ -57,6 +58,14 @@ internal sealed class ValueKeys
     /// body cannot follow: by reference, or shared with a nested function). Constants have no key of their own.
     /// </summary>
     public int KeyOf(IOperation? operation) => operation is null || operation.ConstantValue.HasValue ? -1 : KeyOf(operation, 0);
+
+    /// <summary>
+    /// The key of the value one call site returns, as its callee's summary may tell it (`ret = Helper(buf); if (ret != 0)`).
+    /// It stands for the result of the last execution of that call, and is only ever read directly, never inside
+    /// another key.
+    /// </summary>
+    public int ResultKey(IInvocationOperation call) =>
+        Intern(KeyKind.Result, call.Syntax.SpanStart, call.Syntax.Span.Length, 0, call, ImmutableArray<int>.Empty);
 
     /// <summary>The key of a parameter read as a whole (what <see cref="KeyOf(IOperation?)"/> gives its references).</summary>
     public int ParameterKey(IParameterSymbol parameter)

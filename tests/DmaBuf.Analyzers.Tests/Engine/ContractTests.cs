@@ -224,4 +224,79 @@ public class ContractTests
         Walk(buf, 3);
         buf.EndCpuAccess(0, 4096, DmaDataDirection.FromDevice);
     }");
+
+    [Fact]
+    public Task OpenThatSucceedsOrFailsByItsReturnValue() => Verify(@"
+    static int Begin(DmaBuffer b)
+    {
+        try
+        {
+            b.BeginCpuAccess(0, b.Size, DmaDataDirection.FromDevice);
+        }
+        catch (DmaBufException e)
+        {
+            return -e.Errno;
+        }
+
+        return 0;
+    }
+
+    int Valid(DmaBuffer buf)
+    {
+        int ret = Begin(buf);
+        if (ret != 0)
+            return ret;
+        using (var page = buf.Kmap(0))
+            Checksum(page.Span);
+        buf.EndCpuAccess(0, buf.Size, DmaDataDirection.FromDevice);
+        return 0;
+    }
+
+    int Tested(DmaBuffer buf)
+    {
+        if (Begin(buf) < 0)
+            return -1;
+        buf.EndCpuAccess(0, buf.Size, DmaDataDirection.FromDevice);
+        return 0;
+    }
+
+    int NeverEnded(DmaBuffer buf)
+    {
+        int ret = Begin(buf);
+        if (ret != 0)
+            return ret;
+        {|DMA0001:return 0;|}
+    }");
+
+    [Fact]
+    public Task HelperThatPutsOnSuccessOnly() => Verify(@"
+    static int Adopt(DmaBuffer b, bool cached)
+    {
+        if (!cached)
+            return -22;
+        b.Put();
+        return 0;
+    }
+
+    long Caller(int fd, bool cached)
+    {
+        var buf = DmaBuffer.Get(fd);
+        int err = Adopt(buf, cached);
+        if (err != 0)
+        {
+            buf.Put();
+            return err;
+        }
+
+        return 0;
+    }
+
+    long UsedAfter(int fd, bool cached)
+    {
+        var buf = DmaBuffer.Get(fd);
+        if (Adopt(buf, cached) == 0)
+            return {|DMA0011:buf|}.Size;
+        buf.Put();
+        return 0;
+    }");
 }

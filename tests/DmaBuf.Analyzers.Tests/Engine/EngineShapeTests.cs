@@ -148,4 +148,29 @@ class C
 
         buf.EndCpuAccess(0, 4096, DmaDataDirection.FromDevice);
     }");
+
+    [Fact]
+    public Task LambdasInsideTryRegionsOfTheirEnclosingMethod() => Verify(@"
+    int M(DmaBuffer buf, List<DmaBuffer> buffers)
+    {
+        try
+        {
+            Func<int> read = () =>
+            {
+                using var page = buf.Kmap(0);
+                if (page.Span[0] == 0)
+                    throw new InvalidOperationException();
+                return page.Span[1];
+            };
+            return buffers.FindAll(b => b.PageCount > 0).Count + read();
+        }
+        catch (DmaBufException)
+        {
+            return -1;
+        }
+        finally
+        {
+            buffers.ForEach(b => b.Put());
+        }
+    }");
 }
