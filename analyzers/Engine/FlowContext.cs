@@ -11,9 +11,10 @@ internal sealed class FlowContext
     private readonly System.Func<MethodSummary>? _ownSummary;
     private MethodSummary? _summary;
 
-    public FlowContext(KnownSymbols symbols, MethodSummaries summaries, IMethodSymbol? method, ImmutableHashSet<IMethodSymbol> inProgress, CancellationToken cancellationToken, System.Func<MethodSummary>? ownSummary = null)
+    public FlowContext(KnownSymbols symbols, MethodSummaries summaries, IMethodSymbol? method, ImmutableHashSet<IMethodSymbol> inProgress, CancellationToken cancellationToken, System.Func<MethodSummary>? ownSummary = null, bool summarizing = false)
     {
         _ownSummary = ownSummary;
+        Summarizing = summarizing;
         Symbols = symbols;
         Summaries = summaries;
         Method = method;
@@ -36,6 +37,9 @@ internal sealed class FlowContext
     }
 
     public KnownSymbols Symbols { get; }
+
+    /// <summary>The run computes the method's summary for its callers (no rule reports): parameters bring the callers' references.</summary>
+    public bool Summarizing { get; }
 
     public MethodSummaries Summaries { get; }
 

@@ -147,7 +147,7 @@ internal sealed class FlowEngine
 
     public FlowResult Run()
     {
-        _in[0] = FlowState.Initial;
+        _in[0] = _context.Summarizing ? CallerReferences() : FlowState.Initial;
         _worklist.Add(0);
         var visits = new int[_cfg.Blocks.Length];
         var mainSink = new Sink(this, null);
@@ -187,6 +187,30 @@ internal sealed class FlowEngine
 
         return new FlowResult(false, _maxAtomic, _netAtomic);
     }
+
+    /// <summary>
+    /// The state a summarized method starts in: each buffer parameter holds the reference its caller lends it, so that
+    /// each way out tells whether the method put it, kept it (handed it away) or left it to the caller.
+    /// </summary>
+    private FlowState CallerReferences()
+    {
+        ImmutableArray<ResourceRecord> records = ImmutableArray<ResourceRecord>.Empty;
+        if (_context.Method is { } method)
+        {
+            foreach (IParameterSymbol parameter in method.Parameters)
+            {
+                if (parameter.RefKind == RefKind.None && SymbolEqualityComparer.Default.Equals(parameter.Type, _symbols.DmaBuffer))
+                {
+                    records = records.Add(new ResourceRecord(_cfg.OriginalOperation, CallerReferenceSite(parameter.Ordinal), ResourceKind.CallerReference, ImmutableArray.Create(LocalHolder(parameter)), false, false, -1, parameter.Name));
+                }
+            }
+        }
+
+        return records.IsEmpty ? FlowState.Initial : FlowState.Of(new[] { Config.Empty.WithResources(records) })!;
+    }
+
+    /// <summary>The site id of the caller's reference that parameter <paramref name="ordinal"/> brings (never a real site's).</summary>
+    public static int CallerReferenceSite(int ordinal) => -(ordinal + 2);
 
     // ---- Blocks and branches ----------------------------------------------------------------------------------
 
@@ -991,7 +1015,7 @@ internal sealed class FlowEngine
         for (int i = config.Resources.Length - 1; i >= 0; i--)
         {
             ResourceRecord record = config.Resources[i];
-            if (record.Kind == kind && PathRecords.SharesHolder(record.Holders, holders))
+            if ((record.Kind == kind || kind == ResourceKind.Reference && record.Kind == ResourceKind.CallerReference) && PathRecords.SharesHolder(record.Holders, holders))
             {
                 return record;
             }
@@ -1533,10 +1557,16 @@ internal sealed class FlowEngine
                         next = next.Open.Any(a => a.SiteId == record.SiteId) ? next : next.WithOpen(next.Open.Add(record)).WithEnded(next.Ended.Remove(key));
                     }
 
+                    ImmutableArray<int> holders = HoldersOf(argument.Value);
                     if (exit.PutBy[ordinal] is not null)
                     {
-                        ImmutableArray<int> holders = HoldersOf(argument.Value);
                         next = PutReference(next, holders.Contains(Pending) ? ImmutableArray<int>.Empty : holders, ReleaseId(argument.Value), invocation);
+                    }
+
+                    if (exit.Kept[ordinal] && !holders.IsEmpty && !holders.Contains(Pending))
+                    {
+                        // Kept on this way out: the reference is the callee's now.
+                        next = MarkEscaped(next, holders);
                     }
                 }
 
@@ -1754,8 +1784,9 @@ internal sealed class FlowEngine
     private FlowState? AttachmentEscapes(IOperation buffer, FlowState? state)
     {
         ImmutableArray<int> owners = HoldersOfExpression(buffer);
-        return owners.IsEmpty || state is null ? state : state.Map(c => c.Resources.Any(r => r.Kind == ResourceKind.Reference && PathRecords.SharesHolder(r.Holders, owners))
-            ? c.WithResources(c.Resources.Select(r => r.Kind == ResourceKind.Reference && PathRecords.SharesHolder(r.Holders, owners) ? r.With(escaped: true, sole: false) : r).ToImmutableArray())
+        bool Owned(ResourceRecord r) => r.Kind is ResourceKind.Reference or ResourceKind.CallerReference && PathRecords.SharesHolder(r.Holders, owners);
+        return owners.IsEmpty || state is null ? state : state.Map(c => c.Resources.Any(Owned)
+            ? c.WithResources(c.Resources.Select(r => Owned(r) ? r.With(escaped: true, sole: false) : r).ToImmutableArray())
             : c);
     }
 
@@ -1994,6 +2025,7 @@ internal sealed class FlowEngine
         {
             ILocalReferenceOperation local => ImmutableArray.Create(LocalHolder(local.Local)),
             IFlowCaptureReferenceOperation capture => ImmutableArray.Create(CaptureHolder(capture.Id)),
+            IParameterReferenceOperation parameter when parameter.Parameter.RefKind == RefKind.None => ImmutableArray.Create(LocalHolder(parameter.Parameter)),
             IInvocationOperation { TargetMethod.Name: "GetValueOrDefault", Instance: { } nullable } when IsNullableValue(nullable) => HoldersOf(nullable),
             IInvocationOperation => ImmutableArray.Create(Pending),
             IPropertyReferenceOperation { Property.Name: "Value", Instance: { } nullable } when IsNullableValue(nullable) => HoldersOf(nullable),

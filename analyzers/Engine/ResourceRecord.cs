@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 
 namespace DmaBuf.Analyzers.Engine;
@@ -11,6 +12,12 @@ internal enum ResourceKind
 
     /// <summary>A scatter-gather table from <c>MapAttachment</c>, to be given back with <c>UnmapAttachment</c>.</summary>
     Table,
+
+    /// <summary>
+    /// The reference a buffer parameter brings from the caller, followed only while a method is summarized: whether the
+    /// method puts it, keeps it or leaves it to the caller on each way out.
+    /// </summary>
+    CallerReference,
 }
 
 /// <summary>
@@ -19,7 +26,7 @@ internal enum ResourceKind
 /// </summary>
 internal sealed class ResourceRecord : IPathRecord
 {
-    public ResourceRecord(IInvocationOperation site, int siteId, ResourceKind kind, ImmutableArray<int> holders, bool escaped, bool sole, int attachment, string? name)
+    public ResourceRecord(IOperation site, int siteId, ResourceKind kind, ImmutableArray<int> holders, bool escaped, bool sole, int attachment, string? name)
     {
         Site = site;
         SiteId = siteId;
@@ -31,8 +38,11 @@ internal sealed class ResourceRecord : IPathRecord
         Name = name;
     }
 
-    /// <summary>The <c>Export</c>, <c>Get</c> or <c>MapAttachment</c> call.</summary>
-    public IInvocationOperation Site { get; }
+    /// <summary>The <c>Export</c>, <c>Get</c> or <c>MapAttachment</c> call (the method's body for a caller's reference).</summary>
+    public IOperation Site { get; }
+
+    /// <summary>The call that took a reference or mapped a table.</summary>
+    public IInvocationOperation Call => (IInvocationOperation)Site;
 
     public int SiteId { get; }
 

@@ -66,7 +66,7 @@ internal sealed class AttachmentMappingRule : FlowRule
         {
             // Two attachments are certainly different when each is the result of its own Attach call of this body.
             if (FlowEngine.TableHeldBy(config, holders) is { Escaped: false } table &&
-                report.Engine.StableValue(table.Site.Arguments[0].Value) is IInvocationOperation mappedFrom && IsAttach(report, mappedFrom) &&
+                report.Engine.StableValue(table.Call.Arguments[0].Value) is IInvocationOperation mappedFrom && IsAttach(report, mappedFrom) &&
                 !ReferenceEquals(mappedFrom, given))
             {
                 Report(report, unmap.Syntax.GetLocation(), table, OtherTable, $"is unmapped through another attachment, '{unmap.Arguments[0].Value.Syntax}'");
@@ -101,7 +101,7 @@ internal sealed class AttachmentMappingRule : FlowRule
             location,
             new[] { table.Site.Syntax.GetLocation() },
             Kind(kind),
-            table.Site.Arguments.Length > 0 ? table.Site.Arguments[0].Value.Syntax.ToString() : "the attachment",
+            table.Call.Arguments.Length > 0 ? table.Call.Arguments[0].Value.Syntax.ToString() : "the attachment",
             FlowReport.Line(table.Site),
             problem);
 }

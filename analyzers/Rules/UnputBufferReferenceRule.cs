@@ -33,7 +33,7 @@ internal sealed class UnputBufferReferenceRule : FlowRule
                     new[] { reference.Site.Syntax.GetLocation() },
                     Properties,
                     reference.Name ?? reference.Site.Syntax.ToString(),
-                    reference.Site.TargetMethod.Name,
+                    reference.Call.TargetMethod.Name,
                     FlowReport.Line(reference.Site),
                     exit.Description);
             }

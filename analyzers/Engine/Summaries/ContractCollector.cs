@@ -33,20 +33,21 @@ internal sealed class ContractCollector : FlowClient
         for (int i = 0; i < _parameters.Length; i++)
         {
             Parameter p = _parameters[i];
-            if (p.Mixed || keeps(_method.Parameters[i]))
+            bool all(int count) => _exits > 0 && count == _exits;
+            bool keptOnSome = p.KeptExits > 0 && !all(p.KeptExits);
+            if (p.Mixed || all(p.KeptExits) || keeps(_method.Parameters[i]) && !keptOnSome)
             {
                 contracts.Add(ParameterContract.Unknown);
                 continue;
             }
 
-            bool all(int count) => _exits > 0 && count == _exits;
             if (p.EndedBy is not null && !all(p.EndedExits))
             {
                 contracts.Add(ParameterContract.Unknown);
                 continue;
             }
 
-            if (p.OpenExits > 0 && !all(p.OpenExits) || p.PutExits > 0 && !all(p.PutExits))
+            if (p.OpenExits > 0 && !all(p.OpenExits) || p.PutExits > 0 && !all(p.PutExits) || keptOnSome)
             {
                 // Left open or put on some ways out only: the ways out tell which (Cases), or nothing is known.
                 contracts.Add(cases && p.EndedBy is null ? ParameterContract.Conditional(p.RequiredBy) : ParameterContract.Unknown);
@@ -113,6 +114,7 @@ internal sealed class ContractCollector : FlowClient
             _exits++;
             var opens = new IInvocationOperation?[_parameters.Length];
             var puts = new IInvocationOperation?[_parameters.Length];
+            var kept = new bool[_parameters.Length];
             for (int i = 0; i < _parameters.Length; i++)
             {
                 IParameterSymbol parameter = _method.Parameters[i];
@@ -138,6 +140,12 @@ internal sealed class ContractCollector : FlowClient
                     }
                 }
 
+                if (config.Resources.Any(r => r.SiteId == FlowEngine.CallerReferenceSite(i) && r.Escaped))
+                {
+                    kept[i] = true;
+                    p.KeptExits++;
+                }
+
                 int variable = report.Engine.ParameterReleaseId(parameter);
                 if (variable != FlowEngine.NoVariable && config.Released.TryGetValue(variable, out IOperation? put) && put is IInvocationOperation putCall)
                 {
@@ -147,22 +155,22 @@ internal sealed class ContractCollector : FlowClient
                 }
             }
 
-            AddCase(exit.ReturnValue is null ? Fact.Unknown : report.Engine.FactOf(config, exit.ReturnValue), opens.ToImmutableArray(), puts.ToImmutableArray());
+            AddCase(exit.ReturnValue is null ? Fact.Unknown : report.Engine.FactOf(config, exit.ReturnValue), opens.ToImmutableArray(), puts.ToImmutableArray(), kept.ToImmutableArray());
         }
     }
 
-    private void AddCase(Fact result, ImmutableArray<IInvocationOperation?> opens, ImmutableArray<IInvocationOperation?> puts)
+    private void AddCase(Fact result, ImmutableArray<IInvocationOperation?> opens, ImmutableArray<IInvocationOperation?> puts, ImmutableArray<bool> kept)
     {
         for (int i = 0; i < _cases.Count; i++)
         {
-            if (_cases[i].SameEffects(opens, puts))
+            if (_cases[i].SameEffects(opens, puts, kept))
             {
                 _cases[i] = _cases[i].Join(result);
                 return;
             }
         }
 
-        _cases.Add(new ExitCase(result, opens, puts));
+        _cases.Add(new ExitCase(result, opens, puts, kept));
     }
 
     private Parameter? ParameterOf(FlowReport report, int key) =>
@@ -201,5 +209,7 @@ internal sealed class ContractCollector : FlowClient
         public int EndedExits { get; set; }
 
         public int PutExits { get; set; }
+
+        public int KeptExits { get; set; }
     }
 }

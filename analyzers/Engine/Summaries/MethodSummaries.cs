@@ -158,7 +158,7 @@ internal sealed class MethodSummaries
             return Plain(method, cancellationToken);
         }
 
-        var context = new FlowContext(_symbols, this, method, inProgress.Add(method), cancellationToken);
+        var context = new FlowContext(_symbols, this, method, inProgress.Add(method), cancellationToken, summarizing: true);
         var collector = new ContractCollector(method);
         FlowResult result = new FlowEngine(cfg, context, ImmutableArray.Create<FlowClient>(collector), report: static _ => { }).Run();
         if (result.GaveUp)

@@ -79,12 +79,16 @@ internal sealed class Via
 /// </summary>
 internal sealed class ExitCase
 {
-    public ExitCase(Fact result, ImmutableArray<IInvocationOperation?> leftOpenBy, ImmutableArray<IInvocationOperation?> putBy)
+    public ExitCase(Fact result, ImmutableArray<IInvocationOperation?> leftOpenBy, ImmutableArray<IInvocationOperation?> putBy, ImmutableArray<bool> kept)
     {
         Result = result;
         LeftOpenBy = leftOpenBy;
         PutBy = putBy;
+        Kept = kept;
     }
+
+    /// <summary>Per parameter ordinal, whether the callee kept (handed away) the buffer on this way out.</summary>
+    public ImmutableArray<bool> Kept { get; }
 
     public Fact Result { get; }
 
@@ -92,11 +96,11 @@ internal sealed class ExitCase
 
     public ImmutableArray<IInvocationOperation?> PutBy { get; }
 
-    public ExitCase Join(Fact result) => new(Result.Join(result), LeftOpenBy, PutBy);
+    public ExitCase Join(Fact result) => new(Result.Join(result), LeftOpenBy, PutBy, Kept);
 
     /// <summary>Whether two ways out leave the caller the same (the same sites, parameter by parameter).</summary>
-    public bool SameEffects(ImmutableArray<IInvocationOperation?> leftOpenBy, ImmutableArray<IInvocationOperation?> putBy) =>
-        LeftOpenBy.SequenceEqual(leftOpenBy, SameSite) && PutBy.SequenceEqual(putBy, SameSite);
+    public bool SameEffects(ImmutableArray<IInvocationOperation?> leftOpenBy, ImmutableArray<IInvocationOperation?> putBy, ImmutableArray<bool> kept) =>
+        LeftOpenBy.SequenceEqual(leftOpenBy, SameSite) && PutBy.SequenceEqual(putBy, SameSite) && Kept.SequenceEqual(kept);
 
     private static bool SameSite(IInvocationOperation? a, IInvocationOperation? b) => ReferenceEquals(a, b);
 }

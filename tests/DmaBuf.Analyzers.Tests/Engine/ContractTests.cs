@@ -299,4 +299,34 @@ public class ContractTests
         buf.Put();
         return 0;
     }");
+
+    [Fact]
+    public Task HelperThatKeepsOnOneWayAndPutsOnAnother() => Verify(@"
+    private readonly List<DmaBufAttachment> _cache = new();
+
+    int Adopt(DmaBuffer b, Device dev, bool hit)
+    {
+        if (hit)
+        {
+            b.Put();
+            return 0;
+        }
+
+        _cache.Add(b.Attach(dev));
+        return 0;
+    }
+
+    long Caller(int fd, Device dev, bool hit)
+    {
+        var buf = DmaBuffer.Get(fd);
+        if (Adopt(buf, dev, hit) != 0)
+            return -1;
+        return {|DMA0011:buf|}.Size;
+    }
+
+    void Valid(int fd, Device dev, bool hit)
+    {
+        var buf = DmaBuffer.Get(fd);
+        Adopt(buf, dev, hit);
+    }");
 }
