@@ -29,6 +29,11 @@ public static class Program
             return;
         }
 
+        if (args.Length > 0 && args[0] == "--blocking-probe")
+        {
+            Environment.Exit(BlockingProbe.Run(args.Skip(1).ToArray()));
+        }
+
         if (args.Length > 0 && args[0] == "--analyzer-report")
         {
             InProcessReport(args.Skip(1).Select(a => int.Parse(a, Inv)).ToArray());
