@@ -38,7 +38,7 @@ public class DMA0005Tests
         DiagnosticResult expected = new DiagnosticResult(RuleDescriptors.DMA0005)
             .WithSpan(13, 9, 13, 24)
             .WithSpan(12, 26, 12, 43)
-            .WithArguments("'Thread.Sleep(int)'", "buf", "1", 12);
+            .WithArguments("'Thread.Sleep(int)'", "buf", "1", 12, string.Empty);
         return AnalyzerVerifier<Rules.DmaBufFlowAnalyzer>.VerifyAsync(source, expected);
     }
 

@@ -233,7 +233,7 @@ public sealed class DMA0008Tests
             new DiagnosticResult(RuleDescriptors.DMA0008)
                 .WithLocation(0)
                 .WithLocation(1)
-                .WithArguments("LoggingExporter.KmapAtomic", "'LoggingExporter.Log(long)' (calls 'Console.WriteLine(long)' at line 14)"));
+                .WithArguments("LoggingExporter.KmapAtomic", "'LoggingExporter.Log(long)'", " (→ Console.WriteLine at line 14)"));
         await test.RunAsync();
     }
 
