@@ -118,7 +118,7 @@ internal sealed class BlockingAnalysis
         foreach (Site site in _sites.Classify(operation, cancellationToken))
         {
             Facts here = Facts.None;
-            if (context is not null && (site.TaskReceiver is not null || BlockingSummaries.HasTrackedParameter(context)))
+            if (context is not null && (BlockingSummaries.NeedsFacts(site) || BlockingSummaries.HasTrackedParameter(context)))
             {
                 facts ??= _facts.Of(context, cancellationToken);
                 here = facts.At(site.Operation.Syntax);

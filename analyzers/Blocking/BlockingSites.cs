@@ -179,7 +179,7 @@ internal sealed class BlockingSites
             case IUsingDeclarationOperation usingDeclaration:
                 ClassifyDisposal(usingDeclaration.DeclarationGroup, operation, sites, cancellationToken);
                 break;
-            case IInvocationOperation { IsImplicit: true, TargetMethod.Name: "MoveNext" } moveNext when moveNext.Syntax is CommonForEachStatementSyntax loop:
+            case IInvocationOperation { IsImplicit: true, TargetMethod.Name: "MoveNext" } moveNext when LoweredLoop(moveNext.Syntax) is { } loop:
                 // A control flow graph lowers `foreach` to GetEnumerator, MoveNext and Current: the loop's MoveNext runs the iterator.
                 if (_models.Get(loop.SyntaxTree)?.GetOperation(loop, cancellationToken) is IForEachLoopOperation lowered)
                 {
@@ -214,6 +214,14 @@ internal sealed class BlockingSites
 
         return sites;
     }
+
+    /// <summary>The <c>foreach</c> a lowered enumerator call belongs to (its syntax is the loop, or the loop's collection).</summary>
+    private static CommonForEachStatementSyntax? LoweredLoop(SyntaxNode syntax) => syntax switch
+    {
+        CommonForEachStatementSyntax loop => loop,
+        ExpressionSyntax { Parent: CommonForEachStatementSyntax loop } expression when loop.Expression == expression => loop,
+        _ => null,
+    };
 
     /// <summary>The user-defined operator or conversion an operation applies, if any.</summary>
     private static IMethodSymbol? OperatorMethod(IOperation operation) => operation switch
@@ -420,7 +428,7 @@ internal sealed class BlockingSites
 
         if (source.Count > 0)
         {
-            IMethodSymbol shown = possible.Length == 1 ? possible[0] : method;
+            IMethodSymbol shown = method;
             if (site is IObjectCreationOperation)
             {
                 receiver = site;

@@ -207,7 +207,7 @@ internal sealed class BlockingSummaries
                     }
 
                     Facts here = Facts.None;
-                    if (needsFacts || site.TaskReceiver is not null)
+                    if (needsFacts || NeedsFacts(site))
                     {
                         facts ??= _facts.Of(method, cancellationToken);
                         here = facts.At(site.Operation.Syntax);
@@ -229,12 +229,23 @@ internal sealed class BlockingSummaries
             return null;
         }
 
-        if (site.TaskReceiver is not null && PathFacts.TaskKey(site.TaskReceiver) is { } task && facts.Completed.Contains(task))
+        var literals = new List<Literal>();
+        if (site.TaskReceiver is not null && PathFacts.TaskKey(site.TaskReceiver) is { } task)
         {
-            return null;
+            if (facts.Completed.Contains(task))
+            {
+                return null;
+            }
+
+            if (task is IParameterSymbol { RefKind: RefKind.None } parameter && method is not null &&
+                SymbolEqualityComparer.Default.Equals(parameter.ContainingSymbol?.OriginalDefinition, method.OriginalDefinition) &&
+                _assigned.ForOperation(site.TaskReceiver, cancellationToken).Of(parameter).Count == 0)
+            {
+                // The result of a task the caller gives: it waits only if the caller's task has not completed.
+                literals.Add(Literal.NotCompleted(parameter.Ordinal));
+            }
         }
 
-        var literals = new List<Literal>();
         if (site.IoReceiver is not null)
         {
             ValueResult receiver = _values.Evaluate(site.IoReceiver, ImmutableArray<IFieldSymbol>.Empty, method, cancellationToken);
@@ -374,6 +385,21 @@ internal sealed class BlockingSummaries
                         break;
                     }
 
+                case LiteralKind.NotCompleted:
+                    {
+                        IOperation? value = site.Site.Argument(literal.Root);
+                        if (PathFacts.TaskKey(value) is { } task && site.Facts.Completed.Contains(task))
+                        {
+                            holds = false;
+                        }
+                        else if (Root(value, method, cancellationToken) is int root && root >= 0)
+                        {
+                            literals.Add(Literal.NotCompleted(root));
+                        }
+
+                        break;
+                    }
+
                 case LiteralKind.IsA:
                     {
                         IOperation? value = BlockingSites.StripConversions(literal.Root == Literal.Receiver ? site.Site.Receiver : site.Site.Argument(literal.Root));
@@ -504,6 +530,25 @@ internal sealed class BlockingSummaries
             default:
                 return false;
         }
+    }
+
+    /// <summary>Whether a site's path facts matter whatever its method's parameters: it reads a task's result, or passes a task on.</summary>
+    public static bool NeedsFacts(Site site)
+    {
+        if (site.TaskReceiver is not null)
+        {
+            return true;
+        }
+
+        foreach (IArgumentOperation argument in site.Arguments)
+        {
+            if (PathFacts.IsTaskType(argument.Value.Type as INamedTypeSymbol) || PathFacts.IsTaskType((argument.Value as IConversionOperation)?.Operand.Type as INamedTypeSymbol))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Whether the path facts of a body matter: it has a parameter they follow.</summary>

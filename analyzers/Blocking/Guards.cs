@@ -24,12 +24,15 @@ internal enum LiteralKind
 
     /// <summary>The array parameter <see cref="Literal.Root"/> is not empty (<c>if (converters.Length &gt; 0)</c>).</summary>
     NonEmpty,
+
+    /// <summary>The task parameter <see cref="Literal.Root"/> has not completed (its result would be waited for).</summary>
+    NotCompleted,
 }
 
 /// <summary>
 /// One condition on the summarized method's inputs: "bool parameter 2 is false", "what parameter 0 refers to is not an
 /// in-memory writer", "the writer in field <c>_writer</c> of the receiver is not in memory", "the receiver is a
-/// JsonTextWriter", "array parameter 1 is not empty". Roots are parameter
+/// JsonTextWriter", "array parameter 1 is not empty", "task parameter 0 has not completed". Roots are parameter
 /// ordinals, or <see cref="Receiver"/>; field paths are readonly fields, at most <see cref="MaxFields"/> of them.
 /// </summary>
 internal sealed class Literal : IEquatable<Literal>
@@ -52,6 +55,7 @@ internal sealed class Literal : IEquatable<Literal>
             LiteralKind.BoolIs => $"b{root}={(value ? 1 : 0)}",
             LiteralKind.IsA => $"t{root}:" + type?.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
             LiteralKind.NonEmpty => $"n{root}",
+            LiteralKind.NotCompleted => $"c{root}",
             _ => $"m{root}" + string.Concat(fields.Select(f => "." + f.ContainingType?.MetadataName + "::" + f.Name)),
         };
     }
@@ -75,6 +79,8 @@ internal sealed class Literal : IEquatable<Literal>
     public static Literal NotInMemory(int root, ImmutableArray<IFieldSymbol> fields) => new(LiteralKind.NotInMemory, root, fields, value: false, null);
 
     public static Literal NonEmpty(int parameter) => new(LiteralKind.NonEmpty, parameter, ImmutableArray<IFieldSymbol>.Empty, value: false, null);
+
+    public static Literal NotCompleted(int parameter) => new(LiteralKind.NotCompleted, parameter, ImmutableArray<IFieldSymbol>.Empty, value: false, null);
 
     public static Literal IsA(int root, INamedTypeSymbol type) => new(LiteralKind.IsA, root, ImmutableArray<IFieldSymbol>.Empty, value: false, type.OriginalDefinition);
 

@@ -43,7 +43,8 @@ internal sealed class Facts
     public Facts WithBool(int parameter, bool value) =>
         Bools.TryGetValue(parameter, out bool known) && known != value ? Dead : new Facts(Bools.SetItem(parameter, value), NonEmpty, Completed, IsDead);
 
-    public Facts WithoutCompleted() => Completed.IsEmpty ? this : new Facts(Bools, NonEmpty, Completed.Clear(), IsDead);
+    /// <summary>These facts with only the completed tasks that <paramref name="keep"/> accepts.</summary>
+    public Facts KeepCompleted(System.Func<ISymbol, bool> keep) => Completed.IsEmpty ? this : new Facts(Bools, NonEmpty, Completed.Where(keep).ToImmutableHashSet(SymbolEqualityComparer.Default), IsDead);
 
     public Facts WithNonEmpty(int parameter) => new(Bools, NonEmpty.Add(parameter), Completed, IsDead);
 
@@ -248,7 +249,7 @@ internal sealed class PathFacts
             else if (blocks[i].IsReachable && blocks[i].Predecessors.IsEmpty)
             {
                 // A catch or finally handler, entered by exceptional flow from anywhere in its try: it starts with what
-                // held when the try was entered, except completed tasks (a task variable may be written in the try).
+                // held when the try was entered, less the completed tasks whose variable the body writes.
                 if (TryEntryOf(blocks[i]) is int tryEntry)
                 {
                     if (!handlers.TryGetValue(tryEntry, out List<int>? list))
@@ -276,9 +277,10 @@ internal sealed class PathFacts
             Facts state = entry[block.Ordinal]!;
             if (handlers.TryGetValue(block.Ordinal, out List<int>? handled))
             {
+                writes ??= _assigned.ForRoot(graph.OriginalOperation, cancellationToken);
                 foreach (int handler in handled)
                 {
-                    Reach(handler, state.WithoutCompleted());
+                    Reach(handler, state.KeepCompleted(task => writes is not null && writes.Of(task).Count == 0));
                 }
             }
 
