@@ -33,8 +33,8 @@ namespace DmaBuf.Analyzers.Blocking;
 /// System.Runtime.CompilerServices.TaskAwaiter[`1]            GetResult                                     task.GetAwaiter().GetResult()
 /// System.Runtime.CompilerServices.ValueTaskAwaiter[`1]       GetResult
 /// System.Runtime.CompilerServices.ConfiguredTaskAwaitable[`1]+ConfiguredTaskAwaiter  GetResult
-/// System.IO.Stream                                           Read, ReadByte, ReadExactly, ReadAtLeast,     and every override in derived streams,
-///                                                            Write, WriteByte, Flush, CopyTo               except on MemoryStream/UnmanagedMemoryStream
+/// System.IO.Stream                                           Read, ReadByte, ReadExactly, ReadAtLeast,     and every override in derived streams of other
+///                                                            Write, WriteByte, Flush, CopyTo               assemblies, except on MemoryStream/UnmanagedMemoryStream
 /// System.IO.FileStream                                       constructors                                  opening a file
 /// System.IO.File                                             ReadAllText, ReadAllBytes, ReadAllLines, ReadLines, WriteAllText, WriteAllBytes,
 ///                                                            WriteAllLines, AppendAllText, AppendAllLines, AppendText, Open, OpenRead,
@@ -59,6 +59,9 @@ namespace DmaBuf.Analyzers.Blocking;
 /// <c>timeout</c> parameter, makes a call of the table non-blocking (<c>sem.Wait(0)</c> only polls), except for
 /// <c>Thread.Sleep</c>: <c>Thread.Sleep(0)</c> still gives up the processor, a schedule point like <c>cond_resched()</c>.
 /// The <c>*Async</c> methods are not in the table: they return a task instead of blocking; awaiting it is.
+/// The stream, reader and writer members (<see cref="IsReceiverIo"/>) block only on a receiver that is not in memory,
+/// and the members that wait for a task (<see cref="IsTaskResult"/>) only on one that has not completed: the summaries
+/// decide both from what the receiver is.
 /// </remarks>
 internal sealed class BlockingCallTable
 {
