@@ -125,7 +125,7 @@ internal sealed class BlockingAnalysis
             }
 
             var scanned = new ScannedSite(site, _summaries.OwnGuard(site, here, context, cancellationToken), here);
-            foreach ((Guard _, int _, IMethodSymbol? target, Way calleeWay) in _summaries.WaysAt(scanned, context, t => _summaries.Final(t, cancellationToken), cancellationToken))
+            foreach ((Guard _, int _, IMethodSymbol? target, Way calleeWay) in _summaries.WaysAt(scanned, context, t => _summaries.Get(t, cancellationToken), cancellationToken))
             {
                 call = site.Description;
                 if (target is null)

@@ -76,7 +76,7 @@ internal sealed class BlockingChains
         int bestDepth = int.MaxValue;
         foreach (ScannedSite site in scan.Sites)
         {
-            foreach ((Guard found, int depth, IMethodSymbol? target, Way calleeWay) in _summaries.WaysAt(site, scan.Method, t => _summaries.Final(t, cancellationToken), cancellationToken))
+            foreach ((Guard found, int depth, IMethodSymbol? target, Way calleeWay) in _summaries.WaysAt(site, scan.Method, t => _summaries.Get(t, cancellationToken), cancellationToken))
             {
                 if (depth < bestDepth && (!strict || found.IsWeakerOrEqual(guard)))
                 {

@@ -567,7 +567,4 @@ internal sealed class BlockingSummaries
 
     private Summary Lookup(IMethodSymbol target, Dictionary<IMethodSymbol, MethodScan> scans, Dictionary<IMethodSymbol, ImmutableArray<Way>> ways, CancellationToken cancellationToken) =>
         scans.TryGetValue(target, out MethodScan? scan) ? new Summary(ways[target], scan.IsIterator) : Get(target, cancellationToken);
-
-    /// <summary>The summary of a method already computed, or computed now (a final one).</summary>
-    public Summary Final(IMethodSymbol target, CancellationToken cancellationToken) => Get(target, cancellationToken);
 }
