@@ -33,8 +33,8 @@ internal sealed class BlockingChains
     /// <summary>The most elements a chain shows.</summary>
     public const int MaxShown = 6;
 
-    /// <summary>The most steps a chain is followed (beyond <see cref="MaxShown"/> they are elided anyway).</summary>
-    private const int MaxFollowed = 24;
+    /// <summary>The most steps a chain is followed; a longer one ends in "…" (only its first steps are shown).</summary>
+    private const int MaxFollowed = 256;
 
     private readonly BlockingSummaries _summaries;
 
@@ -128,7 +128,12 @@ internal sealed class BlockingChains
             }
         }
 
-        if (elements.Count > MaxShown)
+        if (steps[steps.Count - 1].Site is null)
+        {
+            // Not followed down to the blocking operation (too long): show where it starts.
+            elements = elements.Take(3).Concat(new[] { "…" }).ToList();
+        }
+        else if (elements.Count > MaxShown)
         {
             elements = elements.Take(3).Concat(new[] { "…" }).Concat(elements.Skip(elements.Count - 2)).ToList();
         }

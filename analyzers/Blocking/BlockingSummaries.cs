@@ -75,8 +75,6 @@ internal sealed class MethodScan
 /// <summary>Computes and keeps the summaries of one compilation; thread-safe.</summary>
 internal sealed class BlockingSummaries
 {
-    private const int MaxDepth = 64;
-
     private readonly BlockingSites _sites;
     private readonly InMemoryValues _values;
     private readonly PathFacts _facts;
@@ -281,10 +279,7 @@ internal sealed class BlockingSummaries
         {
             foreach ((Guard guard, int depth, _, _) in WaysAt(site, scan.Method, lookup, cancellationToken))
             {
-                if (depth <= MaxDepth)
-                {
-                    WaySet.Add(ways, new Way(guard, depth));
-                }
+                WaySet.Add(ways, new Way(guard, depth));
             }
         }
 

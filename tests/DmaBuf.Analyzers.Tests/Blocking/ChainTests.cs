@@ -38,6 +38,20 @@ public sealed class ChainTests
         new DiagnosticResult(BlockingProbeAnalyzer.Rule).WithLocation(0).WithArguments("'C.A()' (→ B → D → E → … → H → Thread.Sleep at line 12)"));
 
     [Fact]
+    public async Task AChainTooLongToFollowShowsItsStart()
+    {
+        // 300 calls deep: the call still blocks; its chain shows where it starts.
+        var source = new System.Text.StringBuilder(Usings + "class C\n{\n    void M() => {|#0:L0()|};\n");
+        for (int i = 0; i < 300; i++)
+        {
+            source.Append($"    void L{i}() => {{|BLK0001:L{i + 1}()|}};\n");
+        }
+
+        source.Append("    void L300() => {|BLK0001:Thread.Sleep(1)|};\n}\n");
+        await Verify.VerifyAsync(source.ToString(), new DiagnosticResult(BlockingProbeAnalyzer.Rule).WithLocation(0).WithArguments("'C.L0()' (→ L1 → L2 → L3 → …)"));
+    }
+
+    [Fact]
     public Task TypesAreNamedWhereTheyChange_LambdasConstructorsAndPropertiesToo() => Verify.VerifyAsync(
         Usings + """
         sealed class Port
