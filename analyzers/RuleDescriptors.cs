@@ -38,11 +38,11 @@ internal static class RuleDescriptors
         "{0} makes more than two atomic kmaps held at once (others held from {1}); an importer shall hold at most 2",
         "An importer shall only hold onto at most 2 atomic dma_buf kmaps at the same time (in any given process context).");
 
-    /// <summary>DMA0005. Args: {0} the blocking call, {1} buffer, {2} page, {3} line of the atomic kmap.</summary>
+    /// <summary>DMA0005. Args: {0} the blocking call, {1} buffer, {2} page, {3} line of the atomic kmap, {4} the chain of calls down to the blocking operation (" (→ Inner → Thread.Sleep at line 12)", or empty).</summary>
     public static readonly DiagnosticDescriptor DMA0005 = Create(
         RuleIdentifiers.BlockingInAtomic,
         "Call that may block while an atomic kmap is held",
-        "{0} may block while the atomic mapping of page {2} of '{1}' from line {3} is held",
+        "{0} may block{4} while the atomic mapping of page {2} of '{1}' from line {3} is held",
         "Neither the importer nor the exporter (in the callback) is allowed to block when using the atomic kmap interfaces.");
 
     /// <summary>DMA0006. Args: {0} buffer, {1} page, {2} begun range, {3} line of the begin.</summary>
@@ -59,11 +59,11 @@ internal static class RuleDescriptors
         "Page {1} of '{0}' is mapped but {2}",
         "Before an importer can access a dma_buf object with the cpu, it needs to notify the exporter with begin_cpu_access; the result of any kmap after end_cpu_access is undefined.");
 
-    /// <summary>DMA0008. Args: {0} the override, {1} the blocking call.</summary>
+    /// <summary>DMA0008. Args: {0} the override, {1} the blocking call, {2} the chain of calls down to the blocking operation (" (→ Inner → Thread.Sleep at line 12)", or empty).</summary>
     public static readonly DiagnosticDescriptor DMA0008 = Create(
         RuleIdentifiers.BlockingExporterAtomicCallback,
         "Exporter's atomic kmap callback may block",
-        "'{0}' is an atomic kmap callback and must not block, but {1} may block",
+        "'{0}' is an atomic kmap callback and must not block, but {1} may block{2}",
         "Neither the importer nor the exporter (in the callback) is allowed to block when using the atomic kmap interfaces.");
 
     /// <summary>DMA0009. Args: {0} attachment, {1} line of the MapAttachment, {2} what is wrong ("is not unmapped on the path that returns at line 20", "is unmapped through another attachment, 'other'", "is still mapped when 'att' is detached").</summary>

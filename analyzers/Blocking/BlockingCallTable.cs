@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
@@ -32,8 +33,8 @@ namespace DmaBuf.Analyzers.Blocking;
 /// System.Runtime.CompilerServices.TaskAwaiter[`1]            GetResult                                     task.GetAwaiter().GetResult()
 /// System.Runtime.CompilerServices.ValueTaskAwaiter[`1]       GetResult
 /// System.Runtime.CompilerServices.ConfiguredTaskAwaitable[`1]+ConfiguredTaskAwaiter  GetResult
-/// System.IO.Stream                                           Read, ReadByte, ReadExactly, ReadAtLeast,     and every override in derived streams,
-///                                                            Write, WriteByte, Flush, CopyTo               except on MemoryStream/UnmanagedMemoryStream
+/// System.IO.Stream                                           Read, ReadByte, ReadExactly, ReadAtLeast,     and every override in derived streams of other
+///                                                            Write, WriteByte, Flush, CopyTo               assemblies, except on MemoryStream/UnmanagedMemoryStream
 /// System.IO.FileStream                                       constructors                                  opening a file
 /// System.IO.File                                             ReadAllText, ReadAllBytes, ReadAllLines, ReadLines, WriteAllText, WriteAllBytes,
 ///                                                            WriteAllLines, AppendAllText, AppendAllLines, AppendText, Open, OpenRead,
@@ -58,6 +59,9 @@ namespace DmaBuf.Analyzers.Blocking;
 /// <c>timeout</c> parameter, makes a call of the table non-blocking (<c>sem.Wait(0)</c> only polls), except for
 /// <c>Thread.Sleep</c>: <c>Thread.Sleep(0)</c> still gives up the processor, a schedule point like <c>cond_resched()</c>.
 /// The <c>*Async</c> methods are not in the table: they return a task instead of blocking; awaiting it is.
+/// The stream, reader and writer members (<see cref="IsReceiverIo"/>) block only on a receiver that is not in memory,
+/// and the members that wait for a task (<see cref="IsTaskResult"/>) only on one that has not completed: the summaries
+/// decide both from what the receiver is.
 /// </remarks>
 internal sealed class BlockingCallTable
 {
@@ -131,7 +135,24 @@ internal sealed class BlockingCallTable
         "System.IO.StringReader",
         "System.IO.StringWriter");
 
+    /// <summary>The table's types whose members block only on a receiver that is not in memory.</summary>
+    private static readonly ImmutableHashSet<string> s_ioTypes = ImmutableHashSet.Create(StringComparer.Ordinal, "System.IO.Stream", "System.IO.TextReader", "System.IO.TextWriter");
+
+    /// <summary>The table's types whose members wait for a task (its result, or its awaiter's).</summary>
+    private static readonly ImmutableHashSet<string> s_taskResultTypes = ImmutableHashSet.Create(
+        StringComparer.Ordinal,
+        "System.Threading.Tasks.Task`1",
+        "System.Threading.Tasks.ValueTask`1",
+        "System.Runtime.CompilerServices.TaskAwaiter",
+        "System.Runtime.CompilerServices.TaskAwaiter`1",
+        "System.Runtime.CompilerServices.ValueTaskAwaiter",
+        "System.Runtime.CompilerServices.ValueTaskAwaiter`1",
+        "System.Runtime.CompilerServices.ConfiguredTaskAwaitable+ConfiguredTaskAwaiter",
+        "System.Runtime.CompilerServices.ConfiguredTaskAwaitable`1+ConfiguredTaskAwaiter");
+
     private readonly HashSet<IMethodSymbol> _blocking;
+    private readonly HashSet<IMethodSymbol> _io = new(SymbolEqualityComparer.Default);
+    private readonly HashSet<IMethodSymbol> _taskResults = new(SymbolEqualityComparer.Default);
     private readonly HashSet<IMethodSymbol> _blockingWhenEnumerated;
     private readonly HashSet<IMethodSymbol> _sleeps;
     private readonly ImmutableArray<INamedTypeSymbol> _inMemoryTypes;
@@ -217,8 +238,50 @@ internal sealed class BlockingCallTable
             inMemory.AddRange(GetReferencedTypes(compilation, name));
         }
 
-        return new BlockingCallTable(blocking, whenEnumerated, sleeps, inMemory.ToImmutable(), timeSpan, zero);
+        var table = new BlockingCallTable(blocking, whenEnumerated, sleeps, inMemory.ToImmutable(), timeSpan, zero);
+        foreach (Entry entry in s_entries)
+        {
+            HashSet<IMethodSymbol>? kind = s_ioTypes.Contains(entry.TypeMetadataName) ? table._io : s_taskResultTypes.Contains(entry.TypeMetadataName) ? table._taskResults : null;
+            if (kind is null)
+            {
+                continue;
+            }
+
+            foreach (INamedTypeSymbol type in GetReferencedTypes(compilation, entry.TypeMetadataName))
+            {
+                foreach (string memberName in entry.Members)
+                {
+                    foreach (ISymbol member in type.GetMembers(memberName))
+                    {
+                        if ((member as IMethodSymbol ?? (member as IPropertySymbol)?.GetMethod) is { } method)
+                        {
+                            kind.Add(method);
+                        }
+                    }
+                }
+            }
+        }
+
+        return table;
     }
+
+    /// <summary>
+    /// Whether <paramref name="method"/> (a table member, or an override of one) is stream, reader or writer I/O, which
+    /// blocks only when its receiver is not an in-memory stream, reader or writer.
+    /// </summary>
+    /// <param name="method">The called method, as the original definition.</param>
+    /// <returns>true for the I/O members of Stream, TextReader and TextWriter.</returns>
+    public bool IsReceiverIo(IMethodSymbol method) => Matches(_io, method, receiverType: null, inMemoryExempt: false);
+
+    /// <summary>Whether <paramref name="method"/> waits for a task: <c>Task&lt;T&gt;.Result</c>, <c>ValueTask&lt;T&gt;.Result</c>, an awaiter's <c>GetResult</c>.</summary>
+    /// <param name="method">The called method, as the original definition.</param>
+    /// <returns>true when it blocks only if the task has not completed.</returns>
+    public bool IsTaskResult(IMethodSymbol method) => Matches(_taskResults, method, receiverType: null, inMemoryExempt: false);
+
+    /// <summary>Whether objects of <paramref name="type"/> are in-memory streams, readers or writers (MemoryStream, StringReader, StringWriter, and their subclasses in other assemblies).</summary>
+    /// <param name="type">A type.</param>
+    /// <returns>true for an in-memory type.</returns>
+    public bool IsInMemoryType(ITypeSymbol? type) => IsInMemory(type);
 
     /// <summary>
     /// Whether <paramref name="method"/> (a definition, or an override of one) is in the table, called on a receiver
@@ -227,7 +290,7 @@ internal sealed class BlockingCallTable
     /// <param name="method">The called method, as the original definition.</param>
     /// <param name="receiverType">The receiver's static type, or null.</param>
     /// <returns>true when the call blocks.</returns>
-    public bool IsBlocking(IMethodSymbol method, ITypeSymbol? receiverType) => Matches(_blocking, method, receiverType);
+    public bool IsBlocking(IMethodSymbol method, ITypeSymbol? receiverType) => Matches(_blocking, method, receiverType, inMemoryExempt: true);
 
     /// <summary>Whether a zero timeout makes a call of <paramref name="method"/> only poll (false for <c>Thread.Sleep</c>).</summary>
     /// <param name="method">A method of the table, as the original definition.</param>
@@ -237,9 +300,9 @@ internal sealed class BlockingCallTable
     /// <summary>Whether enumerating what <paramref name="method"/> returns blocks (<c>GetConsumingEnumerable</c>).</summary>
     /// <param name="method">The called method, as the original definition.</param>
     /// <returns>true when a foreach over its result blocks.</returns>
-    public bool IsBlockingWhenEnumerated(IMethodSymbol method) => Matches(_blockingWhenEnumerated, method, receiverType: null);
+    public bool IsBlockingWhenEnumerated(IMethodSymbol method) => Matches(_blockingWhenEnumerated, method, receiverType: null, inMemoryExempt: true);
 
-    private bool Matches(HashSet<IMethodSymbol> set, IMethodSymbol method, ITypeSymbol? receiverType)
+    private bool Matches(HashSet<IMethodSymbol> set, IMethodSymbol method, ITypeSymbol? receiverType, bool inMemoryExempt)
     {
         bool found = false;
         for (IMethodSymbol? current = method; current is not null; current = current.OverriddenMethod)
@@ -256,7 +319,7 @@ internal sealed class BlockingCallTable
             return false;
         }
 
-        return !IsInMemory(receiverType ?? method.ContainingType);
+        return !inMemoryExempt || !IsInMemory(receiverType ?? method.ContainingType);
     }
 
     private bool IsInMemory(ITypeSymbol? type)

@@ -11,7 +11,8 @@ namespace DmaBuf.Analyzers.Rules;
 /// DMA0005: an operation that may block (as <see cref="BlockingAnalysis"/> judges it: [MightSleep] methods, the
 /// runtime's blocking calls such as non-atomic Kmap and BeginCpuAccess, await, lock, the base class library's blocking
 /// APIs, listed methods, and methods of the compilation that reach one) while at least one atomic mapping is held on
-/// some path. A lambda only defined while a mapping is held is not judged there; its invocation is.
+/// some path. A lambda only defined while a mapping is held is not judged there; its invocation is. The message names
+/// the call and the chain of calls from it down to the blocking operation.
 /// </summary>
 internal sealed class BlockingInAtomicRule : FlowRule
 {
@@ -47,6 +48,7 @@ internal sealed class BlockingInAtomicRule : FlowRule
         }
 
         string? description;
+        string? chain = null;
         Location location;
         if (operation.Kind == OperationKind.YieldReturn)
         {
@@ -65,7 +67,7 @@ internal sealed class BlockingInAtomicRule : FlowRule
             description = "'lock'";
             location = lockStatement.LockKeyword.GetLocation();
         }
-        else if (_blocking.IsBlocking(operation, report.Context.CancellationToken, out description))
+        else if (_blocking.IsBlocking(operation, report.Context.CancellationToken, out description, out chain))
         {
             location = LocationOf(operation);
         }
@@ -75,7 +77,7 @@ internal sealed class BlockingInAtomicRule : FlowRule
         }
 
         string buffer = held.Key >= 0 ? report.BufferName(held.Key) : held.Site.Syntax.ToString();
-        report.Report(Descriptor, location, new[] { held.Site.Syntax.GetLocation() }, description ?? "This call", buffer, held.PageText, FlowReport.Line(held.Site));
+        report.Report(Descriptor, location, new[] { held.Site.Syntax.GetLocation() }, description ?? "This call", buffer, held.PageText, FlowReport.Line(held.Site), string.IsNullOrEmpty(chain) ? string.Empty : " " + chain);
     }
 
     private static LockStatementSyntax? LockOf(SyntaxNode syntax) =>

@@ -10,7 +10,7 @@ namespace DmaBuf.Analyzers.Rules;
 /// DMA0008: an exporter's <c>KmapAtomic</c> or <c>KunmapAtomic</c> override that may block. The seed: "Neither the
 /// importer nor the exporter (in the callback) is allowed to block when using these." Each operation of the
 /// override's body that may block (see <see cref="BlockingAnalysis"/>) is reported where it is, with the override's
-/// name as an additional location.
+/// name as an additional location and the chain of calls down to the blocking operation in the message.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class ExporterAtomicCallbackAnalyzer : DiagnosticAnalyzer
@@ -76,9 +76,10 @@ public sealed class ExporterAtomicCallbackAnalyzer : DiagnosticAnalyzer
                 foreach (IOperation operation in BlockingAnalysis.Walk(root, context.CancellationToken))
                 {
                     current = operation;
-                    if (blocking.IsBlocking(operation, context.CancellationToken, out string? description))
+                    if (blocking.IsBlocking(operation, context.CancellationToken, out string? call, out string? chain))
                     {
-                        context.ReportDiagnostic(Diagnostic.Create(RuleDescriptors.DMA0008, BlockingAnalysis.GetReportLocation(operation), additional, display, description));
+                        string why = string.IsNullOrEmpty(chain) ? string.Empty : " " + chain;
+                        context.ReportDiagnostic(Diagnostic.Create(RuleDescriptors.DMA0008, BlockingAnalysis.GetReportLocation(operation), additional, display, call, why));
                     }
                 }
             }

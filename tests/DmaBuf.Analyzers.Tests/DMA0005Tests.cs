@@ -10,7 +10,8 @@ namespace DmaBuf.Analyzers.Tests;
 // - a lambda only defined while a mapping is held (it runs later, if ever); its invocation is judged;
 // - a non-atomic Kmap mapping held (kmap may sleep; only atomic mappings forbid it);
 // - exceptions thrown by arbitrary calls are not paths (a blocking call in a catch reached only that way is not judged);
-// - a `foreach` over an iterator of the compilation is lowered to MoveNext calls, whose bodies are not followed here.
+// - a call whose only blocking way is ruled out by what it is passed: an in-memory writer (`new StringWriter()`), a
+//   constant (`async: true` into `if (async) … else stream.Write(…)`), a task tested as completed before its Result.
 public class DMA0005Tests
 {
     private static Task Verify(string members) => AnalyzerVerifier<Rules.DmaBufFlowAnalyzer>.VerifyAsync(FlowTestCode.Class(members));
@@ -38,7 +39,7 @@ public class DMA0005Tests
         DiagnosticResult expected = new DiagnosticResult(RuleDescriptors.DMA0005)
             .WithSpan(13, 9, 13, 24)
             .WithSpan(12, 26, 12, 43)
-            .WithArguments("'Thread.Sleep(int)'", "buf", "1", 12);
+            .WithArguments("'Thread.Sleep(int)'", "buf", "1", 12, string.Empty);
         return AnalyzerVerifier<Rules.DmaBufFlowAnalyzer>.VerifyAsync(source, expected);
     }
 
@@ -178,7 +179,77 @@ public class DMA0005Tests
         buf.KunmapAtomic(0, page);
     }");
 
+    [Fact]
+    public Task MessageNamesTheChainThroughAnInterface()
+    {
+        string source = FlowTestCode.Usings + """
+            public interface IStore { void Save(); }
+
+            sealed class FileStore : IStore
+            {
+                private readonly object _gate = new();
+                public void Save() => Flush();
+                private void Flush() { lock (_gate) { } }
+            }
+
+            class C
+            {
+                void M(DmaBuffer buf, IStore store)
+                {
+                    using var page = buf.KmapAtomic(0);
+                    {|#0:store.Save()|};
+                }
+            }
+            """;
+        DiagnosticResult expected = new DiagnosticResult(RuleDescriptors.DMA0005)
+            .WithLocation(0)
+            .WithSpan(20, 26, 20, 43)
+            .WithArguments("'IStore.Save()'", "buf", "0", 20, " (→ FileStore.Save → Flush → lock at line 13)");
+        return AnalyzerVerifier<Rules.DmaBufFlowAnalyzer>.VerifyAsync(source, expected);
+    }
+
+    [Fact]
+    public Task ForeachOverAnIteratorThatSleeps() => Verify(@"
+    static IEnumerable<int> Slowly()
+    {
+        Thread.Sleep(1);
+        yield return 1;
+    }
+
+    void M(DmaBuffer buf)
+    {
+        using var page = buf.KmapAtomic(0);
+        foreach (int x in {|DMA0005:Slowly()|})
+        {
+            page.Span[0] = (byte)x;
+        }
+    }");
+
     // ---- Valid ----------------------------------------------------------------------------------------------------
+
+    [Fact]
+    public Task Valid_CallsRuledOutByWhatTheyArePassed() => Verify(@"
+    static void Log(System.IO.TextWriter writer, int value) => writer.Write(value);
+
+    static async Task Send(bool async, System.IO.Stream stream, byte[] data)
+    {
+        if (async)
+            await stream.WriteAsync(data, 0, data.Length);
+        else
+            stream.Write(data, 0, data.Length);
+    }
+
+    int M(DmaBuffer buf, System.IO.Stream stream, Task<int> pending)
+    {
+        if (!pending.IsCompleted)
+            return 0;
+
+        using var page = buf.KmapAtomic(0);
+        var log = new System.IO.StringWriter();
+        Log(log, page.Span[0]);
+        _ = Send(async: true, stream, page.Span.ToArray());
+        return pending.Result;
+    }");
 
     [Fact]
     public Task Valid_DesignExamples() => Verify(FlowTestCode.DesignExamples);

@@ -13,7 +13,8 @@ namespace DmaBuf.Analyzers.Tests;
 /// <item>Blocking in the other callbacks (Kmap, BeginCpuAccess, Release, MapDmaBuf): the seed lets them block.</item>
 /// <item>A lambda created but not invoked in the callback, and a local function that is never called: they do not run there.</item>
 /// <item>Non-blocking primitives (Interlocked, Volatile, Thread.SpinWait, Monitor.TryEnter without a timeout, SemaphoreSlim.Wait(0)): they spin or poll.</item>
-/// <item>A call through an interface whose implementation is not known: precision first.</item>
+/// <item>A call through an interface with no implementation in the compilation: precision first.</item>
+/// <item>Writing to an in-memory writer the callback creates, and a helper called with <c>async: true</c> into <c>if (async) … else stream.Write(…)</c>: those ways cannot block.</item>
 /// <item>A method called KmapAtomic that does not override the runtime's callback (another base class, a look-alike
 /// DmaBufExporter in another namespace or in a compilation without DmaBuf.Runtime, a method that hides it with <c>new</c>).</item>
 /// <item>Generated code, and code that does not compile (nothing is reported that the analysis cannot see).</item>
@@ -233,11 +234,66 @@ public sealed class DMA0008Tests
             new DiagnosticResult(RuleDescriptors.DMA0008)
                 .WithLocation(0)
                 .WithLocation(1)
-                .WithArguments("LoggingExporter.KmapAtomic", "'LoggingExporter.Log(long)' (calls 'Console.WriteLine(long)' at line 14)"));
+                .WithArguments("LoggingExporter.KmapAtomic", "'LoggingExporter.Log(long)'", " (→ Console.WriteLine at line 14)"));
+        await test.RunAsync();
+    }
+
+    [Fact]
+    public async Task ThroughAnInterfaceOfTheCompilation_TheMessageNamesTheChain()
+    {
+        var test = Verify.CreateTest(Usings + """
+            internal interface IPageTable { nint Lookup(long pageNumber); }
+
+            internal sealed class LockedTable : IPageTable
+            {
+                private readonly object _gate = new();
+                public nint Lookup(long pageNumber) { lock (_gate) { return 0; } }
+            }
+
+            sealed class TableExporter : DmaBufExporter
+            {
+                private readonly IPageTable _table = new LockedTable();
+
+                protected override nint {|#1:KmapAtomic|}(DmaBuffer buffer, long pageNumber) => {|#0:_table.Lookup(pageNumber)|};
+            """ + OtherOps + "}\n");
+        test.ExpectedDiagnostics.Add(
+            new DiagnosticResult(RuleDescriptors.DMA0008)
+                .WithLocation(0)
+                .WithLocation(1)
+                .WithArguments("TableExporter.KmapAtomic", "'IPageTable.Lookup(long)'", " (→ LockedTable.Lookup → lock at line 11)"));
         await test.RunAsync();
     }
 
     // ---- Silent ----
+
+    [Fact]
+    public Task InMemoryWriterAndAsyncTrue() => Verify.VerifyAsync(Usings + """
+        sealed class TracingExporter : DmaBufExporter
+        {
+            private readonly StringWriter _trace = new StringWriter();
+
+            private static void Trace(TextWriter writer, long pageNumber) => writer.WriteLine(pageNumber);
+
+            private static async Task Send(bool async, Stream stream)
+            {
+                if (async)
+                {
+                    await stream.FlushAsync();
+                }
+                else
+                {
+                    stream.Flush();
+                }
+            }
+
+            protected override nint KmapAtomic(DmaBuffer buffer, long pageNumber)
+            {
+                Trace(_trace, pageNumber);
+                Trace(new StringWriter(), pageNumber);
+                _ = Send(async: true, Stream.Null);
+                return 0;
+            }
+        """ + OtherOps + "}\n");
 
     [Fact]
     public Task LockFreeCallbacks() => Verify.VerifyAsync(Usings + """

@@ -17,7 +17,7 @@ namespace DmaBuf.Analyzers.Tests.Blocking;
 /// <item>The runtime's KmapAtomic, KunmapAtomic, Kunmap, property getters and DmaBufPage.Dispose: the seed lets them not block.</item>
 /// <item>A lambda that is only created (stored, passed to Task.Run): it runs later, if ever; a local that is assigned twice: its target is unknown.</item>
 /// <item>The blocking operations inside a lambda or local function body: they are reported at the invocation, not where they are declared.</item>
-/// <item>A call through an interface or abstract member whose implementation is not known: precision first.</item>
+/// <item>A call through an interface or abstract member with no implementation in the compilation: precision first (implementations in other assemblies are not assumed).</item>
 /// <item>Calling an iterator (its body runs when enumerated) or an async method whose only blocking is its awaits.</item>
 /// <item>Look-alike types (a Thread, DmaBuffer or MightSleepAttribute in another namespace), generated code, and a compilation without DmaBuf.Runtime.</item>
 /// </list>
@@ -359,7 +359,7 @@ public sealed class BlockingAnalysisTests
             void Quiet3() => Thread.SpinWait(1);
         }
         """,
-        new DiagnosticResult(BlockingProbeAnalyzer.Rule).WithLocation(0).WithArguments("'C.L1()' (calls 'C.L2()' at line 13)"));
+        new DiagnosticResult(BlockingProbeAnalyzer.Rule).WithLocation(0).WithArguments("'C.L1()' (→ L2 → L3 → L4 → L5 → Thread.Sleep at line 17)"));
 
     [Fact]
     public Task Recursion_BlocksOnlyWhenSomethingInItBlocks() => Verify.VerifyAsync(Usings + """
@@ -709,7 +709,7 @@ public sealed class BlockingAnalysisTests
         """);
 
     [Fact]
-    public Task VirtualAndInterfaceCalls_UseTheImplementationTheReceiverKnows() => Verify.VerifyAsync(Usings + """
+    public Task VirtualAndInterfaceCalls_FollowEveryImplementationInTheCompilation() => Verify.VerifyAsync(Usings + """
         interface IWorker { void Work(); }
 
         abstract class WorkerBase : IWorker
@@ -728,9 +728,9 @@ public sealed class BlockingAnalysisTests
         {
             void M(IWorker worker, WorkerBase @base, Sleeper sleeper)
             {
-                worker.Work();
-                @base.Work();
-                @base.Rest();
+                {|BLK0001:worker.Work()|};
+                {|BLK0001:@base.Work()|};
+                {|BLK0001:@base.Rest()|};
                 {|BLK0001:sleeper.Work()|};
                 {|BLK0001:sleeper.Rest()|};
                 {|BLK0001:((IWorker)sleeper).Work()|};
@@ -781,12 +781,12 @@ public sealed class BlockingAnalysisTests
         {
             readonly object _gate = new();
 
-            async Task M(Task<int> t)
+            async Task M(Task<int> t, Task<int> other)
             {
                 {|#0:Thread.Sleep(1)|};
                 {|#1:lock|} (_gate) { }
                 {|#2:await t|};
-                _ = {|#3:t.Result|};
+                _ = {|#3:other.Result|};
                 {|#4:Helper()|};
                 Action a = () => Thread.Sleep(1);
                 {|#5:a()|};
@@ -806,10 +806,10 @@ public sealed class BlockingAnalysisTests
         new DiagnosticResult(BlockingProbeAnalyzer.Rule).WithLocation(1).WithArguments("'lock'"),
         new DiagnosticResult(BlockingProbeAnalyzer.Rule).WithLocation(2).WithArguments("'await'"),
         new DiagnosticResult(BlockingProbeAnalyzer.Rule).WithLocation(3).WithArguments("'Task<int>.Result'"),
-        new DiagnosticResult(BlockingProbeAnalyzer.Rule).WithLocation(4).WithArguments("'C.Helper()' (calls 'Thread.Sleep(int)' at line 31)"),
-        new DiagnosticResult(BlockingProbeAnalyzer.Rule).WithLocation(5).WithArguments("the lambda at line 21 (calls 'Thread.Sleep(int)' at line 21)"),
+        new DiagnosticResult(BlockingProbeAnalyzer.Rule).WithLocation(4).WithArguments("'C.Helper()' (→ Thread.Sleep at line 31)"),
+        new DiagnosticResult(BlockingProbeAnalyzer.Rule).WithLocation(5).WithArguments("the lambda at line 21 (→ Thread.Sleep at line 21)"),
         new DiagnosticResult(BlockingProbeAnalyzer.Rule).WithLocation(6).WithArguments("'Thread.Sleep(int)'"),
-        new DiagnosticResult(BlockingProbeAnalyzer.Rule).WithLocation(7).WithArguments("'Local()' (calls 'Thread.Sleep(int)' at line 26)"));
+        new DiagnosticResult(BlockingProbeAnalyzer.Rule).WithLocation(7).WithArguments("'Local()' (→ Thread.Sleep at line 26)"));
 
     [Fact]
     public async Task WithoutTheRuntime_NothingIsReported()

@@ -27,7 +27,7 @@ public sealed class MayBlockTests
     }
 
     [Fact]
-    public async Task Reasons_NameTheFirstBlockingOperationAndItsLine()
+    public async Task Reasons_NameTheChainDownToTheBlockingOperationAndItsLine()
     {
         var (compilation, analysis) = await CreateAsync("""
             using System.Threading;
@@ -48,9 +48,9 @@ public sealed class MayBlockTests
             """);
 
         Assert.True(analysis.MayBlock(BlockingTestCompilation.Method(compilation, "C", "Outer"), CancellationToken.None, out string? outer));
-        Assert.Equal("'C.Inner()' at line 6", outer);
+        Assert.Equal("(→ Inner → Thread.Sleep at line 9)", outer);
         Assert.True(analysis.MayBlock(BlockingTestCompilation.Method(compilation, "C", "Inner"), CancellationToken.None, out string? inner));
-        Assert.Equal("'Thread.Sleep(int)' at line 9", inner);
+        Assert.Equal("(→ Thread.Sleep at line 9)", inner);
         Assert.True(analysis.MayBlock(BlockingTestCompilation.Method(compilation, "C", "Marked"), CancellationToken.None, out string? marked));
         Assert.Equal("it is marked [MightSleep]", marked);
         Assert.False(analysis.MayBlock(BlockingTestCompilation.Method(compilation, "C", "Quiet"), CancellationToken.None, out string? quiet));
@@ -80,11 +80,11 @@ public sealed class MayBlockTests
             """);
 
         Assert.True(analysis.MayBlock(BlockingTestCompilation.Method(compilation, "C", "A"), CancellationToken.None, out string? a));
-        Assert.Equal("'C.B()' at line 5", a);
+        Assert.Equal("(→ B → C2 → Thread.Sleep at line 7)", a);
         Assert.True(analysis.MayBlock(BlockingTestCompilation.Method(compilation, "C", "B"), CancellationToken.None, out string? b));
-        Assert.Equal("'C.C2()' at line 6", b);
+        Assert.Equal("(→ C2 → Thread.Sleep at line 7)", b);
         Assert.True(analysis.MayBlock(BlockingTestCompilation.Method(compilation, "C", "C2"), CancellationToken.None, out string? c));
-        Assert.Equal("'Thread.Sleep(int)' at line 7", c);
+        Assert.Equal("(→ Thread.Sleep at line 7)", c);
         Assert.False(analysis.MayBlock(BlockingTestCompilation.Method(compilation, "C", "X"), CancellationToken.None, out _));
         Assert.False(analysis.MayBlock(BlockingTestCompilation.Method(compilation, "C", "Y"), CancellationToken.None, out _));
     }
@@ -235,7 +235,7 @@ public sealed class MayBlockTests
                 "'Monitor.Enter(object, ref bool)'",
                 "'DmaBuffer.CpuAccess(long, long, DmaDataDirection)'",
                 "'CpuAccessScope.Dispose()'",
-                "the lambda at line 16 (calls 'Thread.Sleep(int)' at line 16)",
+                "the lambda at line 16 (→ Thread.Sleep at line 16)",
             },
             found);
     }
