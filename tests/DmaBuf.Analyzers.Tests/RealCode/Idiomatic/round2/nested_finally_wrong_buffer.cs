@@ -2,6 +2,7 @@
 // it ends `a` where `b` was meant.
 // Bug: the inner finally ends a's access, so the outer finally ends it a second time (DMA0002 at the outer end), and
 // b's access is never ended (DMA0001 at the return).
+using System;
 using DmaBuf;
 
 namespace Idiomatic.Round2;
