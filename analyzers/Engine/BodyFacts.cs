@@ -522,14 +522,22 @@ internal sealed class BodyFacts
             return;
         }
 
-        if (loop.AtLoopBottom.Length != 1 || loop.AtLoopBottom[0] is not IExpressionStatementOperation { Operation: IIncrementOrDecrementOperation { Kind: OperationKind.Increment } step } ||
-            Unwrap(step.Target) is not ILocalReferenceOperation stepped || !SymbolEqualityComparer.Default.Equals(stepped.Local, declarator.Symbol))
+        if (loop.AtLoopBottom.Length != 1 || loop.AtLoopBottom[0] is not IExpressionStatementOperation { Operation: var stepOperation } || StepOf(stepOperation, declarator.Symbol) is not long step || step <= 0)
         {
             return;
         }
 
-        _loopCounters[declarator.Symbol] = new LoopBounds(initial, condition.RightOperand, condition.OperatorKind == BinaryOperatorKind.LessThanOrEqual);
+        _loopCounters[declarator.Symbol] = new LoopBounds(initial, condition.RightOperand, condition.OperatorKind == BinaryOperatorKind.LessThanOrEqual, step);
     }
+
+    /// <summary>The constant a loop's step adds to its counter (`p++`, `p += 2`), or null.</summary>
+    private static long? StepOf(IOperation step, ISymbol counter) => step switch
+    {
+        IIncrementOrDecrementOperation { Kind: OperationKind.Increment } increment when Unwrap(increment.Target) is ILocalReferenceOperation local && SymbolEqualityComparer.Default.Equals(local.Local, counter) => 1,
+        ICompoundAssignmentOperation { OperatorKind: BinaryOperatorKind.Add, Value.ConstantValue: { HasValue: true } constant } compound
+            when Unwrap(compound.Target) is ILocalReferenceOperation local && SymbolEqualityComparer.Default.Equals(local.Local, counter) && TryLong(constant.Value, out long value) => value,
+        _ => null,
+    };
 
     public static bool TryLong(object? value, out long result)
     {
@@ -569,12 +577,16 @@ internal sealed class BodyFacts
 /// <summary>The ends of a simple <c>for</c> loop counter: its first value and its bound, inclusive or not.</summary>
 internal readonly struct LoopBounds
 {
-    public LoopBounds(IOperation first, IOperation bound, bool inclusive)
+    public LoopBounds(IOperation first, IOperation bound, bool inclusive, long step)
     {
         First = first;
         Bound = bound;
         Inclusive = inclusive;
+        Step = step;
     }
+
+    /// <summary>What each iteration adds to the counter (positive).</summary>
+    public long Step { get; }
 
     public IOperation First { get; }
 

@@ -570,6 +570,12 @@ internal sealed class FlowEngine
 
     private (FlowState? WhenTrue, FlowState? WhenFalse) Split(BasicBlock block, FlowState state)
     {
+        if (block.BranchValue!.ConstantValue is { HasValue: true, Value: bool constant })
+        {
+            // `while (true)`: the branch the constant rules out is never taken.
+            return constant ? (state, null) : (null, state);
+        }
+
         if (state.IsTop)
         {
             return (state, state);
@@ -1149,7 +1155,9 @@ internal sealed class FlowEngine
         var record = new AccessRecord(invocation, SiteId(invocation), key, range, scope, scope ? ImmutableArray.Create(Pending) : ImmutableArray<int>.Empty, false);
         FlowState? result = state.Map(c =>
         {
-            ImmutableArray<AccessRecord> open = c.Open.Any(a => a.SiteId == record.SiteId && a.Holders.SequenceEqual(record.Holders)) ? c.Open : c.Open.Add(record);
+            // A begin again while its access is still open (a retry loop) opens a second access, up to a bound that
+            // keeps loops converging; scopes are one per holder.
+            ImmutableArray<AccessRecord> open = (scope ? c.Open.Any(a => a.SiteId == record.SiteId && a.Holders.SequenceEqual(record.Holders)) : c.Open.Count(a => a.SiteId == record.SiteId) >= MaxSameSite) ? c.Open : c.Open.Add(record);
             return new Config(open, c.Held, key >= 0 ? c.Ended.Remove(key) : c.Ended, c.Unknown, c.Facts, c.Resources, c.Released);
         });
         return scope ? ResultUsage(invocation, result) : result;
@@ -1465,8 +1473,8 @@ internal sealed class FlowEngine
             int key = KeyId(argument.Value);
             if (contract.RequiredBy is { } required && key >= 0 && Reporting && IsKmap(required))
             {
-                Interval? page = required.Arguments.Length > 0 && required.Arguments[0].Value.ConstantValue.HasValue ? _values.Evaluate(required.Arguments[0].Value) : null;
-                var kmap = new KmapEvent(invocation, key, page, page is { IsConstant: true } p ? p.ToString() : required.Arguments.Length > 0 ? required.Arguments[0].Value.Syntax.ToString() : "?", KnownSymbols.IsSame(required.TargetMethod, _symbols.KmapAtomic), new Via(required, callee));
+                (Interval? page, string pageText) = PageThroughCall(required, invocation);
+                var kmap = new KmapEvent(invocation, key, page, pageText, KnownSymbols.IsSame(required.TargetMethod, _symbols.KmapAtomic), new Via(required, callee));
                 foreach (FlowClient rule in _rules)
                 {
                     rule.OnKmap(_report!, kmap, current);
@@ -1575,6 +1583,31 @@ internal sealed class FlowEngine
         }
 
         return FlowState.Of(configs);
+    }
+
+    /// <summary>The page a callee's kmap maps, seen from the call: a constant, or the argument given for the parameter it is.</summary>
+    private (Interval? Page, string Text) PageThroughCall(IInvocationOperation kmap, IInvocationOperation call)
+    {
+        if (kmap.Arguments.Length == 0)
+        {
+            return (null, "?");
+        }
+
+        IOperation page = kmap.Arguments[0].Value;
+        if (page.ConstantValue.HasValue)
+        {
+            Interval? constant = _values.Evaluate(page);
+            return (constant, constant?.ToString() ?? page.Syntax.ToString());
+        }
+
+        if (BodyFacts.Unwrap(page) is IParameterReferenceOperation parameter &&
+            call.Arguments.FirstOrDefault(a => a.Parameter is not null && a.Parameter.Ordinal == parameter.Parameter.Ordinal) is { } argument)
+        {
+            Interval? value = _values.Evaluate(argument.Value);
+            return (value, value is { IsConstant: true } known ? known.ToString() : argument.Value.Syntax.ToString());
+        }
+
+        return (null, page.Syntax.ToString());
     }
 
     private bool IsKmap(IInvocationOperation call) => KnownSymbols.IsSame(call.TargetMethod, _symbols.Kmap) || KnownSymbols.IsSame(call.TargetMethod, _symbols.KmapAtomic);

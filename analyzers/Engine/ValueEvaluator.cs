@@ -88,7 +88,23 @@ internal sealed class ValueEvaluator
         }
 
         long high = bounds.Inclusive ? bound.High : bound.High - 1;
-        return high < first.Low ? null : new Interval(first.Low, high);
+        if (high < first.Low)
+        {
+            return null;
+        }
+
+        // With a step of more than one, the last value is the last one the step reaches from a known first value.
+        if (bounds.Step > 1)
+        {
+            if (!first.IsConstant)
+            {
+                return null;
+            }
+
+            high = first.Low + ((high - first.Low) / bounds.Step * bounds.Step);
+        }
+
+        return new Interval(first.Low, high);
     }
 
     /// <summary>

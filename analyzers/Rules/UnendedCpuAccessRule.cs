@@ -1,3 +1,5 @@
+using System.Collections.Generic;
+using System.Linq;
 using DmaBuf.Analyzers.Engine;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
@@ -20,6 +22,10 @@ internal sealed class UnendedCpuAccessRule : FlowRule
             return;
         }
 
+        // One report per buffer at each way out: accesses begun at different places on different paths (the arms of
+        // an if or a switch) are one thing left open there, named by the first of them in the source.
+        var first = new Dictionary<int, AccessRecord>();
+        var scopes = new List<AccessRecord>();
         foreach (Config config in state.Configs)
         {
             foreach (AccessRecord access in config.Open)
@@ -29,16 +35,28 @@ internal sealed class UnendedCpuAccessRule : FlowRule
                     continue;
                 }
 
-                string buffer = access.Key >= 0 ? report.BufferName(access.Key) : ReceiverText(access.Site);
-                report.Report(
-                    Descriptor,
-                    exit.Location,
-                    new[] { access.Site.Syntax.GetLocation() },
-                    buffer,
-                    access.Range.ToString(),
-                    FlowReport.Line(access.Site),
-                    exit.Description);
+                if (access.Key < 0)
+                {
+                    scopes.Add(access);
+                }
+                else if (!first.TryGetValue(access.Key, out AccessRecord? known) || access.Site.Syntax.SpanStart < known.Site.Syntax.SpanStart)
+                {
+                    first[access.Key] = access;
+                }
             }
+        }
+
+        foreach (AccessRecord access in first.Values.Concat(scopes))
+        {
+            string buffer = access.Key >= 0 ? report.BufferName(access.Key) : ReceiverText(access.Site);
+            report.Report(
+                Descriptor,
+                exit.Location,
+                new[] { access.Site.Syntax.GetLocation() },
+                buffer,
+                access.Range.ToString(),
+                FlowReport.Line(access.Site),
+                exit.Description);
         }
     }
 

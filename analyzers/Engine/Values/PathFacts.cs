@@ -329,7 +329,14 @@ internal sealed class PathFacts
                             Written(coalesce.Target, blockKills);
                             break;
                         case IIncrementOrDecrementOperation increment:
+                            // `p++` reads what was known of p to know the next value: a copy of p into itself.
                             Written(increment.Target, blockKills);
+                            int counter = _keys.KeyOf(increment.Target);
+                            if (counter >= 0)
+                            {
+                                blockCopies.Add((counter, counter));
+                            }
+
                             break;
                         case IDeconstructionAssignmentOperation deconstruction:
                             foreach (IOperation part in deconstruction.Target.DescendantsAndSelf())
