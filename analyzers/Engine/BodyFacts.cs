@@ -29,13 +29,15 @@ internal sealed class BodyFacts
     private readonly Dictionary<CaptureId, List<IOperation>> _captures = new();
     private readonly KnownSymbols _symbols;
     private readonly Func<IInvocationOperation, bool>? _createsReference;
+    private readonly Func<IInvocationOperation, IOperation?>? _returnedArgument;
     private readonly ISymbol? _self;
     private int _depth;
 
-    public BodyFacts(ControlFlowGraph cfg, KnownSymbols symbols, IMethodSymbol? method, bool closesCpuAccess, CancellationToken cancellationToken, Func<IInvocationOperation, bool>? createsReference = null)
+    public BodyFacts(ControlFlowGraph cfg, KnownSymbols symbols, IMethodSymbol? method, bool closesCpuAccess, CancellationToken cancellationToken, Func<IInvocationOperation, bool>? createsReference = null, Func<IInvocationOperation, IOperation?>? returnedArgument = null)
     {
         _symbols = symbols;
         _createsReference = createsReference;
+        _returnedArgument = returnedArgument;
         IOperation root = cfg.OriginalOperation;
         ISymbol? self = root switch
         {
@@ -163,6 +165,9 @@ internal sealed class BodyFacts
                 return MemberKey(property, property.Property, property.Instance);
             case IFlowCaptureReferenceOperation capture:
                 return _captures.TryGetValue(capture.Id, out List<IOperation>? values) && values.Count == 1 ? KeyOf(values[0]) : null;
+            case IInvocationOperation call when _returnedArgument?.Invoke(call) is { } argument:
+                // `buf.Reading().PageByte(0)`: a call that returns its argument as it came denotes that buffer.
+                return KeyOf(argument);
             default:
                 return null;
         }
@@ -195,8 +200,9 @@ internal sealed class BodyFacts
         return parent.Append(member, display);
     }
 
-    private static bool IsKeyExpression(IOperation operation) =>
-        Unwrap(operation) is ILocalReferenceOperation or IParameterReferenceOperation or IFieldReferenceOperation or IPropertyReferenceOperation or IInstanceReferenceOperation;
+    private bool IsKeyExpression(IOperation operation) =>
+        Unwrap(operation) is ILocalReferenceOperation or IParameterReferenceOperation or IFieldReferenceOperation or IPropertyReferenceOperation or IInstanceReferenceOperation ||
+        Unwrap(operation) is IInvocationOperation call && _returnedArgument?.Invoke(call) is not null;
 
     /// <summary>Whether a by-value parameter is never written nor captured in the body.</summary>
     public bool IsUnwrittenParameter(IParameterSymbol parameter) =>

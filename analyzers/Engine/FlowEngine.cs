@@ -101,7 +101,7 @@ internal sealed class FlowEngine
         _cfg = cfg;
         _context = context;
         _symbols = context.Symbols;
-        _facts = new BodyFacts(cfg, context.Symbols, context.Method, context.ClosesCpuAccess, context.CancellationToken, call => call.TargetMethod.MethodKind != MethodKind.DelegateInvoke && SummaryOf(call)?.ReturnedReference is not null);
+        _facts = new BodyFacts(cfg, context.Symbols, context.Method, context.ClosesCpuAccess, context.CancellationToken, call => call.TargetMethod.MethodKind != MethodKind.DelegateInvoke && SummaryOf(call)?.ReturnedReference is not null, call => ReturnedArgument(call));
         _values = new ValueEvaluator(_facts, context.Symbols);
         _paths = new PathFacts(cfg, new ValueKeys(_facts), context.Symbols);
         _rules = rules.IsDefault ? ImmutableArray<FlowClient>.Empty : rules;
@@ -1515,6 +1515,14 @@ internal sealed class FlowEngine
             current = Cases(invocation, summary, current);
         }
 
+        if (current is not null && ReturnedArgument(invocation) is { } returned && UsageOf(invocation) == Usage.Escape)
+        {
+            // The call returns its argument: handing the result away hands the argument away.
+            ImmutableArray<int> holders = HoldersOfExpression(returned);
+            int key = KeyId(returned);
+            current = current.Map(c => key >= 0 ? EscapeKey(holders.IsEmpty ? c : MarkEscaped(c, holders), key, opens: false) : holders.IsEmpty ? c : MarkEscaped(c, holders));
+        }
+
         if (current is not null && summary.ReturnedReference is { } taken)
         {
             var record = new ResourceRecord(invocation, SiteId(invocation), ResourceKind.Reference, ImmutableArray.Create(Pending), false, KnownSymbols.IsSame(taken.TargetMethod, _symbols.Export), -1, null);
@@ -1960,7 +1968,8 @@ internal sealed class FlowEngine
         switch (parent)
         {
             case null:
-                return ReferenceEquals(current, _branchRoot) && _branchEscapes ? Usage.Escape : Usage.None;
+                // Returned: handed to the caller; a parameter returned as it came is the caller's own (summaries).
+                return ReferenceEquals(current, _branchRoot) && _branchEscapes && !(_context.Summarizing && operation is IParameterReferenceOperation) ? Usage.Escape : Usage.None;
             case IInvocationOperation invocation when ReferenceEquals(invocation.Instance, current):
                 return Usage.None;
             case IMemberReferenceOperation member when ReferenceEquals(member.Instance, current):
@@ -2060,10 +2069,22 @@ internal sealed class FlowEngine
             IFlowCaptureReferenceOperation capture => ImmutableArray.Create(CaptureHolder(capture.Id)),
             IParameterReferenceOperation parameter when parameter.Parameter.RefKind == RefKind.None => ImmutableArray.Create(LocalHolder(parameter.Parameter)),
             IInvocationOperation { TargetMethod.Name: "GetValueOrDefault", Instance: { } nullable } when IsNullableValue(nullable) => HoldersOf(nullable),
+            IInvocationOperation call when ReturnedArgument(call) is { } argument => HoldersOf(argument),
             IInvocationOperation => ImmutableArray.Create(Pending),
             IPropertyReferenceOperation { Property.Name: "Value", Instance: { } nullable } when IsNullableValue(nullable) => HoldersOf(nullable),
             _ => ImmutableArray<int>.Empty,
         };
+
+    /// <summary>The argument a call returns as it came (its callee's summary says so), or null.</summary>
+    private IOperation? ReturnedArgument(IInvocationOperation call)
+    {
+        if (call.TargetMethod.MethodKind == MethodKind.DelegateInvoke || !_context.Summaries.IsSummarizable(call.TargetMethod) || SummaryOf(call) is not { ReturnedParameter: >= 0 } summary)
+        {
+            return null;
+        }
+
+        return call.Arguments.FirstOrDefault(a => a.Parameter?.Ordinal == summary.ReturnedParameter)?.Value;
+    }
 
     /// <summary>A <c>Nullable&lt;T&gt;</c> value: its <c>Value</c> denotes what the nullable holds.</summary>
     private static bool IsNullableValue(IOperation operation) =>

@@ -126,6 +126,9 @@ internal sealed class EscapeSummaries
             case IInvocationOperation call when ReferenceEquals(call.Instance, current):
             case IMemberReferenceOperation member when ReferenceEquals(member.Instance, current):
                 return false;
+            case IReturnOperation when use is IParameterReferenceOperation:
+                // Returned as it came: the caller gets its own buffer back (MethodSummary.ReturnedParameter).
+                return false;
             case IArgumentOperation argument:
                 return Handed(argument, inProgress, cancellationToken);
             case IArrayInitializerOperation { Parent: IArrayCreationOperation { IsImplicit: true, Parent: IArgumentOperation { ArgumentKind: ArgumentKind.ParamArray } paramArray } }:

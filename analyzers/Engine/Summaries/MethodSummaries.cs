@@ -18,8 +18,9 @@ internal sealed class MethodSummary
     {
     }
 
-    public MethodSummary(int maxHeld, int netHeld, bool returnsPage, bool isRecursive, ImmutableArray<ParameterContract> parameters, IInvocationOperation? returnedReference, int scopeParameter, IInvocationOperation? returnedScope, ImmutableArray<ExitCase> cases = default)
+    public MethodSummary(int maxHeld, int netHeld, bool returnsPage, bool isRecursive, ImmutableArray<ParameterContract> parameters, IInvocationOperation? returnedReference, int scopeParameter, IInvocationOperation? returnedScope, ImmutableArray<ExitCase> cases = default, int returnedParameter = -1)
     {
+        ReturnedParameter = returnedParameter;
         Cases = cases.IsDefault ? ImmutableArray<ExitCase>.Empty : cases;
         MaxHeld = Math.Min(maxHeld, MethodSummaries.Saturation);
         NetHeld = Math.Min(netHeld, MethodSummaries.Saturation);
@@ -52,6 +53,9 @@ internal sealed class MethodSummary
 
     /// <summary>The parameter the returned scope's access is begun on.</summary>
     public int ScopeParameter { get; }
+
+    /// <summary>The parameter the callee returns as it came on every way out (a fluent `return b;`), or -1.</summary>
+    public int ReturnedParameter { get; }
 
     /// <summary>Whether a call of the callee changes anything the engine follows in the caller.</summary>
     public bool HasEffects => NetHeld > 0 || ReturnedReference is not null || ReturnedScope is not null || Parameters.Any(p => p.HasEffects);
@@ -178,7 +182,8 @@ internal sealed class MethodSummaries
             ReturnedReference(method, cfg.OriginalOperation),
             scopeParameter,
             scope,
-            collector.Cases(contracts));
+            collector.Cases(contracts),
+            ReturnedParameter(method, cfg.OriginalOperation));
     }
 
     /// <summary>The summary of a body that touches no buffer: each parameter is kept or not, and nothing else happens.</summary>
@@ -192,7 +197,8 @@ internal sealed class MethodSummaries
         ImmutableArray<ParameterContract> contracts = method.Parameters
             .Select(p => Escapes.MayKeep(method, p, cancellationToken) ? ParameterContract.Unknown : ParameterContract.None)
             .ToImmutableArray();
-        return new MethodSummary(0, 0, false, false, contracts, null, -1, null);
+        int returned = Bodies.Get(method, cancellationToken) is { } body ? ReturnedParameter(method, body) : -1;
+        return new MethodSummary(0, 0, false, false, contracts, null, -1, null, default, returned);
     }
 
     /// <summary>
@@ -223,6 +229,24 @@ internal sealed class MethodSummaries
         }
 
         return first is not null && !body.Descendants().OfType<IInvocationOperation>().Any(i => KnownSymbols.IsSame(i.TargetMethod, _symbols.Put)) ? first : null;
+    }
+
+    /// <summary>The parameter a method returns on every way out, as it came, or -1.</summary>
+    private static int ReturnedParameter(IMethodSymbol method, IOperation body)
+    {
+        IParameterSymbol? returned = null;
+        foreach (IOperation value in ReturnedValues(body))
+        {
+            if (BodyFacts.Unwrap(value) is not IParameterReferenceOperation { Parameter: { RefKind: RefKind.None } parameter } ||
+                (returned is not null && !SymbolEqualityComparer.Default.Equals(returned, parameter)))
+            {
+                return -1;
+            }
+
+            returned = parameter;
+        }
+
+        return returned is not null && SymbolEqualityComparer.Default.Equals(returned.ContainingSymbol, method) ? returned.Ordinal : -1;
     }
 
     /// <summary>The CpuAccess call on a parameter whose scope a method returns, when every value it returns is that scope.</summary>

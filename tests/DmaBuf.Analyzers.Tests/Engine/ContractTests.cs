@@ -329,4 +329,31 @@ public class ContractTests
         var buf = DmaBuffer.Get(fd);
         Adopt(buf, dev, hit);
     }");
+
+    [Fact]
+    public Task HelperThatReturnsItsParameter() => Verify(@"
+    static DmaBuffer Reading(DmaBuffer b)
+    {
+        b.BeginCpuAccess(0, 4096, DmaDataDirection.FromDevice);
+        return b;
+    }
+
+    static void Done(DmaBuffer b) => b.EndCpuAccess(0, 4096, DmaDataDirection.FromDevice);
+
+    int Valid(DmaBuffer buf)
+    {
+        var same = Reading(buf);
+        using (var page = same.Kmap(0))
+            Checksum(page.Span);
+        Done(buf);
+        return 0;
+    }
+
+    DmaBuffer HandedOn(DmaBuffer buf) => Reading(buf);
+
+    int NeverDone(DmaBuffer buf)
+    {
+        using var page = Reading(buf).Kmap(0);
+        {|DMA0001:return page.Span[0];|}
+    }");
 }
