@@ -125,6 +125,13 @@ internal sealed class FlowEngine
 
     public ControlFlowGraph Graph => _cfg;
 
+    /// <summary>
+    /// Whether the page number a mapping was made with and an unmap's page number differ for certain: the same
+    /// expression over unchanged operands plus different constants (`n` and `n + 1`).
+    /// </summary>
+    public bool PagesDiffer(MappingRecord mapping, IOperation? unmapPage) =>
+        mapping.PageKey >= 0 && unmapPage is not null && _paths.Keys.KeyOf(unmapPage) is int other and >= 0 && _paths.Keys.Differ(mapping.PageKey, other);
+
     /// <summary>What a path knows of the value of an expression (see <see cref="PathFacts"/>).</summary>
     public Fact FactOf(Config config, IOperation? value) => _paths.FactOf(config, value);
 
@@ -654,6 +661,12 @@ internal sealed class FlowEngine
         if (symbol is ILocalSymbol)
         {
             next = Rebound(next, symbol);
+        }
+
+        // A page number computed from this value no longer names the mapped page by its expression.
+        if (next.Held.Any(m => DependsOn(m.PageKey, symbol)))
+        {
+            next = next.WithHeld(next.Held.Select(m => DependsOn(m.PageKey, symbol) ? m.With(pageKey: -1) : m).ToImmutableArray());
         }
 
         // A parameter or member given a new value after its Put holds that value, not the reference that was put.
@@ -1257,7 +1270,8 @@ internal sealed class FlowEngine
             }
         }
 
-        var record = new MappingRecord(invocation, SiteId(invocation), key, page, pageText, atomic, ImmutableArray.Create(Pending), false, null);
+        int pageKey = pageArgument is null || page is { IsConstant: true } ? -1 : _paths.Keys.KeyOf(pageArgument);
+        var record = new MappingRecord(invocation, SiteId(invocation), key, page, pageText, atomic, ImmutableArray.Create(Pending), false, null, pageKey);
         FlowState? result = state.Map(c => c.Held.Count(m => m.SiteId == record.SiteId) >= MaxSameSite ? c : c.WithHeld(c.Held.Add(record)));
         return ResultUsage(invocation, result);
     }

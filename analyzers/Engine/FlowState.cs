@@ -47,8 +47,9 @@ internal sealed class AccessRecord : IPathRecord
 /// <summary>A page mapped with <c>Kmap</c> or <c>KmapAtomic</c> (or left mapped by a callee) and possibly still held.</summary>
 internal sealed class MappingRecord : IPathRecord
 {
-    public MappingRecord(IOperation site, int siteId, int key, Interval? page, string pageText, bool atomic, ImmutableArray<int> holders, bool escaped, string? callee)
+    public MappingRecord(IOperation site, int siteId, int key, Interval? page, string pageText, bool atomic, ImmutableArray<int> holders, bool escaped, string? callee, int pageKey = -1)
     {
+        PageKey = pageKey;
         Site = site;
         SiteId = siteId;
         Key = key;
@@ -82,8 +83,11 @@ internal sealed class MappingRecord : IPathRecord
     /// <summary>The callee that left this mapping held, or null for a kmap in this body.</summary>
     public string? Callee { get; }
 
-    public MappingRecord With(ImmutableArray<int>? holders = null, bool? escaped = null) =>
-        new(Site, SiteId, Key, Page, PageText, Atomic, holders ?? Holders, escaped ?? Escaped, Callee);
+    /// <summary>The value key of the page number's expression while its operands are unchanged, or -1 (see ValueKeys).</summary>
+    public int PageKey { get; }
+
+    public MappingRecord With(ImmutableArray<int>? holders = null, bool? escaped = null, int? pageKey = null) =>
+        new(Site, SiteId, Key, Page, PageText, Atomic, holders ?? Holders, escaped ?? Escaped, Callee, pageKey ?? PageKey);
 }
 
 /// <summary>What a config's equality looks at of a record it keeps: where it was made, whether it escaped, and who holds it.</summary>

@@ -87,7 +87,8 @@ internal sealed class UnmatchedKmapRule : FlowRule
             {
                 problem = $"mapped with {MapCall(mapping.Atomic)} at line {FlowReport.Line(mapping.Site)} is unmapped with {UnmapCall(unmap.Atomic)}; use {UnmapCall(mapping.Atomic)}";
             }
-            else if (mapping.Page is { IsConstant: true } mapped && unmap.Page is { IsConstant: true } given && mapped.Low != given.Low)
+            else if ((mapping.Page is { IsConstant: true } mapped && unmap.Page is { IsConstant: true } given && mapped.Low != given.Low) ||
+                report.Engine.PagesDiffer(mapping, unmap.Call.Arguments.Length > 0 && !unmap.IsDispose ? unmap.Call.Arguments[0].Value : null))
             {
                 problem = $"mapped at line {FlowReport.Line(mapping.Site)} is unmapped with page number {unmap.PageText}";
             }

@@ -45,8 +45,11 @@ internal sealed class MethodBodies
                 return operation;
             }
 
-            // An arrow-bodied accessor: the operation of its expression clause.
-            SyntaxNode? arrow = syntax.DescendantNodes().FirstOrDefault(n => n.RawKind == (int)Microsoft.CodeAnalysis.CSharp.SyntaxKind.ArrowExpressionClause);
+            // An arrow-bodied member or accessor: the operation of its own expression clause (not one of a member
+            // nested in it, as the properties of a record whose primary constructor this is).
+            SyntaxNode? arrow = syntax.RawKind == (int)Microsoft.CodeAnalysis.CSharp.SyntaxKind.ArrowExpressionClause
+                ? syntax
+                : syntax.ChildNodes().FirstOrDefault(n => n.RawKind == (int)Microsoft.CodeAnalysis.CSharp.SyntaxKind.ArrowExpressionClause);
             if (arrow is not null && model.GetOperation(arrow, cancellationToken) is IBlockOperation { Parent: null } arrowBlock)
             {
                 return arrowBlock;

@@ -18,6 +18,7 @@ internal sealed class ValueKeys
     private readonly Dictionary<(KeyKind Kind, long A, int B, int C), int> _ids = new();
     private readonly List<string> _display = new();
     private readonly List<ITypeSymbol?> _types = new();
+    private readonly List<(KeyKind Kind, long A, int B, int C)> _shapes = new();
     private readonly Dictionary<ISymbol, int> _symbols = new(SymbolEqualityComparer.Default);
     private readonly Dictionary<CaptureId, int> _captures = new();
     private readonly Dictionary<int, List<int>> _dependents = new();
@@ -66,6 +67,36 @@ internal sealed class ValueKeys
     /// </summary>
     public int ResultKey(IInvocationOperation call) =>
         Intern(KeyKind.Result, call.Syntax.SpanStart, call.Syntax.Span.Length, 0, call, ImmutableArray<int>.Empty);
+
+    /// <summary>
+    /// Whether two keys are values that differ for certain: the same expression plus different constants (`n` and
+    /// `n + 1`, `p - 2` and `p`).
+    /// </summary>
+    public bool Differ(int a, int b)
+    {
+        (int baseA, long offsetA) = Offset(a);
+        (int baseB, long offsetB) = Offset(b);
+        return baseA == baseB && offsetA != offsetB;
+    }
+
+    /// <summary>A key as another key plus a constant: `x + 3` is (x, 3), `x - 1` is (x, -1), anything else is itself plus 0.</summary>
+    private (int Base, long Offset) Offset(int key)
+    {
+        if (key >= 0 && key < _shapes.Count && _shapes[key] is { Kind: KeyKind.Binary } shape && _shapes[shape.C] is { Kind: KeyKind.Constant } constant)
+        {
+            if (shape.A == (long)BinaryOperatorKind.Add)
+            {
+                return (shape.B, constant.A);
+            }
+
+            if (shape.A == (long)BinaryOperatorKind.Subtract)
+            {
+                return (shape.B, -constant.A);
+            }
+        }
+
+        return (key, 0);
+    }
 
     /// <summary>The key of a parameter read as a whole (what <see cref="KeyOf(IOperation?)"/> gives its references).</summary>
     public int ParameterKey(IParameterSymbol parameter)
@@ -260,6 +291,7 @@ internal sealed class ValueKeys
         key = _display.Count;
         _ids.Add((kind, a, b, c), key);
         _display.Add(operation.Syntax.ToString());
+        _shapes.Add((kind, a, b, c));
         _types.Add(operation.Type);
         _dependencies.Add(dependencies);
         foreach (int dependency in dependencies)

@@ -127,4 +127,21 @@ public class SymbolicValueTests
         buf.KunmapAtomic(0, lo);
         {|DMA0005:buf.EndCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.FromDevice)|};
     {|DMA0003:}|}");
+
+    [Fact]
+    public Task PageNumbersThatDifferByAConstant() => Verify(@"
+    void Next(DmaBuffer buf, long n)
+    {
+        using var access = buf.CpuAccess(0, buf.Size, DmaDataDirection.FromDevice);
+        var page = buf.Kmap(n);
+        {|DMA0003:buf.Kunmap(n + 1, page)|};
+    }
+
+    void Valid(DmaBuffer buf, long n)
+    {
+        using var access = buf.CpuAccess(0, buf.Size, DmaDataDirection.FromDevice);
+        var page = buf.Kmap(n);
+        n++;
+        buf.Kunmap(n - 1, page);
+    }");
 }
