@@ -70,8 +70,14 @@ internal sealed class FlowContext
         }
 
         _summary ??= _ownSummary();
-        bool leftOpen = _summary.Parameters.Any(p => p.LeftOpenBy is { } left && left.Syntax == begin.Syntax) ||
-            _summary.Cases.Any(c => c.LeftOpenBy.Any(left => left is not null && left.Syntax == begin.Syntax));
+        bool leftOpen = false;
+        for (int i = 0; i < _summary.Parameters.Length; i++)
+        {
+            ParameterContract contract = _summary.Parameters[i];
+            leftOpen |= contract.LeftOpenBy is { } left && left.Syntax == begin.Syntax ||
+                contract.IsConditional && _summary.Cases.Any(c => c.LeftOpenBy[i] is { } conditional && conditional.Syntax == begin.Syntax);
+        }
+
         return leftOpen && Summaries.Callers.HasCallers(Method, CancellationToken);
     }
 }

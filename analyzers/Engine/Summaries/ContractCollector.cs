@@ -47,6 +47,13 @@ internal sealed class ContractCollector : FlowClient
                 continue;
             }
 
+            if (p.OpenExits > 0 && !all(p.OpenExits) && !OpenIsToldByResult(i))
+            {
+                // Begun on some ways out and not on others the caller cannot tell apart: a bug of the method itself.
+                contracts.Add(ParameterContract.Unknown);
+                continue;
+            }
+
             if (p.OpenExits > 0 && !all(p.OpenExits) || p.PutExits > 0 && !all(p.PutExits) || keptOnSome)
             {
                 // Left open or put on some ways out only: the ways out tell which (Cases), or nothing is known.
@@ -58,6 +65,26 @@ internal sealed class ContractCollector : FlowClient
         }
 
         return contracts.MoveToImmutable();
+    }
+
+    /// <summary>
+    /// Whether the ways out that leave parameter <paramref name="ordinal"/>'s access begun return values that the others
+    /// never return (0 for success, a negative errno for failure), so that the caller can tell by the result.
+    /// </summary>
+    private bool OpenIsToldByResult(int ordinal)
+    {
+        foreach (ExitCase open in _cases)
+        {
+            foreach (ExitCase other in _cases)
+            {
+                if (!ReferenceEquals(open.LeftOpenBy[ordinal], other.LeftOpenBy[ordinal]) && !open.Result.Meet(other.Result).IsEmpty)
+                {
+                    return false;
+                }
+            }
+        }
+
+        return _cases.Count is > 1 and <= MaxCases;
     }
 
     /// <summary>The ways the method returns, when they leave the caller different things (at most <see cref="MaxCases"/>).</summary>

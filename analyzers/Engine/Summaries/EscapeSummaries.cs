@@ -73,8 +73,9 @@ internal sealed class EscapeSummaries
 
     private bool Compute(IMethodSymbol method, IParameterSymbol parameter, ImmutableHashSet<(IMethodSymbol, int)> inProgress, CancellationToken cancellationToken)
     {
-        if (parameter.RefKind is RefKind.Ref or RefKind.Out || _bodies.Get(method, cancellationToken) is not { } body)
+        if (parameter.RefKind is RefKind.Ref or RefKind.Out || _bodies.Get(method, cancellationToken) is not { } body || MethodBodies.IsIterator(body))
         {
+            // An iterator keeps its parameters in its enumerator, to run its body later.
             return true;
         }
 

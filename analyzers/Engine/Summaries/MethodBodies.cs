@@ -59,6 +59,20 @@ internal sealed class MethodBodies
         return null;
     }
 
+    /// <summary>Whether a body is an iterator's (it has a yield): called, it runs nothing until enumerated.</summary>
+    public static bool IsIterator(IOperation body)
+    {
+        foreach (IOperation op in body.Descendants())
+        {
+            if (op is IReturnOperation { Kind: OperationKind.YieldReturn or OperationKind.YieldBreak })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     public static ControlFlowGraph? CreateGraph(IOperation body, CancellationToken cancellationToken) => body switch
     {
         IMethodBodyOperation method => ControlFlowGraph.Create(method, cancellationToken),

@@ -162,6 +162,12 @@ internal sealed class MethodSummaries
             return Plain(method, cancellationToken);
         }
 
+        if (MethodBodies.IsIterator(cfg.OriginalOperation))
+        {
+            // Called, an iterator only keeps its parameters: its body runs when it is enumerated.
+            return new MethodSummary(0, 0, false, false, method.Parameters.Select(_ => ParameterContract.Unknown).ToImmutableArray(), null, -1, null);
+        }
+
         var context = new FlowContext(_symbols, this, method, inProgress.Add(method), cancellationToken, summarizing: true);
         var collector = new ContractCollector(method);
         FlowResult result = new FlowEngine(cfg, context, ImmutableArray.Create<FlowClient>(collector), report: static _ => { }).Run();

@@ -356,4 +356,21 @@ public class ContractTests
         using var page = Reading(buf).Kmap(0);
         {|DMA0001:return page.Span[0];|}
     }");
+
+    [Fact]
+    public Task EarlyReturnThatLeavesAccessBegunIsTheMethodsOwnBug() => Verify(@"
+    static int FirstByte(DmaBuffer buf, bool empty)
+    {
+        buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        if (empty)
+            {|DMA0001:return 0;|}
+        using (var page = buf.Kmap(0))
+        {
+            int first = page.Span[0];
+            buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+            return first;
+        }
+    }
+
+    int Caller(DmaBuffer buf) => FirstByte(buf, empty: true);");
 }
