@@ -230,6 +230,26 @@ internal sealed class KnownSymbols
         SymbolEqualityComparer.Default.Equals(type, DmaBufAttachment) || SymbolEqualityComparer.Default.Equals(type, ScatterGatherTable);
 
     /// <summary>
+    /// Whether the compilation references an assembly named DmaBuf.Runtime: a check of its references' names that
+    /// looks up no type (the first type lookup merges the namespaces of every reference, which a compilation that
+    /// never uses the runtime should not pay for in an analyzer).
+    /// </summary>
+    /// <param name="compilation">The compilation.</param>
+    /// <returns>true when DmaBuf.Runtime is among its references.</returns>
+    public static bool IsReferenced(Compilation compilation)
+    {
+        foreach (AssemblyIdentity identity in compilation.ReferencedAssemblyNames)
+        {
+            if (identity.Name == RuntimeAssemblyName)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
     /// Resolves the runtime's symbols in <paramref name="compilation"/>, or returns null when the compilation does not
     /// reference DmaBuf.Runtime (no <c>DmaBuf.DmaBuffer</c> from an assembly named DmaBuf.Runtime).
     /// </summary>

@@ -1,3 +1,4 @@
+using System;
 using System.Linq;
 using DmaBuf.Analyzers.Blocking;
 using DmaBuf.Analyzers.Engine;
@@ -16,11 +17,12 @@ namespace DmaBuf.Analyzers.Rules;
 /// </summary>
 internal sealed class BlockingInAtomicRule : FlowRule
 {
-    private readonly BlockingAnalysis _blocking;
+    private readonly Lazy<BlockingAnalysis> _blocking;
 
-    public BlockingInAtomicRule(BlockingAnalysis blocking)
+    /// <param name="blocking">Makes the blocking analysis, the first time an operation runs with an atomic mapping held.</param>
+    public BlockingInAtomicRule(Func<BlockingAnalysis> blocking)
     {
-        _blocking = blocking;
+        _blocking = new Lazy<BlockingAnalysis>(blocking, System.Threading.LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     public override DiagnosticDescriptor Descriptor => RuleDescriptors.DMA0005;
@@ -67,7 +69,7 @@ internal sealed class BlockingInAtomicRule : FlowRule
             description = "'lock'";
             location = lockStatement.LockKeyword.GetLocation();
         }
-        else if (_blocking.IsBlocking(operation, report.Context.CancellationToken, out description, out chain))
+        else if (_blocking.Value.IsBlocking(operation, report.Context.CancellationToken, out description, out chain))
         {
             location = LocationOf(operation);
         }

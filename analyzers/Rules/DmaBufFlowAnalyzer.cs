@@ -13,8 +13,10 @@ namespace DmaBuf.Analyzers.Rules;
 
 /// <summary>
 /// DMA0001–DMA0007 and DMA0009–DMA0011: runs the shared dataflow engine once per method body (and once per local function and lambda in
-/// it) and lets each rule's client (<see cref="FlowRule"/>) report from the same run. Bodies that call no member of
-/// the runtime, and nothing that may hold an atomic mapping, are skipped before any graph is built.
+/// it) and lets each rule's client (<see cref="FlowRule"/>) report from the same run. A compilation that does not
+/// mention the runtime registers nothing; a body the text pre-filter (<see cref="RuntimeMentions"/>) passes over is
+/// never bound to operations; a body that calls no member of the runtime and nothing with an effect on buffers is
+/// skipped before any graph is built.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class DmaBufFlowAnalyzer : DiagnosticAnalyzer
@@ -45,47 +47,44 @@ public sealed class DmaBufFlowAnalyzer : DiagnosticAnalyzer
 
     private static void Register(CompilationStartAnalysisContext start)
     {
-        KnownSymbols? symbols = KnownSymbols.Create(start.Compilation);
-        if (symbols is null)
+        // Cheapest first: the references' names, then the text of the trees; only then are the runtime's types looked up.
+        RuntimeMentions? mentions = KnownSymbols.IsReferenced(start.Compilation) ? RuntimeMentions.Create(start.Compilation, start.CancellationToken) : null;
+        KnownSymbols? symbols = mentions is null ? null : KnownSymbols.Create(start.Compilation);
+        if (symbols is null || mentions is null)
         {
             return;
         }
 
         var summaries = new MethodSummaries(start.Compilation, symbols);
         ImmutableArray<FlowClient> rules = RuleSet.Create(start.Compilation, symbols, start.Options);
-        start.RegisterOperationBlockAction(block => Guard.Run(block.OwningSymbol, block.OperationBlocks.FirstOrDefault()?.Syntax, () => AnalyzeBlock(block, symbols, summaries, rules)));
+
+        // A code block action, not an operation block action: the operations of a body are built only for the bodies
+        // that pass the text pre-filter.
+        start.RegisterCodeBlockAction(block => Guard.Run(block.OwningSymbol, block.CodeBlock, () => AnalyzeBlock(block, mentions, symbols, summaries, rules)));
     }
 
-    private static void AnalyzeBlock(OperationBlockAnalysisContext context, KnownSymbols symbols, MethodSummaries summaries, ImmutableArray<FlowClient> rules)
+    private static void AnalyzeBlock(CodeBlockAnalysisContext context, RuntimeMentions mentions, KnownSymbols symbols, MethodSummaries summaries, ImmutableArray<FlowClient> rules)
     {
-        if (context.OwningSymbol is not IMethodSymbol method)
+        if (context.OwningSymbol is not IMethodSymbol method || !mentions.MayConcern(context.CodeBlock, context.CancellationToken) ||
+            context.SemanticModel.GetOperation(context.CodeBlock, context.CancellationToken) is not { } block)
         {
             return;
         }
 
-        var seen = new HashSet<IOperation>();
-        foreach (IOperation block in context.OperationBlocks)
+        // The graph is built for the body's root: its IMethodBodyOperation, IConstructorBodyOperation, or the block of an
+        // arrow-bodied accessor.
+        IOperation root = block;
+        while (root.Parent is not null)
         {
-            // The blocks are a body's IBlockOperation under its IMethodBodyOperation; the graph is built for the root.
-            IOperation root = block;
-            while (root.Parent is not null)
-            {
-                root = root.Parent;
-            }
-
-            if (root is not (IMethodBodyOperation or IConstructorBodyOperation or IBlockOperation) || !seen.Add(root))
-            {
-                continue;
-            }
-
-            if (!MayConcern(block, symbols, summaries, method, context.CancellationToken))
-            {
-                continue;
-            }
-
-            ControlFlowGraph cfg = context.GetControlFlowGraph(block);
-            Analyze(cfg, method, symbols, summaries, rules, context.ReportDiagnostic, context.CancellationToken);
+            root = root.Parent;
         }
+
+        if (!MayConcern(root, symbols, summaries, method, context.CancellationToken) || MethodBodies.CreateGraph(root, context.CancellationToken) is not { } cfg)
+        {
+            return;
+        }
+
+        Analyze(cfg, method, symbols, summaries, rules, context.ReportDiagnostic, context.CancellationToken);
     }
 
     private static void Analyze(ControlFlowGraph cfg, IMethodSymbol method, KnownSymbols symbols, MethodSummaries summaries, ImmutableArray<FlowClient> rules, Action<Diagnostic> report, CancellationToken cancellationToken)

@@ -38,14 +38,43 @@ public sealed class ExporterAtomicCallbackAnalyzer : DiagnosticAnalyzer
 
     private static void OnCompilationStart(CompilationStartAnalysisContext context)
     {
-        KnownSymbols? symbols = KnownSymbols.Create(context.Compilation);
+        // An exporter's file names the runtime's namespace; a compilation none of whose files does has none.
+        KnownSymbols? symbols = KnownSymbols.IsReferenced(context.Compilation) && RuntimeMentions.Create(context.Compilation, context.CancellationToken) is not null
+            ? KnownSymbols.Create(context.Compilation)
+            : null;
         if (symbols is null)
         {
             return;
         }
 
-        BlockingAnalysis blocking = BlockingAnalysis.Create(context.Compilation, symbols, context.Options);
-        context.RegisterOperationBlockAction(block => AnalyzeBlock(block, symbols, blocking));
+        // The blocking analysis (and its table of the base class library) is made for the first exporter only.
+        Compilation compilation = context.Compilation;
+        AnalyzerOptions options = context.Options;
+        var blocking = new Lazy<BlockingAnalysis>(() => BlockingAnalysis.Create(compilation, symbols, options), System.Threading.LazyThreadSafetyMode.ExecutionAndPublication);
+
+        // Only the members of exporters are looked at: no operation is built for any other type's bodies.
+        context.RegisterSymbolStartAction(
+            type =>
+            {
+                if (IsExporter((INamedTypeSymbol)type.Symbol, symbols))
+                {
+                    type.RegisterOperationBlockAction(block => AnalyzeBlock(block, symbols, blocking.Value));
+                }
+            },
+            SymbolKind.NamedType);
+    }
+
+    private static bool IsExporter(INamedTypeSymbol type, KnownSymbols symbols)
+    {
+        for (INamedTypeSymbol? current = type.BaseType; current is not null; current = current.BaseType)
+        {
+            if (SymbolEqualityComparer.Default.Equals(current, symbols.DmaBufExporter))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static void AnalyzeBlock(OperationBlockAnalysisContext context, KnownSymbols symbols, BlockingAnalysis blocking)

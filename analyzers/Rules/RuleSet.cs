@@ -16,7 +16,7 @@ internal static class RuleSet
             new MismatchedEndCpuAccessRule(),
             new UnmatchedKmapRule(),
             new TooManyAtomicKmapsRule(),
-            new BlockingInAtomicRule(BlockingAnalysis.Create(compilation, symbols, options)),
+            new BlockingInAtomicRule(() => BlockingAnalysis.Create(compilation, symbols, options)),
             new KmapOutsideBegunRangeRule(),
             new KmapWithoutCpuAccessRule(),
             new AttachmentMappingRule(),

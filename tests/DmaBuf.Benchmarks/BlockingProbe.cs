@@ -44,68 +44,12 @@ public static class BlockingProbe
             return 2;
         }
 
-        string folder = args[0];
-        string? output = null;
-        var defines = new List<string> { "NET", "NETCOREAPP", "NETCOREAPP3_0_OR_GREATER", "NETCOREAPP3_1_OR_GREATER", "NETSTANDARD2_0_OR_GREATER", "NETSTANDARD2_1_OR_GREATER", "RELEASE" };
-        for (int v = 5; v <= 10; v++)
-        {
-            defines.Add($"NET{v}_0_OR_GREATER");
-        }
-
-        var extraReferences = new List<string>();
-        var excludes = new List<string> { $"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", $"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}" };
-        int limit = int.MaxValue;
-        bool implicitUsings = false;
-        for (int i = 1; i < args.Length; i++)
-        {
-            switch (args[i])
-            {
-                case "--define":
-                    defines.AddRange(args[++i].Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-                    break;
-                case "--ref":
-                    extraReferences.Add(args[++i]);
-                    break;
-                case "--exclude":
-                    excludes.Add(args[++i]);
-                    break;
-                case "--implicit-usings":
-                    implicitUsings = true;
-                    break;
-                case "--limit":
-                    limit = int.Parse(args[++i], CultureInfo.InvariantCulture);
-                    break;
-                default:
-                    output = args[i];
-                    break;
-            }
-        }
-
-        var parse = new CSharpParseOptions(LanguageVersion.Preview, preprocessorSymbols: defines);
-        List<SyntaxTree> trees = Directory.EnumerateFiles(folder, "*.cs", SearchOption.AllDirectories)
-            .Where(path => !excludes.Any(part => path.Contains(part, StringComparison.Ordinal)))
-            .OrderBy(path => path, StringComparer.Ordinal)
-            .Select(path => CSharpSyntaxTree.ParseText(File.ReadAllText(path), parse, path))
-            .ToList();
-        if (implicitUsings)
-        {
-            // What the SDK's <ImplicitUsings> adds to a class library.
-            trees.Add(CSharpSyntaxTree.ParseText(
-                "global using global::System;\nglobal using global::System.Collections.Generic;\nglobal using global::System.IO;\nglobal using global::System.Linq;\nglobal using global::System.Net.Http;\nglobal using global::System.Threading;\nglobal using global::System.Threading.Tasks;\n",
-                parse,
-                "/probe/ImplicitUsings.cs"));
-        }
-
-        var compilationOptions = new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true, nullableContextOptions: NullableContextOptions.Enable);
-        CSharpCompilation library = CSharpCompilation.Create("Probed", trees, References(extraReferences), compilationOptions);
-
-        // Errors that are not the compiler's (an [Experimental] API's own id, an analyzer's) do not affect binding.
-        var notCompilers = library.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error && !d.Id.StartsWith("CS", StringComparison.Ordinal)).Select(d => d.Id).Distinct().ToList();
-        if (notCompilers.Count > 0)
-        {
-            library = library.WithOptions(compilationOptions.WithSpecificDiagnosticOptions(notCompilers.Select(id => KeyValuePair.Create(id, ReportDiagnostic.Suppress))));
-        }
-
+        LibrarySources.Options options = LibrarySources.Parse(args.Skip(1), out List<string> rest);
+        string? output = rest.FirstOrDefault();
+        int limit = options.Limit;
+        CSharpCompilation library = LibrarySources.Compile(args[0], options, "Probed");
+        List<SyntaxTree> trees = library.SyntaxTrees.ToList();
+        CSharpParseOptions parse = options.ParseOptions;
         List<Diagnostic> errors = library.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
         foreach (IGrouping<string, Diagnostic> group in errors.GroupBy(d => d.GetMessage(CultureInfo.InvariantCulture)).OrderByDescending(g => g.Count()).Take(8))
         {
@@ -159,43 +103,6 @@ public static class BlockingProbe
 
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{trees.Count} files, {errors.Count} compiler errors in the library; {probes.Count} probes, {valid} bind, {reported} reported DMA0005; analysis {elapsed.TotalSeconds:N1} s"));
         return 0;
-    }
-
-    private static IEnumerable<MetadataReference> References(List<string> extra)
-    {
-        string runtime = RuntimeEnvironment.GetRuntimeDirectory();
-        var folders = new List<string> { runtime };
-
-        // ASP.NET Core's shared framework of the same version carries Microsoft.Extensions.* and System.IO.Pipelines.
-        string version = Path.GetFileName(runtime.TrimEnd(Path.DirectorySeparatorChar));
-        string asp = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(runtime.TrimEnd(Path.DirectorySeparatorChar)))!, "Microsoft.AspNetCore.App", version);
-        if (Directory.Exists(asp))
-        {
-            folders.Add(asp);
-        }
-
-        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (string dll in folders.SelectMany(f => Directory.EnumerateFiles(f, "*.dll")).Concat(extra).Append(typeof(DmaBuffer).Assembly.Location))
-        {
-            if (seen.Add(Path.GetFileName(dll)) && IsManaged(dll))
-            {
-                yield return MetadataReference.CreateFromFile(dll);
-            }
-        }
-    }
-
-    private static bool IsManaged(string path)
-    {
-        try
-        {
-            using var stream = File.OpenRead(path);
-            using var reader = new System.Reflection.PortableExecutable.PEReader(stream);
-            return reader.HasMetadata;
-        }
-        catch (BadImageFormatException)
-        {
-            return false;
-        }
     }
 
     /// <summary>One probe per public, non-generic ordinary method of a public non-generic type of the library whose parameters can all be given <c>default</c>.</summary>

@@ -14,7 +14,8 @@ namespace DmaBuf.Benchmarks;
 /// Runs the benchmarks: <c>dotnet run -c Release --project tests/DmaBuf.Benchmarks -- --filter '*'</c>.
 /// <c>-- --analyzer-report [runs] [N...]</c> instead measures the analyzer scenarios in this process with a stopwatch and
 /// the telemetry, and prints medians, ratios and the time per analyzer: quicker, for profiling.
-/// <c>-- --blocking-probe &lt;library-src&gt; [out.tsv]</c> runs the <see cref="BlockingProbe"/> on a library's sources.
+/// <c>-- --blocking-probe &lt;library-src&gt; [out.tsv]</c> runs the <see cref="BlockingProbe"/> on a library's sources;
+/// <c>-- --library-cost &lt;library-src&gt; [runs]</c> measures what the analyzers cost that library's compile (<see cref="LibraryCost"/>).
 /// </summary>
 public static class Program
 {
@@ -33,6 +34,12 @@ public static class Program
         if (args.Length > 0 && args[0] == "--blocking-probe")
         {
             Environment.Exit(BlockingProbe.Run(args.Skip(1).ToArray()));
+        }
+
+        if (args.Length > 0 && args[0] == "--library-cost")
+        {
+            Environment.ExitCode = LibraryCost.Run(args.Skip(1).ToArray());
+            return;
         }
 
         if (args.Length > 0 && args[0] == "--analyzer-report")
