@@ -19,13 +19,6 @@ internal sealed class RuntimeMentions
     /// <summary>Text any code that uses the runtime contains: its namespace (a using, a qualified name) or a name only it has.</summary>
     private static readonly string[] Distinctive = { "DmaBuf", "CpuAccess", "Kmap", "Kunmap", "ScatterGatherTable" };
 
-    /// <summary>The members of the runtime a body may call with none of the distinctive names in its tree (through `var`).</summary>
-    private static readonly string[] Members =
-    {
-        "BeginCpuAccess", "EndCpuAccess", "CpuAccess", "Kmap", "KmapAtomic", "Kunmap", "KunmapAtomic", "Put", "Get", "Export", "Fd",
-        "Attach", "Detach", "MapAttachment", "UnmapAttachment", "Dispose",
-    };
-
     /// <summary>The one text every compilation that uses the runtime has somewhere: the runtime's namespace.</summary>
     private const string Namespace = "DmaBuf";
 
@@ -60,7 +53,9 @@ internal sealed class RuntimeMentions
 
     /// <summary>
     /// Whether a code block may touch a buffer: every block of a tree that mentions the runtime may; in another tree, a
-    /// block that names a runtime member or a method declared in such a tree (a helper that may take or return one).
+    /// block that names a method declared in such a tree (a helper that may take or return a buffer). A buffer reaches
+    /// code only from DmaBuffer.Export or Get, so a block of a tree that names neither the runtime nor such a helper
+    /// holds none, one hop of helpers deep (a helper of a helper in a third tree is not followed).
     /// </summary>
     public bool MayConcern(SyntaxNode codeBlock, CancellationToken cancellationToken)
     {
@@ -122,7 +117,7 @@ internal sealed class RuntimeMentions
         return found.ToArray();
     }
 
-    /// <summary>The runtime's members, and the methods declared in the trees that mention the runtime.</summary>
+    /// <summary>The methods and properties declared in the trees that mention the runtime.</summary>
     private HashSet<string> Names(CancellationToken cancellationToken)
     {
         lock (_gate)
@@ -132,7 +127,7 @@ internal sealed class RuntimeMentions
                 return _names;
             }
 
-            var names = new HashSet<string>(Members, StringComparer.Ordinal);
+            var names = new HashSet<string>(StringComparer.Ordinal);
             foreach (SyntaxTree tree in _compilation.SyntaxTrees.Where(t => Mentions(t, cancellationToken)))
             {
                 foreach (SyntaxNode node in tree.GetRoot(cancellationToken).DescendantNodes(n => n is not (BlockSyntax or ArrowExpressionClauseSyntax)))

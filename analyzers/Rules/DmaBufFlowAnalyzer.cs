@@ -55,7 +55,7 @@ public sealed class DmaBufFlowAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var summaries = new MethodSummaries(start.Compilation, symbols);
+        var summaries = new MethodSummaries(start.Compilation, symbols, mentions);
         ImmutableArray<FlowClient> rules = RuleSet.Create(start.Compilation, symbols, start.Options);
 
         // A code block action, not an operation block action: the operations of a body are built only for the bodies

@@ -15,7 +15,10 @@ using Microsoft.CodeAnalysis.Diagnostics;
 
 namespace DmaBuf.Benchmarks;
 
-/// <summary><c>--library-cost &lt;library-src&gt; [runs] [--define A;B] [--implicit-usings] [--add file.cs]...</c></summary>
+/// <summary>
+/// <c>--library-cost &lt;library-src&gt; [runs] [dma-methods] [--define A;B] [--implicit-usings] [--add file.cs]...</c>:
+/// <c>dma-methods</c> adds that many of the benchmark's synthetic dma-buf methods to the library.
+/// </summary>
 public static class LibraryCost
 {
     /// <summary>Runs the measurement; the arguments are those after <c>--library-cost</c>.</summary>
@@ -32,6 +35,14 @@ public static class LibraryCost
         LibrarySources.Options options = LibrarySources.Parse(args.Skip(1), out List<string> rest);
         int runs = rest.Count > 0 ? int.Parse(rest[0], CultureInfo.InvariantCulture) : 5;
         CSharpCompilation library = LibrarySources.Compile(args[0], options, "Library");
+        int synthetic = rest.Count > 1 ? int.Parse(rest[1], CultureInfo.InvariantCulture) : 0;
+        if (synthetic > 0)
+        {
+            // A few files of dma-buf methods (the benchmark's synthetic shapes, every rule's) added to the library.
+            library = library.AddSyntaxTrees(SyntheticSources.Create(synthetic, SourceFlavour.DmaBuf)
+                .Select((text, i) => CSharpSyntaxTree.ParseText(text, options.ParseOptions, path: $"Dma{i}.cs")));
+        }
+
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{library.SyntaxTrees.Count()} files, {library.SyntaxTrees.Sum(t => t.GetText().Lines.Count):N0} lines, {library.GetDiagnostics().Count(d => d.Severity == DiagnosticSeverity.Error)} compiler errors"));
         Measure(library, runs, "library");
         return 0;

@@ -19,6 +19,23 @@ internal sealed class MethodSummary
     }
 
     public MethodSummary(int maxHeld, int netHeld, bool returnsPage, bool isRecursive, ImmutableArray<ParameterContract> parameters, IInvocationOperation? returnedReference, int scopeParameter, IInvocationOperation? returnedScope, ImmutableArray<ExitCase> cases = default, int returnedParameter = -1)
+        : this(maxHeld, netHeld, returnsPage, isRecursive, returnedReference, scopeParameter, returnedScope, cases, returnedParameter)
+    {
+        _parameters = parameters;
+        _parametersHaveEffects = parameters.Any(p => p.HasEffects);
+    }
+
+    /// <summary>
+    /// The summary of a method that touches no buffer: no effect, and for each parameter only whether the method may
+    /// keep it, worked out when a caller first asks (most callers never hand such a method a buffer).
+    /// </summary>
+    public MethodSummary(Func<ImmutableArray<ParameterContract>> parameters, int returnedParameter)
+        : this(0, 0, false, false, null, -1, null, default, returnedParameter)
+    {
+        _lazyParameters = parameters;
+    }
+
+    private MethodSummary(int maxHeld, int netHeld, bool returnsPage, bool isRecursive, IInvocationOperation? returnedReference, int scopeParameter, IInvocationOperation? returnedScope, ImmutableArray<ExitCase> cases, int returnedParameter)
     {
         ReturnedParameter = returnedParameter;
         Cases = cases.IsDefault ? ImmutableArray<ExitCase>.Empty : cases;
@@ -26,7 +43,6 @@ internal sealed class MethodSummary
         NetHeld = Math.Min(netHeld, MethodSummaries.Saturation);
         ReturnsPage = returnsPage;
         IsRecursive = isRecursive;
-        Parameters = parameters;
         ReturnedReference = returnedReference;
         ScopeParameter = scopeParameter;
         ReturnedScope = returnedScope;
@@ -42,8 +58,28 @@ internal sealed class MethodSummary
     /// </summary>
     public ImmutableArray<ExitCase> Cases { get; }
 
+    private readonly object _gate = new();
+    private Func<ImmutableArray<ParameterContract>>? _lazyParameters;
+    private ImmutableArray<ParameterContract> _parameters;
+    private bool _parametersHaveEffects;
+
     /// <summary>Per parameter, what the callee requires of and leaves for the buffer it is given; empty when nothing is known.</summary>
-    public ImmutableArray<ParameterContract> Parameters { get; }
+    public ImmutableArray<ParameterContract> Parameters
+    {
+        get
+        {
+            lock (_gate)
+            {
+                if (_lazyParameters is { } compute)
+                {
+                    _parameters = compute();
+                    _lazyParameters = null;
+                }
+
+                return _parameters.IsDefault ? ImmutableArray<ParameterContract>.Empty : _parameters;
+            }
+        }
+    }
 
     /// <summary>The Get or Export whose reference the callee returns on every way it returns, for its caller to put.</summary>
     public IInvocationOperation? ReturnedReference { get; }
@@ -58,7 +94,7 @@ internal sealed class MethodSummary
     public int ReturnedParameter { get; }
 
     /// <summary>Whether a call of the callee changes anything the engine follows in the caller.</summary>
-    public bool HasEffects => NetHeld > 0 || ReturnedReference is not null || ReturnedScope is not null || Parameters.Any(p => p.HasEffects);
+    public bool HasEffects => NetHeld > 0 || ReturnedReference is not null || ReturnedScope is not null || _parametersHaveEffects;
 
     /// <summary>The contract of the parameter with ordinal <paramref name="ordinal"/>: Unknown when nothing was learnt of it.</summary>
     public ParameterContract ContractOf(int ordinal) =>
@@ -94,10 +130,13 @@ internal sealed class MethodSummaries
     private readonly Compilation _compilation;
     private readonly KnownSymbols _symbols;
 
-    public MethodSummaries(Compilation compilation, KnownSymbols symbols)
+    private readonly RuntimeMentions _mentions;
+
+    public MethodSummaries(Compilation compilation, KnownSymbols symbols, RuntimeMentions mentions)
     {
         _compilation = compilation;
         _symbols = symbols;
+        _mentions = mentions;
         Bodies = new MethodBodies(compilation);
         Escapes = new EscapeSummaries(compilation, symbols, Bodies);
         Callers = new CallerIndex(compilation, Bodies);
@@ -126,7 +165,14 @@ internal sealed class MethodSummaries
             return MethodSummary.Recursive;
         }
 
-        // The pre-filter runs on the operation tree, so that no graph is built for a callee that touches no buffer.
+        // A method whose text names neither the runtime nor a method that may (RuntimeMentions) touches no buffer: its
+        // body is not even bound. Otherwise the pre-filter runs on the operation tree, so that no graph is built for a
+        // callee that touches no buffer.
+        if (!IsNear(method, cancellationToken))
+        {
+            return _cache.GetOrAdd(method, Plain(method, cancellationToken));
+        }
+
         IOperation? body = Bodies.Get(method, cancellationToken);
         MethodSummary summary = body is null || !MayConcern(body, inProgress.Add(method), cancellationToken)
             ? Plain(method, cancellationToken)
@@ -149,6 +195,19 @@ internal sealed class MethodSummaries
 
         MethodSummary summary = Compute(method, graph, inProgress, cancellationToken);
         return _cache.GetOrAdd(method, summary);
+    }
+
+    private bool IsNear(IMethodSymbol method, CancellationToken cancellationToken)
+    {
+        foreach (SyntaxReference reference in method.DeclaringSyntaxReferences)
+        {
+            if (_mentions.MayConcern(reference.GetSyntax(cancellationToken), cancellationToken))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Whether a method may be summarized: it is in this compilation and has a body.</summary>
@@ -200,11 +259,10 @@ internal sealed class MethodSummaries
             return MethodSummary.Zero;
         }
 
-        ImmutableArray<ParameterContract> contracts = method.Parameters
-            .Select(p => Escapes.MayKeep(method, p, cancellationToken) ? ParameterContract.Unknown : ParameterContract.None)
-            .ToImmutableArray();
-        int returned = Bodies.Get(method, cancellationToken) is { } body ? ReturnedParameter(method, body) : -1;
-        return new MethodSummary(0, 0, false, false, contracts, null, -1, null, default, returned);
+        int returned = ReturnsAParameter(method) && Bodies.Get(method, cancellationToken) is { } body ? ReturnedParameter(method, body) : -1;
+        return new MethodSummary(
+            () => method.Parameters.Select(p => Escapes.MayKeep(method, p, cancellationToken) ? ParameterContract.Unknown : ParameterContract.None).ToImmutableArray(),
+            returned);
     }
 
     /// <summary>
@@ -236,6 +294,10 @@ internal sealed class MethodSummaries
 
         return first is not null && !body.Descendants().OfType<IInvocationOperation>().Any(i => KnownSymbols.IsSame(i.TargetMethod, _symbols.Put)) ? first : null;
     }
+
+    /// <summary>Whether a method returns the type of one of its parameters (so that it may return that parameter).</summary>
+    private static bool ReturnsAParameter(IMethodSymbol method) =>
+        !method.ReturnsVoid && method.Parameters.Any(p => SymbolEqualityComparer.Default.Equals(p.Type, method.ReturnType));
 
     /// <summary>The parameter a method returns on every way out, as it came, or -1.</summary>
     private static int ReturnedParameter(IMethodSymbol method, IOperation body)
