@@ -102,8 +102,9 @@ internal sealed class BlockingAnalysis
     /// <param name="cancellationToken">Cancels the analysis of callees.</param>
     /// <param name="call">When blocking, the call as a message names it: <c>'Thread.Sleep(int)'</c>, <c>'lock'</c>, <c>'C.Helper()'</c>.</param>
     /// <param name="chain">When blocking through callees, why: <c>(→ Inner → Thread.Sleep at line 12)</c>; else empty.</param>
+    /// <param name="enclosing">The method, local function or lambda whose body the operation is in, when the caller knows it (it is looked up otherwise).</param>
     /// <returns>true when the operation may block.</returns>
-    public bool IsBlocking(IOperation operation, CancellationToken cancellationToken, out string? call, out string? chain)
+    public bool IsBlocking(IOperation operation, CancellationToken cancellationToken, out string? call, out string? chain, IMethodSymbol? enclosing = null)
     {
         call = null;
         chain = null;
@@ -113,7 +114,7 @@ internal sealed class BlockingAnalysis
         }
 
         operation = ToTree(operation, cancellationToken);
-        IMethodSymbol? context = EnclosingMethod(operation, cancellationToken);
+        IMethodSymbol? context = enclosing is not null ? BlockingSites.Normalize(enclosing) : EnclosingMethod(operation, cancellationToken);
         BodyFacts? facts = null;
         foreach (Site site in _sites.Classify(operation, cancellationToken))
         {
@@ -151,7 +152,7 @@ internal sealed class BlockingAnalysis
         return false;
     }
 
-    /// <summary>As <see cref="IsBlocking(IOperation, CancellationToken, out string?, out string?)"/>, with the call and its chain in one description.</summary>
+    /// <summary>As <see cref="IsBlocking(IOperation, CancellationToken, out string?, out string?, IMethodSymbol?)"/>, with the call and its chain in one description.</summary>
     /// <param name="operation">The operation.</param>
     /// <param name="cancellationToken">Cancels the analysis of callees.</param>
     /// <param name="description">When blocking: <c>'Thread.Sleep(int)'</c>, <c>'C.Helper()' (→ Thread.Sleep at line 12)</c>.</param>
@@ -423,7 +424,7 @@ internal sealed class BlockingAnalysis
         _symbols.HasMightSleep(method) || (method.AssociatedSymbol is { } associated && _symbols.HasMightSleep(associated));
 }
 
-/// <summary>An operation that may block, and what <see cref="BlockingAnalysis.IsBlocking(IOperation, CancellationToken, out string?, out string?)"/> said of it.</summary>
+/// <summary>An operation that may block, and what <see cref="BlockingAnalysis.IsBlocking(IOperation, CancellationToken, out string?, out string?, IMethodSymbol?)"/> said of it.</summary>
 internal readonly struct BlockingOperation
 {
     public BlockingOperation(IOperation operation, string call, string chain)

@@ -64,7 +64,8 @@ internal sealed class FlowContext
     /// </summary>
     public bool IsHandedToCallers(IOperation begin)
     {
-        if (_ownSummary is null || Method is null)
+        // Whether the method has callers is a lookup in an index; its own summary is a second walk of its body.
+        if (_ownSummary is null || Method is null || !Summaries.Callers.HasCallers(Method, CancellationToken))
         {
             return false;
         }
@@ -78,6 +79,6 @@ internal sealed class FlowContext
                 contract.IsConditional && _summary.Cases.Any(c => c.LeftOpenBy[i] is { } conditional && conditional.Syntax == begin.Syntax);
         }
 
-        return leftOpen && Summaries.Callers.HasCallers(Method, CancellationToken);
+        return leftOpen;
     }
 }

@@ -512,6 +512,19 @@ internal sealed class FlowState
         return -1;
     }
 
+    private static bool Includes(FlowState a, FlowState b)
+    {
+        foreach (Config config in b.Configs)
+        {
+            if (!a.Configs.Contains(config))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     public static FlowState? Join(FlowState? a, FlowState? b)
     {
         if (a is null)
@@ -529,7 +542,16 @@ internal sealed class FlowState
             return Top;
         }
 
-        return Of(a.Configs.Concat(b.Configs));
+        // Usually one side already has all of the other's configurations (a block reached again with what it had).
+        if (Includes(a, b))
+        {
+            return a;
+        }
+
+        var all = new Config[a.Configs.Length + b.Configs.Length];
+        a.Configs.CopyTo(all, 0);
+        b.Configs.CopyTo(all, a.Configs.Length);
+        return Of(all);
     }
 
     /// <summary>
@@ -562,10 +584,49 @@ internal sealed class FlowState
             mapped[i] = result;
         }
 
-        return mapped is null ? this : Of(mapped);
+        if (mapped is null)
+        {
+            return this;
+        }
+
+        // One configuration has nothing to be told apart from.
+        return mapped.Length == 1 ? new FlowState(ImmutableArray.Create(mapped[0]), false) : Of(mapped);
     }
 
-    public FlowState? Where(Func<Config, bool> predicate) => IsTop ? this : Of(Configs.Where(predicate));
+    /// <summary>The state of the configurations that satisfy <paramref name="predicate"/> (this one when all do), or null for none.</summary>
+    public FlowState? Where(Func<Config, bool> predicate)
+    {
+        if (IsTop)
+        {
+            return this;
+        }
+
+        ImmutableArray<Config>.Builder? kept = null;
+        for (int i = 0; i < Configs.Length; i++)
+        {
+            bool keep = predicate(Configs[i]);
+            if (kept is null)
+            {
+                if (keep)
+                {
+                    continue;
+                }
+
+                kept = ImmutableArray.CreateBuilder<Config>(Configs.Length);
+                for (int j = 0; j < i; j++)
+                {
+                    kept.Add(Configs[j]);
+                }
+            }
+            else if (keep)
+            {
+                kept.Add(Configs[i]);
+            }
+        }
+
+        // Part of a set of distinct configurations is one too.
+        return kept is null ? this : kept.Count == 0 ? null : new FlowState(kept.ToImmutable(), false);
+    }
 
     public bool SameAs(FlowState? other)
     {

@@ -1,5 +1,6 @@
 using System;
 using System.Globalization;
+using Microsoft.CodeAnalysis;
 
 namespace DmaBuf.Analyzers.Engine;
 
@@ -48,11 +49,16 @@ internal enum Sameness
 /// </summary>
 internal readonly struct Operand
 {
-    public Operand(Interval? value, int key, string? text)
+    private readonly SyntaxNode? _syntax;
+
+    /// <param name="value">The interval of its value, when that folds.</param>
+    /// <param name="key">Its value key, or -1.</param>
+    /// <param name="syntax">How it is written (turned into text only when a message needs it).</param>
+    public Operand(Interval? value, int key, SyntaxNode? syntax)
     {
         Value = value;
         Key = key;
-        Text = text;
+        _syntax = syntax;
     }
 
     public Interval? Value { get; }
@@ -60,12 +66,14 @@ internal readonly struct Operand
     /// <summary>The value key of the expression (see ValueKeys), or -1.</summary>
     public int Key { get; }
 
-    public string? Text { get; }
+    public string? Text => _syntax?.ToString();
+
+    public bool HasText => _syntax is not null;
 
     public bool IsConstant => Value is { IsConstant: true };
 
     /// <summary>The same operand, no longer known to be the value of its expression (an operand of it was written).</summary>
-    public Operand WithoutKey() => new(Value, -1, Text);
+    public Operand WithoutKey() => new(Value, -1, _syntax);
 
     public Sameness Compare(Operand other)
     {
@@ -178,7 +186,7 @@ internal sealed class AccessRange
             return string.Format(CultureInfo.InvariantCulture, "bytes {0}..{1}", s.Low, s.Low + l.Low - 1);
         }
 
-        if (StartOperand.Text is null && !StartOperand.IsConstant || LengthOperand.Text is null && !LengthOperand.IsConstant)
+        if (!StartOperand.HasText && !StartOperand.IsConstant || !LengthOperand.HasText && !LengthOperand.IsConstant)
         {
             return "an unknown range";
         }

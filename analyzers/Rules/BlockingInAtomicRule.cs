@@ -37,6 +37,11 @@ internal sealed class BlockingInAtomicRule : FlowRule
         MappingRecord? held = null;
         foreach (Config config in before.Configs)
         {
+            if (config.AtomicCount == 0)
+            {
+                continue;
+            }
+
             MappingRecord? atomic = config.Held.FirstOrDefault(m => m.Atomic && m.Callee is null) ?? config.Held.FirstOrDefault(m => m.Atomic);
             if (atomic is not null && (held is null || (held.Callee is not null && atomic.Callee is null)))
             {
@@ -69,7 +74,7 @@ internal sealed class BlockingInAtomicRule : FlowRule
             description = "'lock'";
             location = lockStatement.LockKeyword.GetLocation();
         }
-        else if (_blocking.Value.IsBlocking(operation, report.Context.CancellationToken, out description, out chain))
+        else if (_blocking.Value.IsBlocking(operation, report.Context.CancellationToken, out description, out chain, report.Context.Method))
         {
             location = LocationOf(operation);
         }

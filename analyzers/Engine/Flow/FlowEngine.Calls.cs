@@ -288,11 +288,11 @@ internal sealed partial class FlowEngine
             IOperation argument = calleeCall.Arguments[index].Value;
             if (argument.ConstantValue.HasValue)
             {
-                return new Operand(_values.Evaluate(argument), -1, argument.Syntax.ToString());
+                return new Operand(_values.Evaluate(argument), -1, argument.Syntax);
             }
 
             int key = _paths.Keys.KeyOf(argument, ArgumentFor);
-            return new Operand(null, key, key >= 0 ? _paths.Keys.Display(key) : argument.Syntax.ToString());
+            return new Operand(null, key, key >= 0 ? _paths.Keys.SyntaxOf(key) : argument.Syntax);
         }
 
         Operand direction = Translate(2);

@@ -165,6 +165,6 @@ internal sealed partial class FlowEngine
 
         Interval? value = _values.Evaluate(argument);
         int key = value is { IsConstant: true } ? -1 : _paths.Keys.KeyOf(argument);
-        return new Operand(value, key, argument.Syntax.ToString());
+        return new Operand(value, key, argument.Syntax);
     }
 }

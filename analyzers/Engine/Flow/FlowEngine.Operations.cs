@@ -101,7 +101,7 @@ internal sealed partial class FlowEngine
             state = state.Map(c => _paths.ForgetResult(c, invocation)) ?? state;
         }
 
-        if (!_final && _symbols.MayFail(method))
+        if (_collecting && _symbols.MayFail(method))
         {
             Fail(state);
         }

@@ -22,7 +22,7 @@ internal sealed partial class FlowEngine
         private readonly FlowEngine _engine;
         private readonly ControlFlowRegion? _region;
         private readonly Dictionary<int, FlowState?>? _local;
-        private readonly SortedSet<int>? _work;
+        private readonly BlockWorklist? _work;
 
         public Sink(FlowEngine engine, ControlFlowRegion? region, bool run = false)
         {
@@ -31,7 +31,7 @@ internal sealed partial class FlowEngine
             if (run)
             {
                 _local = new Dictionary<int, FlowState?>();
-                _work = new SortedSet<int>();
+                _work = new BlockWorklist(engine._cfg.Blocks.Length);
             }
         }
 
@@ -39,7 +39,7 @@ internal sealed partial class FlowEngine
 
         public void Deliver(int ordinal, FlowState? state)
         {
-            if (state is null || _engine._final && _local is null)
+            if (state is null || !_engine._collecting && _local is null)
             {
                 return;
             }
@@ -63,8 +63,16 @@ internal sealed partial class FlowEngine
                 return;
             }
 
-            if (_engine._final)
+            if (!_engine._collecting)
             {
+                return;
+            }
+
+            if (_engine._visits[ordinal] > 0 && _engine._final)
+            {
+                // A one-pass walk reached a block it has already taken: its state was not final. Give up (silent)
+                // rather than report from it; IsForwardOnly is meant to make this impossible.
+                _engine._gaveUp = true;
                 return;
             }
 
@@ -83,10 +91,9 @@ internal sealed partial class FlowEngine
             _local![first] = input;
             _work!.Add(first);
             var visits = new Dictionary<int, int>();
-            while (_work.Count > 0)
+            while (!_work.IsEmpty)
             {
-                int ordinal = _work.Min;
-                _work.Remove(ordinal);
+                int ordinal = _work.TakeLowest();
                 visits.TryGetValue(ordinal, out int count);
                 if (count >= MaxVisitsPerBlock)
                 {
@@ -96,7 +103,7 @@ internal sealed partial class FlowEngine
 
                 visits[ordinal] = count + 1;
                 FlowState? state = _local[ordinal];
-                if (!_engine._final)
+                if (_engine._collecting)
                 {
                     _engine._finallyIn[ordinal] = FlowState.Join(_engine._finallyIn[ordinal], state);
                 }

@@ -1,5 +1,6 @@
 // The engine's state and entry points: the fields every part shares, the construction of a run, the questions
-// the rules ask of it, and Run, which walks the graph to a fixed point and then once more with the clients.
+// the rules ask of it, and Run, which walks the graph to a fixed point and then once more with the clients (or,
+// for a graph without loops, once, with the clients as it goes).
 using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
@@ -88,8 +89,12 @@ internal sealed partial class FlowEngine
     private readonly Dictionary<ISymbol, IFlowAnonymousFunctionOperation> _lambdas = new(SymbolEqualityComparer.Default);
     private readonly FlowState?[] _in;
     private readonly FlowState?[] _finallyIn;
-    private readonly SortedSet<int> _worklist = new();
+    private readonly BlockWorklist _worklist;
+    private int[] _visits = Array.Empty<int>();
     private bool _final;
+    private bool _collecting = true;
+    private readonly Action<Diagnostic>? _reportOut;
+    private List<Diagnostic>? _held;
     private bool _quiet;
     private bool _gaveUp;
     private int _maxAtomic;
@@ -108,10 +113,12 @@ internal sealed partial class FlowEngine
         _facts = new BodyFacts(cfg, context.Symbols, context.Method, context.ClosesCpuAccess, context.CancellationToken, call => call.TargetMethod.MethodKind != MethodKind.DelegateInvoke && SummaryOf(call)?.ReturnedReference is not null, call => ReturnedArgument(call));
         _values = new ValueEvaluator(_facts, context.Symbols);
         _paths = new PathFacts(cfg, new ValueKeys(_facts), context.Symbols);
+        _reportOut = report;
         _rules = rules.IsDefault ? ImmutableArray<FlowClient>.Empty : rules;
-        _report = !_rules.IsEmpty && report is not null ? new FlowReport(this, context, report) : null;
+        _report = !_rules.IsEmpty && report is not null ? new FlowReport(this, context, Hold) : null;
         _in = new FlowState?[cfg.Blocks.Length];
         _finallyIn = new FlowState?[cfg.Blocks.Length];
+        _worklist = new BlockWorklist(cfg.Blocks.Length);
         foreach (BasicBlock block in cfg.Blocks)
         {
             foreach (IOperation root in block.Operations)
@@ -160,14 +167,20 @@ internal sealed partial class FlowEngine
     {
         _in[0] = _context.Summarizing ? CallerReferences() : FlowState.Initial;
         _worklist.Add(0);
-        var visits = new int[_cfg.Blocks.Length];
+
+        // Without loops, taking blocks in order reaches each one once, after all its predecessors: its state is final
+        // when it is taken, so the clients see the walk as it goes (what they report is held until the walk is known
+        // not to have given up), and only the finally regions, whose entry states are complete at the end, are walked again.
+        bool onePass = IsForwardOnly(_cfg);
+        _final = onePass;
+        _held = onePass ? new List<Diagnostic>() : null;
+        _visits = new int[_cfg.Blocks.Length];
         var mainSink = new Sink(this, null);
-        while (_worklist.Count > 0)
+        while (!_worklist.IsEmpty)
         {
             _context.CancellationToken.ThrowIfCancellationRequested();
-            int ordinal = _worklist.Min;
-            _worklist.Remove(ordinal);
-            if (++visits[ordinal] > MaxVisitsPerBlock)
+            int ordinal = _worklist.TakeLowest();
+            if (++_visits[ordinal] > (onePass ? 1 : MaxVisitsPerBlock))
             {
                 _gaveUp = true;
                 break;
@@ -178,14 +191,16 @@ internal sealed partial class FlowEngine
 
         if (_gaveUp || _in.Any(s => s is { IsTop: true }) || _finallyIn.Any(s => s is { IsTop: true }))
         {
+            _held = null;
             return new FlowResult(true, 0, 0);
         }
 
         _final = true;
+        _collecting = false;
         foreach (BasicBlock block in _cfg.Blocks)
         {
             _context.CancellationToken.ThrowIfCancellationRequested();
-            if (_in[block.Ordinal] is { } state)
+            if (!onePass && _in[block.Ordinal] is { } state)
             {
                 ProcessBlock(block, state, mainSink);
             }
@@ -196,7 +211,44 @@ internal sealed partial class FlowEngine
             }
         }
 
+        if (_held is { } held)
+        {
+            _held = null;
+            foreach (Diagnostic diagnostic in held)
+            {
+                _reportOut!(diagnostic);
+            }
+        }
+
         return new FlowResult(false, _maxAtomic, _netAtomic);
+    }
+
+    /// <summary>Whether every branch of the graph goes to a later block (no loop, no jump back).</summary>
+    private static bool IsForwardOnly(ControlFlowGraph cfg)
+    {
+        foreach (BasicBlock block in cfg.Blocks)
+        {
+            if (block.ConditionalSuccessor?.Destination is { } conditional && conditional.Ordinal <= block.Ordinal ||
+                block.FallThroughSuccessor?.Destination is { } fallThrough && fallThrough.Ordinal <= block.Ordinal)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Reports now, or holds the diagnostic until the walk is known not to have given up.</summary>
+    private void Hold(Diagnostic diagnostic)
+    {
+        if (_held is { } held)
+        {
+            held.Add(diagnostic);
+        }
+        else
+        {
+            _reportOut!(diagnostic);
+        }
     }
 
     /// <summary>

@@ -1,7 +1,8 @@
 // Which methods of the compilation are called from somewhere in it: a method that leaves CPU access begun on its
-// parameter hands that obligation to its callers, and is judged itself only when it has none. The index is built on
-// first use from the syntax of every tree (invocations by the name they call), and a method's callers are bound only
-// when it is asked about.
+// parameter hands that obligation to its callers, and is judged itself only when it has none. Only the trees whose
+// text contains the method's name are looked at; each of those is indexed once (invocations by the name they call),
+// and a method's candidate callers are bound only when it is asked about.
+using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
@@ -16,8 +17,7 @@ internal sealed class CallerIndex
     private readonly Compilation _compilation;
     private readonly MethodBodies _bodies;
     private readonly ConcurrentDictionary<IMethodSymbol, bool> _called = new(SymbolEqualityComparer.Default);
-    private readonly object _gate = new();
-    private Dictionary<string, List<InvocationExpressionSyntax>>? _byName;
+    private readonly ConcurrentDictionary<SyntaxTree, Dictionary<string, List<InvocationExpressionSyntax>>> _byTree = new();
 
     public CallerIndex(Compilation compilation, MethodBodies bodies)
     {
@@ -34,18 +34,22 @@ internal sealed class CallerIndex
 
     private bool Find(IMethodSymbol method, CancellationToken cancellationToken)
     {
-        if (!Index(cancellationToken).TryGetValue(method.Name, out List<InvocationExpressionSyntax>? candidates))
-        {
-            return false;
-        }
-
-        foreach (InvocationExpressionSyntax candidate in candidates)
+        foreach (SyntaxTree tree in _compilation.SyntaxTrees)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (_bodies.Model(candidate.SyntaxTree).GetSymbolInfo(candidate, cancellationToken).Symbol is IMethodSymbol target &&
-                SymbolEqualityComparer.Default.Equals(target.OriginalDefinition, method) || IsReducedFrom(candidate, method, cancellationToken))
+            if (tree.GetText(cancellationToken).ToString().IndexOf(method.Name, StringComparison.Ordinal) < 0 ||
+                !Index(tree, cancellationToken).TryGetValue(method.Name, out List<InvocationExpressionSyntax>? candidates))
             {
-                return true;
+                continue;
+            }
+
+            foreach (InvocationExpressionSyntax candidate in candidates)
+            {
+                if (_bodies.Model(candidate.SyntaxTree).GetSymbolInfo(candidate, cancellationToken).Symbol is IMethodSymbol target &&
+                    SymbolEqualityComparer.Default.Equals(target.OriginalDefinition, method) || IsReducedFrom(candidate, method, cancellationToken))
+                {
+                    return true;
+                }
             }
         }
 
@@ -56,45 +60,34 @@ internal sealed class CallerIndex
         _bodies.Model(candidate.SyntaxTree).GetSymbolInfo(candidate, cancellationToken).Symbol is IMethodSymbol { ReducedFrom: { } reduced } &&
         SymbolEqualityComparer.Default.Equals(reduced.OriginalDefinition, method);
 
-    private Dictionary<string, List<InvocationExpressionSyntax>> Index(CancellationToken cancellationToken)
-    {
-        lock (_gate)
+    private Dictionary<string, List<InvocationExpressionSyntax>> Index(SyntaxTree tree, CancellationToken cancellationToken) =>
+        _byTree.GetOrAdd(tree, t =>
         {
-            if (_byName is not null)
+            var byName = new Dictionary<string, List<InvocationExpressionSyntax>>(StringComparer.Ordinal);
+            foreach (InvocationExpressionSyntax invocation in t.GetRoot(cancellationToken).DescendantNodes().OfType<InvocationExpressionSyntax>())
             {
-                return _byName;
-            }
-
-            var byName = new Dictionary<string, List<InvocationExpressionSyntax>>();
-            foreach (SyntaxTree tree in _compilation.SyntaxTrees)
-            {
-                foreach (InvocationExpressionSyntax invocation in tree.GetRoot(cancellationToken).DescendantNodes().OfType<InvocationExpressionSyntax>())
+                string? name = invocation.Expression switch
                 {
-                    string? name = invocation.Expression switch
-                    {
-                        IdentifierNameSyntax identifier => identifier.Identifier.ValueText,
-                        MemberAccessExpressionSyntax member => member.Name.Identifier.ValueText,
-                        MemberBindingExpressionSyntax binding => binding.Name.Identifier.ValueText,
-                        GenericNameSyntax generic => generic.Identifier.ValueText,
-                        _ => null,
-                    };
-                    if (name is null)
-                    {
-                        continue;
-                    }
-
-                    if (!byName.TryGetValue(name, out List<InvocationExpressionSyntax>? list))
-                    {
-                        list = new List<InvocationExpressionSyntax>();
-                        byName.Add(name, list);
-                    }
-
-                    list.Add(invocation);
+                    IdentifierNameSyntax identifier => identifier.Identifier.ValueText,
+                    MemberAccessExpressionSyntax member => member.Name.Identifier.ValueText,
+                    MemberBindingExpressionSyntax binding => binding.Name.Identifier.ValueText,
+                    GenericNameSyntax generic => generic.Identifier.ValueText,
+                    _ => null,
+                };
+                if (name is null)
+                {
+                    continue;
                 }
+
+                if (!byName.TryGetValue(name, out List<InvocationExpressionSyntax>? list))
+                {
+                    list = new List<InvocationExpressionSyntax>();
+                    byName.Add(name, list);
+                }
+
+                list.Add(invocation);
             }
 
-            _byName = byName;
             return byName;
-        }
-    }
+        });
 }

@@ -16,7 +16,7 @@ internal sealed class ValueKeys
 
     private readonly BodyFacts _facts;
     private readonly Dictionary<(KeyKind Kind, long A, int B, int C), int> _ids = new();
-    private readonly List<string> _display = new();
+    private readonly List<SyntaxNode> _display = new();
     private readonly List<ITypeSymbol?> _types = new();
     private readonly List<(KeyKind Kind, long A, int B, int C)> _shapes = new();
     private readonly Dictionary<ISymbol, int> _symbols = new(SymbolEqualityComparer.Default);
@@ -52,7 +52,10 @@ internal sealed class ValueKeys
     public ITypeSymbol? TypeOf(int key) => key >= 0 && key < _types.Count ? _types[key] : null;
 
     /// <summary>How the expression of a key is written in source, for messages.</summary>
-    public string Display(int key) => key >= 0 && key < _display.Count ? _display[key] : "?";
+    public string Display(int key) => key >= 0 && key < _display.Count ? _display[key].ToString() : "?";
+
+    /// <summary>The expression a key was first made for, which is how messages write it.</summary>
+    public SyntaxNode? SyntaxOf(int key) => key >= 0 && key < _display.Count ? _display[key] : null;
 
     /// <summary>
     /// The key of a side-effect-free expression, or -1 when it has none (a call, an element access, a variable the
@@ -290,7 +293,7 @@ internal sealed class ValueKeys
 
         key = _display.Count;
         _ids.Add((kind, a, b, c), key);
-        _display.Add(operation.Syntax.ToString());
+        _display.Add(operation.Syntax);
         _shapes.Add((kind, a, b, c));
         _types.Add(operation.Type);
         _dependencies.Add(dependencies);
