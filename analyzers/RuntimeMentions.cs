@@ -24,9 +24,9 @@ internal sealed class RuntimeMentions
 
     private readonly Compilation _compilation;
     private readonly ConcurrentDictionary<SyntaxTree, bool> _mentioning = new();
-    private readonly ConcurrentDictionary<SyntaxTree, int[]> _positions = new();
+    private readonly ConcurrentDictionary<SyntaxTree, Named> _positions = new();
     private readonly object _gate = new();
-    private HashSet<string>? _names;
+    private Dictionary<int, string[]>? _names;
 
     private RuntimeMentions(Compilation compilation)
     {
@@ -65,11 +65,28 @@ internal sealed class RuntimeMentions
             return true;
         }
 
-        int[] positions = _positions.GetOrAdd(tree, t => Positions(t, cancellationToken));
+        int[] positions = NamedIn(tree, cancellationToken).Positions;
         int index = Array.BinarySearch(positions, codeBlock.SpanStart);
         int first = index >= 0 ? index : ~index;
         return first < positions.Length && positions[first] < codeBlock.Span.End;
     }
+
+    /// <summary>
+    /// The trees that may call <paramref name="name"/>, a method declared in a tree that mentions the runtime: those
+    /// trees, and the others whose text names it. Null when the name is not such a method's (then any tree may).
+    /// </summary>
+    public IEnumerable<SyntaxTree>? TreesThatMayName(string name, CancellationToken cancellationToken)
+    {
+        Dictionary<int, string[]> names = Names(cancellationToken);
+        if (!names.TryGetValue(Hash(name), out string[]? candidates) || Array.IndexOf(candidates, name) < 0)
+        {
+            return null;
+        }
+
+        return _compilation.SyntaxTrees.Where(t => Mentions(t, cancellationToken) || NamedIn(t, cancellationToken).Names.Contains(name));
+    }
+
+    private Named NamedIn(SyntaxTree tree, CancellationToken cancellationToken) => _positions.GetOrAdd(tree, t => Positions(t, cancellationToken));
 
     private bool Mentions(SyntaxTree tree, CancellationToken cancellationToken) =>
         _mentioning.GetOrAdd(tree, t =>
@@ -78,47 +95,75 @@ internal sealed class RuntimeMentions
             return Distinctive.Any(name => text.IndexOf(name, StringComparison.Ordinal) >= 0);
         });
 
-    /// <summary>Where the tree names one of <see cref="Names"/>, in order: one pass over its text, identifiers only.</summary>
-    private int[] Positions(SyntaxTree tree, CancellationToken cancellationToken)
+    /// <summary>
+    /// Where the tree names one of <see cref="Names"/>, in order: one pass over its text, identifiers only. An
+    /// identifier is hashed as it is read and compared only when its hash is a name's, so nothing is allocated for the
+    /// identifiers of a large library that name none.
+    /// </summary>
+    private Named Positions(SyntaxTree tree, CancellationToken cancellationToken)
     {
-        HashSet<string> names = Names(cancellationToken);
-        SourceText text = tree.GetText(cancellationToken);
-        string source = text.ToString();
-        var found = new List<int>();
-        int lengths = 0;
-        foreach (string name in names)
-        {
-            lengths |= 1 << Math.Min(name.Length, 31);
-        }
-
+        Dictionary<int, string[]> names = Names(cancellationToken);
+        string source = tree.GetText(cancellationToken).ToString();
+        List<int>? found = null;
+        HashSet<string>? named = null;
         for (int i = 0; i < source.Length; i++)
         {
             char c = source[i];
-            if (!(char.IsLetter(c) || c == '_') || (i > 0 && IsIdentifierPart(source[i - 1])))
+            if (!IsIdentifierStart(c) || (i > 0 && IsIdentifierPart(source[i - 1])))
             {
                 continue;
             }
 
-            int end = i + 1;
+            int hash = HashStart;
+            int end = i;
             while (end < source.Length && IsIdentifierPart(source[end]))
             {
+                hash = Hash(hash, source[end]);
                 end++;
             }
 
-            int length = end - i;
-            if ((lengths & (1 << Math.Min(length, 31))) != 0 && names.Contains(source.Substring(i, length)))
+            if (names.TryGetValue(hash, out string[]? candidates) && Match(candidates, source, i, end - i) is { } name)
             {
-                found.Add(i);
+                (found ??= new List<int>()).Add(i);
+                (named ??= new HashSet<string>(StringComparer.Ordinal)).Add(name);
             }
 
             i = end - 1;
         }
 
-        return found.ToArray();
+        return found is null ? Named.None : new Named(found.ToArray(), named!);
     }
 
-    /// <summary>The methods and properties declared in the trees that mention the runtime.</summary>
-    private HashSet<string> Names(CancellationToken cancellationToken)
+    private static string? Match(string[] candidates, string source, int start, int length)
+    {
+        foreach (string candidate in candidates)
+        {
+            if (candidate.Length == length && string.CompareOrdinal(candidate, 0, source, start, length) == 0)
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+
+    private const int HashStart = unchecked((int)2166136261);
+
+    private static int Hash(int hash, char c) => unchecked((hash ^ c) * 16777619);
+
+    private static int Hash(string name)
+    {
+        int hash = HashStart;
+        foreach (char c in name)
+        {
+            hash = Hash(hash, c);
+        }
+
+        return hash;
+    }
+
+    /// <summary>The methods and properties declared in the trees that mention the runtime, by their hash.</summary>
+    private Dictionary<int, string[]> Names(CancellationToken cancellationToken)
     {
         lock (_gate)
         {
@@ -144,10 +189,28 @@ internal sealed class RuntimeMentions
                 }
             }
 
-            _names = names;
-            return names;
+            _names = names.GroupBy(Hash).ToDictionary(g => g.Key, g => g.ToArray());
+            return _names;
         }
     }
 
-    private static bool IsIdentifierPart(char c) => char.IsLetterOrDigit(c) || c == '_';
+    /// <summary>Where a tree that does not mention the runtime names a method or property of one that does, and which.</summary>
+    private sealed class Named
+    {
+        public static readonly Named None = new(Array.Empty<int>(), new HashSet<string>());
+
+        public Named(int[] positions, HashSet<string> names)
+        {
+            Positions = positions;
+            Names = names;
+        }
+
+        public int[] Positions { get; }
+
+        public HashSet<string> Names { get; }
+    }
+
+    private static bool IsIdentifierStart(char c) => c < 128 ? (uint)((c | 0x20) - 'a') <= 'z' - 'a' || c == '_' : char.IsLetter(c);
+
+    private static bool IsIdentifierPart(char c) => c < 128 ? (uint)((c | 0x20) - 'a') <= 'z' - 'a' || (uint)(c - '0') <= 9 || c == '_' : char.IsLetterOrDigit(c);
 }

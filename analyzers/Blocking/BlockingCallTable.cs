@@ -1,14 +1,17 @@
 using System;
 using System.Collections.Generic;
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 
 namespace DmaBuf.Analyzers.Blocking;
 
 /// <summary>
-/// The calls of the base class library that may block (sleep, wait, join, synchronous I/O), resolved to symbols
-/// once per compilation. The table is keyed by type metadata name and member name, but every match compares
-/// symbols: a look-alike <c>Thread</c> declared in the compilation being analyzed is not the BCL's.
+/// The calls of the base class library that may block (sleep, wait, join, synchronous I/O). The table is keyed by
+/// type metadata name and member name; a called method is matched by name the first time it is asked about, and never
+/// when it is declared in the compilation being analyzed (a look-alike <c>Thread</c> there is not the BCL's). Nothing
+/// is resolved up front: looking fifty types up in every reference costs more than a large library's analysis.
 /// The same table is documented in <c>docs/rules/blocking-calls.md</c>; keep the two in step.
 /// </summary>
 /// <remarks>
@@ -135,6 +138,9 @@ internal sealed class BlockingCallTable
         "System.IO.StringReader",
         "System.IO.StringWriter");
 
+    /// <summary>The simple names of <see cref="s_inMemoryTypes"/>, the cheap test.</summary>
+    private static readonly ImmutableHashSet<string> s_inMemoryNames = s_inMemoryTypes.Select(n => n.Substring(n.LastIndexOf('.') + 1)).ToImmutableHashSet(StringComparer.Ordinal);
+
     /// <summary>The table's types whose members block only on a receiver that is not in memory.</summary>
     private static readonly ImmutableHashSet<string> s_ioTypes = ImmutableHashSet.Create(StringComparer.Ordinal, "System.IO.Stream", "System.IO.TextReader", "System.IO.TextWriter");
 
@@ -150,23 +156,18 @@ internal sealed class BlockingCallTable
         "System.Runtime.CompilerServices.ConfiguredTaskAwaitable+ConfiguredTaskAwaiter",
         "System.Runtime.CompilerServices.ConfiguredTaskAwaitable`1+ConfiguredTaskAwaiter");
 
-    private readonly HashSet<IMethodSymbol> _blocking;
-    private readonly HashSet<IMethodSymbol> _io = new(SymbolEqualityComparer.Default);
-    private readonly HashSet<IMethodSymbol> _taskResults = new(SymbolEqualityComparer.Default);
-    private readonly HashSet<IMethodSymbol> _blockingWhenEnumerated;
-    private readonly HashSet<IMethodSymbol> _sleeps;
-    private readonly ImmutableArray<INamedTypeSymbol> _inMemoryTypes;
-    private readonly INamedTypeSymbol? _timeSpan;
+    /// <summary>The table by type metadata name.</summary>
+    private static readonly ImmutableDictionary<string, ImmutableArray<Entry>> s_byType = s_entries
+        .GroupBy(e => e.TypeMetadataName, StringComparer.Ordinal)
+        .ToImmutableDictionary(g => g.Key, g => g.ToImmutableArray(), StringComparer.Ordinal);
 
-    private BlockingCallTable(HashSet<IMethodSymbol> blocking, HashSet<IMethodSymbol> blockingWhenEnumerated, HashSet<IMethodSymbol> sleeps, ImmutableArray<INamedTypeSymbol> inMemoryTypes, INamedTypeSymbol? timeSpan, IFieldSymbol? timeSpanZero)
-    {
-        _sleeps = sleeps;
-        _timeSpan = timeSpan;
-        _blocking = blocking;
-        _blockingWhenEnumerated = blockingWhenEnumerated;
-        _inMemoryTypes = inMemoryTypes;
-        TimeSpanZero = timeSpanZero;
-    }
+    /// <summary>Every member name of the table: a call of any other name is not looked at further.</summary>
+    private static readonly ImmutableHashSet<string> s_memberNames = s_entries.SelectMany(e => e.Members).ToImmutableHashSet(StringComparer.Ordinal);
+
+    private readonly IAssemblySymbol _source;
+    private readonly ConcurrentDictionary<IMethodSymbol, Kinds> _kinds = new(SymbolEqualityComparer.Default);
+
+    private BlockingCallTable(IAssemblySymbol source) => _source = source;
 
     private enum EntryKind
     {
@@ -183,87 +184,25 @@ internal sealed class BlockingCallTable
         Sleeps,
     }
 
-    /// <summary><c>TimeSpan.Zero</c>, a timeout that only polls.</summary>
-    public IFieldSymbol? TimeSpanZero { get; }
-
-    /// <summary>Resolves the table in <paramref name="compilation"/>; types it does not reference are skipped.</summary>
-    /// <param name="compilation">The compilation.</param>
-    /// <returns>The resolved table.</returns>
-    public static BlockingCallTable Create(Compilation compilation)
+    /// <summary>What the table says of one method definition.</summary>
+    [Flags]
+    private enum Kinds
     {
-        INamedTypeSymbol? timeSpan = null;
-        IFieldSymbol? zero = null;
-        foreach (INamedTypeSymbol candidate in GetReferencedTypes(compilation, "System.TimeSpan"))
-        {
-            timeSpan ??= candidate;
-            foreach (ISymbol member in candidate.GetMembers("Zero"))
-            {
-                zero ??= member as IFieldSymbol;
-            }
-        }
-
-        var blocking = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
-        var whenEnumerated = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
-        var sleeps = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
-        foreach (Entry entry in s_entries)
-        {
-            foreach (INamedTypeSymbol type in GetReferencedTypes(compilation, entry.TypeMetadataName))
-            {
-                foreach (string memberName in entry.Members)
-                {
-                    foreach (ISymbol member in type.GetMembers(memberName))
-                    {
-                        switch (member)
-                        {
-                            case IMethodSymbol method when entry.Kind != EntryKind.WithTimeout || HasTimeoutParameter(method, timeSpan):
-                                (entry.Kind == EntryKind.WhenEnumerated ? whenEnumerated : blocking).Add(method);
-                                if (entry.Kind == EntryKind.Sleeps)
-                                {
-                                    sleeps.Add(method);
-                                }
-
-                                break;
-                            case IPropertySymbol { GetMethod: { } getter }:
-                                blocking.Add(getter);
-                                break;
-                        }
-                    }
-                }
-            }
-        }
-
-        var inMemory = ImmutableArray.CreateBuilder<INamedTypeSymbol>();
-        foreach (string name in s_inMemoryTypes)
-        {
-            inMemory.AddRange(GetReferencedTypes(compilation, name));
-        }
-
-        var table = new BlockingCallTable(blocking, whenEnumerated, sleeps, inMemory.ToImmutable(), timeSpan, zero);
-        foreach (Entry entry in s_entries)
-        {
-            HashSet<IMethodSymbol>? kind = s_ioTypes.Contains(entry.TypeMetadataName) ? table._io : s_taskResultTypes.Contains(entry.TypeMetadataName) ? table._taskResults : null;
-            if (kind is null)
-            {
-                continue;
-            }
-
-            foreach (INamedTypeSymbol type in GetReferencedTypes(compilation, entry.TypeMetadataName))
-            {
-                foreach (string memberName in entry.Members)
-                {
-                    foreach (ISymbol member in type.GetMembers(memberName))
-                    {
-                        if ((member as IMethodSymbol ?? (member as IPropertySymbol)?.GetMethod) is { } method)
-                        {
-                            kind.Add(method);
-                        }
-                    }
-                }
-            }
-        }
-
-        return table;
+        None = 0,
+        Blocking = 1,
+        WhenEnumerated = 2,
+        Sleeps = 4,
+        Io = 8,
+        TaskResult = 16,
     }
+
+    /// <summary>
+    /// The table for <paramref name="compilation"/>. Nothing is looked up here: a called method is matched by its
+    /// member name first (most calls stop there), then by its type's metadata name, the first time it is asked about.
+    /// </summary>
+    /// <param name="compilation">The compilation.</param>
+    /// <returns>The table.</returns>
+    public static BlockingCallTable Create(Compilation compilation) => new(compilation.Assembly);
 
     /// <summary>
     /// Whether <paramref name="method"/> (a table member, or an override of one) is stream, reader or writer I/O, which
@@ -271,12 +210,12 @@ internal sealed class BlockingCallTable
     /// </summary>
     /// <param name="method">The called method, as the original definition.</param>
     /// <returns>true for the I/O members of Stream, TextReader and TextWriter.</returns>
-    public bool IsReceiverIo(IMethodSymbol method) => Matches(_io, method, receiverType: null, inMemoryExempt: false);
+    public bool IsReceiverIo(IMethodSymbol method) => Matches(Kinds.Io, method, receiverType: null, inMemoryExempt: false);
 
     /// <summary>Whether <paramref name="method"/> waits for a task: <c>Task&lt;T&gt;.Result</c>, <c>ValueTask&lt;T&gt;.Result</c>, an awaiter's <c>GetResult</c>.</summary>
     /// <param name="method">The called method, as the original definition.</param>
     /// <returns>true when it blocks only if the task has not completed.</returns>
-    public bool IsTaskResult(IMethodSymbol method) => Matches(_taskResults, method, receiverType: null, inMemoryExempt: false);
+    public bool IsTaskResult(IMethodSymbol method) => Matches(Kinds.TaskResult, method, receiverType: null, inMemoryExempt: false);
 
     /// <summary>Whether objects of <paramref name="type"/> are in-memory streams, readers or writers (MemoryStream, StringReader, StringWriter, and their subclasses in other assemblies).</summary>
     /// <param name="type">A type.</param>
@@ -290,24 +229,36 @@ internal sealed class BlockingCallTable
     /// <param name="method">The called method, as the original definition.</param>
     /// <param name="receiverType">The receiver's static type, or null.</param>
     /// <returns>true when the call blocks.</returns>
-    public bool IsBlocking(IMethodSymbol method, ITypeSymbol? receiverType) => Matches(_blocking, method, receiverType, inMemoryExempt: true);
+    public bool IsBlocking(IMethodSymbol method, ITypeSymbol? receiverType) => Matches(Kinds.Blocking, method, receiverType, inMemoryExempt: true);
 
     /// <summary>Whether a zero timeout makes a call of <paramref name="method"/> only poll (false for <c>Thread.Sleep</c>).</summary>
     /// <param name="method">A method of the table, as the original definition.</param>
     /// <returns>true when a zero timeout does not block.</returns>
-    public bool ZeroTimeoutPolls(IMethodSymbol method) => !_sleeps.Contains(method.OriginalDefinition);
+    public bool ZeroTimeoutPolls(IMethodSymbol method) => (KindsOf(method.OriginalDefinition) & Kinds.Sleeps) == 0;
 
     /// <summary>Whether enumerating what <paramref name="method"/> returns blocks (<c>GetConsumingEnumerable</c>).</summary>
     /// <param name="method">The called method, as the original definition.</param>
     /// <returns>true when a foreach over its result blocks.</returns>
-    public bool IsBlockingWhenEnumerated(IMethodSymbol method) => Matches(_blockingWhenEnumerated, method, receiverType: null, inMemoryExempt: true);
+    public bool IsBlockingWhenEnumerated(IMethodSymbol method) => Matches(Kinds.WhenEnumerated, method, receiverType: null, inMemoryExempt: true);
 
-    private bool Matches(HashSet<IMethodSymbol> set, IMethodSymbol method, ITypeSymbol? receiverType, bool inMemoryExempt)
+    /// <summary>Whether <paramref name="field"/> is <c>TimeSpan.Zero</c>, a timeout that only polls.</summary>
+    /// <param name="field">A referenced field.</param>
+    /// <returns>true for the BCL's <c>TimeSpan.Zero</c>.</returns>
+    public bool IsTimeSpanZero(IFieldSymbol field) => field.Name == "Zero" && IsReferenced(field.ContainingType, "System.TimeSpan");
+
+    /// <summary>Whether <paramref name="parameter"/> is a timeout (<c>int millisecondsTimeout</c> or <c>TimeSpan timeout</c>).</summary>
+    /// <param name="parameter">A parameter of a table method.</param>
+    /// <returns>true for a timeout parameter.</returns>
+    public bool IsTimeoutParameter(IParameterSymbol parameter) =>
+        (parameter.Type.SpecialType == SpecialType.System_Int32 && parameter.Name == "millisecondsTimeout") ||
+        (parameter.Name == "timeout" && IsReferenced(parameter.Type as INamedTypeSymbol, "System.TimeSpan"));
+
+    private bool Matches(Kinds kind, IMethodSymbol method, ITypeSymbol? receiverType, bool inMemoryExempt)
     {
         bool found = false;
         for (IMethodSymbol? current = method; current is not null; current = current.OverriddenMethod)
         {
-            if (set.Contains(current.OriginalDefinition))
+            if ((KindsOf(current.OriginalDefinition) & kind) != 0)
             {
                 found = true;
                 break;
@@ -322,27 +273,63 @@ internal sealed class BlockingCallTable
         return !inMemoryExempt || !IsInMemory(receiverType ?? method.ContainingType);
     }
 
+    private Kinds KindsOf(IMethodSymbol definition)
+    {
+        // The member name is the cheap test; a property's getter goes by its property's name.
+        string name = definition.MethodKind == MethodKind.PropertyGet && definition.AssociatedSymbol is { } property ? property.Name : definition.Name;
+        if (!s_memberNames.Contains(name))
+        {
+            return Kinds.None;
+        }
+
+        return _kinds.GetOrAdd(definition, d => Classify(d, name));
+    }
+
+    private Kinds Classify(IMethodSymbol definition, string name)
+    {
+        if (definition.ContainingType is not { } type || IsInSource(type) || !s_byType.TryGetValue(MetadataNameOf(type), out ImmutableArray<Entry> entries))
+        {
+            return Kinds.None;
+        }
+
+        bool getter = definition.MethodKind == MethodKind.PropertyGet;
+        Kinds kinds = Kinds.None;
+        foreach (Entry entry in entries)
+        {
+            if (!entry.Members.Contains(name) || (getter ? false : definition.AssociatedSymbol is not null))
+            {
+                continue;
+            }
+
+            // The stream, reader, writer and task members are what they are, whatever their overload.
+            if (s_ioTypes.Contains(entry.TypeMetadataName))
+            {
+                kinds |= Kinds.Io;
+            }
+            else if (s_taskResultTypes.Contains(entry.TypeMetadataName))
+            {
+                kinds |= Kinds.TaskResult;
+            }
+
+            if (getter || entry.Kind != EntryKind.WithTimeout || HasTimeoutParameter(definition))
+            {
+                kinds |= entry.Kind switch
+                {
+                    EntryKind.WhenEnumerated when !getter => Kinds.WhenEnumerated,
+                    EntryKind.Sleeps when !getter => Kinds.Blocking | Kinds.Sleeps,
+                    _ => Kinds.Blocking,
+                };
+            }
+        }
+
+        return kinds;
+    }
+
     private bool IsInMemory(ITypeSymbol? type)
     {
         for (ITypeSymbol? current = type; current is not null; current = current.BaseType)
         {
-            foreach (INamedTypeSymbol inMemory in _inMemoryTypes)
-            {
-                if (SymbolEqualityComparer.Default.Equals(current.OriginalDefinition, inMemory))
-                {
-                    return true;
-                }
-            }
-        }
-
-        return false;
-    }
-
-    private static bool HasTimeoutParameter(IMethodSymbol method, INamedTypeSymbol? timeSpan)
-    {
-        foreach (IParameterSymbol parameter in method.Parameters)
-        {
-            if (IsTimeoutParameter(parameter, timeSpan))
+            if (current.OriginalDefinition is INamedTypeSymbol named && s_inMemoryNames.Contains(named.MetadataName) && !IsInSource(named) && s_inMemoryTypes.Contains(MetadataNameOf(named)))
             {
                 return true;
             }
@@ -351,25 +338,36 @@ internal sealed class BlockingCallTable
         return false;
     }
 
-    /// <summary>Whether <paramref name="parameter"/> is a timeout (<c>int millisecondsTimeout</c> or <c>TimeSpan timeout</c>).</summary>
-    /// <param name="parameter">A parameter of a table method.</param>
-    /// <returns>true for a timeout parameter.</returns>
-    public bool IsTimeoutParameter(IParameterSymbol parameter) => IsTimeoutParameter(parameter, _timeSpan);
-
-    private static bool IsTimeoutParameter(IParameterSymbol parameter, INamedTypeSymbol? timeSpan) =>
-        (parameter.Type.SpecialType == SpecialType.System_Int32 && parameter.Name == "millisecondsTimeout") ||
-        (timeSpan is not null && SymbolEqualityComparer.Default.Equals(parameter.Type, timeSpan) && parameter.Name == "timeout");
-
-    /// <summary>The types called <paramref name="metadataName"/> in referenced assemblies (never one declared in the compilation itself).</summary>
-    private static IEnumerable<INamedTypeSymbol> GetReferencedTypes(Compilation compilation, string metadataName)
+    private bool HasTimeoutParameter(IMethodSymbol method)
     {
-        foreach (INamedTypeSymbol type in compilation.GetTypesByMetadataName(metadataName))
+        foreach (IParameterSymbol parameter in method.Parameters)
         {
-            if (!SymbolEqualityComparer.Default.Equals(type.ContainingAssembly, compilation.Assembly))
+            if (IsTimeoutParameter(parameter))
             {
-                yield return type;
+                return true;
             }
         }
+
+        return false;
+    }
+
+    /// <summary>Whether <paramref name="type"/> is the type called <paramref name="metadataName"/> of a referenced assembly.</summary>
+    private bool IsReferenced(INamedTypeSymbol? type, string metadataName) =>
+        type is not null && type.MetadataName == metadataName.Substring(metadataName.LastIndexOf('.') + 1) && !IsInSource(type) && MetadataNameOf(type) == metadataName;
+
+    /// <summary>A type declared in the compilation itself is never the BCL's, whatever its name.</summary>
+    private bool IsInSource(INamedTypeSymbol type) => SymbolEqualityComparer.Default.Equals(type.ContainingAssembly, _source);
+
+    /// <summary>The type's metadata name as <c>GetTypeByMetadataName</c> takes it (namespace, nesting by <c>+</c>, arity by a backtick).</summary>
+    private static string MetadataNameOf(INamedTypeSymbol type)
+    {
+        if (type.ContainingType is { } outer)
+        {
+            return MetadataNameOf(outer) + "+" + type.MetadataName;
+        }
+
+        INamespaceSymbol? ns = type.ContainingNamespace;
+        return ns is null || ns.IsGlobalNamespace ? type.MetadataName : ns.ToDisplayString() + "." + type.MetadataName;
     }
 
     private sealed class Entry

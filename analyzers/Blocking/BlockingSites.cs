@@ -488,7 +488,7 @@ internal sealed class BlockingSites
                 return true;
             }
 
-            if (value is IFieldReferenceOperation field && _table.TimeSpanZero is not null && SymbolEqualityComparer.Default.Equals(field.Field.OriginalDefinition, _table.TimeSpanZero))
+            if (value is IFieldReferenceOperation field && _table.IsTimeSpanZero(field.Field))
             {
                 return true;
             }

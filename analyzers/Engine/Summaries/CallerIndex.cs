@@ -1,6 +1,7 @@
 // Which methods of the compilation are called from somewhere in it: a method that leaves CPU access begun on its
 // parameter hands that obligation to its callers, and is judged itself only when it has none. Only the trees whose
-// text contains the method's name are looked at; each of those is indexed once (invocations by the name they call),
+// text contains the method's name are looked at (for a method of a tree that mentions the runtime, the pre-filter's
+// scan already says which); each of those is indexed once (invocations by the name they call),
 // and a method's candidate callers are bound only when it is asked about.
 using System;
 using System.Collections.Concurrent;
@@ -19,10 +20,13 @@ internal sealed class CallerIndex
     private readonly ConcurrentDictionary<IMethodSymbol, bool> _called = new(SymbolEqualityComparer.Default);
     private readonly ConcurrentDictionary<SyntaxTree, Dictionary<string, List<InvocationExpressionSyntax>>> _byTree = new();
 
-    public CallerIndex(Compilation compilation, MethodBodies bodies)
+    private readonly RuntimeMentions _mentions;
+
+    public CallerIndex(Compilation compilation, MethodBodies bodies, RuntimeMentions mentions)
     {
         _compilation = compilation;
         _bodies = bodies;
+        _mentions = mentions;
     }
 
     /// <summary>Whether some invocation in the compilation calls <paramref name="method"/>.</summary>
@@ -34,7 +38,8 @@ internal sealed class CallerIndex
 
     private bool Find(IMethodSymbol method, CancellationToken cancellationToken)
     {
-        foreach (SyntaxTree tree in _compilation.SyntaxTrees)
+        // A method of a tree that mentions the runtime is named only where the pre-filter saw its name.
+        foreach (SyntaxTree tree in _mentions.TreesThatMayName(method.Name, cancellationToken) ?? _compilation.SyntaxTrees)
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (tree.GetText(cancellationToken).ToString().IndexOf(method.Name, StringComparison.Ordinal) < 0 ||

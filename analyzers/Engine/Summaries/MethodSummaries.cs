@@ -139,7 +139,7 @@ internal sealed class MethodSummaries
         _mentions = mentions;
         Bodies = new MethodBodies(compilation);
         Escapes = new EscapeSummaries(compilation, symbols, Bodies);
-        Callers = new CallerIndex(compilation, Bodies);
+        Callers = new CallerIndex(compilation, Bodies, mentions);
     }
 
     /// <summary>Which methods of the compilation have callers in it.</summary>
