@@ -73,13 +73,25 @@ public static class LibrarySources
     /// <param name="options">How to compile it.</param>
     /// <param name="name">The assembly name.</param>
     /// <returns>The compilation.</returns>
-    public static CSharpCompilation Compile(string folder, Options options, string name)
+    public static CSharpCompilation Compile(string folder, Options options, string name) =>
+        Compile(
+            Directory.EnumerateFiles(folder, "*.cs", SearchOption.AllDirectories)
+                .Where(path => !options.Excludes.Any(part => path.Contains(part, StringComparison.Ordinal)))
+                .OrderBy(path => path, StringComparer.Ordinal)
+                .Select(path => (File.ReadAllText(path), path)),
+            options,
+            name);
+
+    /// <summary>A library's compilation from sources in memory (with DmaBuf.Runtime referenced), as <see cref="Compile(string, Options, string)"/>.</summary>
+    /// <param name="sources">The texts and their paths.</param>
+    /// <param name="options">How to compile them.</param>
+    /// <param name="name">The assembly name.</param>
+    /// <returns>The compilation.</returns>
+    public static CSharpCompilation Compile(IEnumerable<(string Text, string Path)> sources, Options options, string name)
     {
-        List<SyntaxTree> trees = Directory.EnumerateFiles(folder, "*.cs", SearchOption.AllDirectories)
-            .Where(path => !options.Excludes.Any(part => path.Contains(part, StringComparison.Ordinal)))
-            .OrderBy(path => path, StringComparer.Ordinal)
-            .Concat(options.Added)
-            .Select(path => CSharpSyntaxTree.ParseText(File.ReadAllText(path), options.ParseOptions, path))
+        List<SyntaxTree> trees = sources
+            .Concat(options.Added.Select(path => (File.ReadAllText(path), path)))
+            .Select(source => CSharpSyntaxTree.ParseText(source.Item1, options.ParseOptions, source.Item2))
             .ToList();
         if (options.ImplicitUsings)
         {
