@@ -1,3 +1,4 @@
+// The runtime's types and members the analyzers look for, resolved once per compilation; every match is by symbol.
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 

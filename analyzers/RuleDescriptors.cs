@@ -1,3 +1,4 @@
+// Every diagnostic descriptor, with its category, severity and help link; the only place descriptors are built.
 using Microsoft.CodeAnalysis;
 
 namespace DmaBuf.Analyzers;

@@ -1,3 +1,4 @@
+// The rule ids and the address of each rule's page.
 using System;
 
 namespace DmaBuf.Analyzers;

@@ -1,3 +1,5 @@
+// The user's own blocking methods, read from the DMA0005 option in .editorconfig/.globalconfig; nothing else reads
+// options.
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Immutable;

@@ -1,3 +1,5 @@
+// The values written to the variables of one member body, for the blocking analysis to follow a receiver or an
+// argument back to where it was made.
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Collections.Immutable;

@@ -1,3 +1,5 @@
+// The front of the blocking analysis: whether an operation may block, by itself or through the calls it makes; it
+// wires the table, sites, summaries and chains and owns no facts of its own.
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;

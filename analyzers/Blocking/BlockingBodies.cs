@@ -1,3 +1,5 @@
+// Finds the bodies (and their graphs) of the compilation's methods for the blocking summaries; it only reads syntax
+// and semantic models.
 using System.Collections.Generic;
 using System.Threading;
 using Microsoft.CodeAnalysis;

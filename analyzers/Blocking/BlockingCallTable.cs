@@ -1,3 +1,5 @@
+// The base class library's blocking calls (sleep, wait, join, synchronous I/O), matched by name on first need; the
+// only place the list lives.
 using System;
 using System.Collections.Generic;
 using System.Collections.Concurrent;

@@ -1,3 +1,5 @@
+// The chain of calls from a blocking call site down to the operation that blocks, as the DMA0005/DMA0008 messages show
+// it.
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;

@@ -1,3 +1,4 @@
+// What in a body may block and why: the kinds of blocking site and their classification from the operation tree.
 using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;

@@ -1,3 +1,5 @@
+// Per-method summaries of the ways a method of the compilation may block, under conditions on its inputs, computed
+// once per compilation and safe under recursion.
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;

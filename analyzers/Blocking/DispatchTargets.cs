@@ -1,3 +1,5 @@
+// Which methods a virtual, interface or delegate call may run, from the compilation's types; read-only over the
+// compilation.
 using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;

@@ -1,3 +1,5 @@
+// The conditions on a method's inputs (a bool's value, an in-memory stream, a completed task) under which one of its
+// ways blocks, and how a call's arguments decide them.
 using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;

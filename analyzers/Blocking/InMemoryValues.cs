@@ -1,3 +1,5 @@
+// Whether a stream, reader or writer value is in memory (so its I/O cannot block), followed through locals, fields and
+// parameters.
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;

@@ -1,3 +1,5 @@
+// The facts (completed tasks, bool values) that hold on every path to a point of a body, from its control flow graph,
+// for the blocking analysis.
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Collections.Immutable;

@@ -1,3 +1,5 @@
+// Flow-insensitive facts about one body, gathered in one walk before the dataflow runs (locals written once, loop
+// counters, captures, buffers made); the engine only reads them.
 using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;

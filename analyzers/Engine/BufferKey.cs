@@ -1,3 +1,4 @@
+// The identity of a buffer reference the engine tracks: a root variable and a chain of members.
 using System;
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;

@@ -1,3 +1,5 @@
+// What one engine run needs besides its graph (symbols, summaries, the method and its attributes); it holds no path
+// state.
 using System.Collections.Immutable;
 using System.Linq;
 using System.Threading;

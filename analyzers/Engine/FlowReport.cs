@@ -1,3 +1,5 @@
+// What a rule sees of the body under analysis and the one place it reports through; rules never call ReportDiagnostic
+// themselves.
 using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;

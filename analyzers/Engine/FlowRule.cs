@@ -1,3 +1,5 @@
+// The engine's clients: the events a rule is told of (operations, kmaps, unmaps, ways out) with the state before them;
+// clients only read the state.
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;

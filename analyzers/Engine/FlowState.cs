@@ -1,3 +1,5 @@
+// The engine's path state: the records of each resource kind, one configuration per set of paths that agree, and the
+// bounded join of configurations.
 using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;

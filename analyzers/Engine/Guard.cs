@@ -1,3 +1,4 @@
+// Runs an analyzer action so that a failure names the file and line it failed on; every action goes through it.
 using System;
 using Microsoft.CodeAnalysis;
 

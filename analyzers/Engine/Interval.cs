@@ -1,3 +1,4 @@
+// Intervals of whole numbers for pages, starts and lengths, with the arithmetic the value evaluator needs.
 using System;
 using System.Globalization;
 using Microsoft.CodeAnalysis;

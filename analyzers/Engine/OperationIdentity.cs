@@ -1,3 +1,5 @@
+// An identity comparer for operations that hashes by syntax position; used by the engine's dictionaries keyed by
+// operation.
 using System.Collections.Generic;
 using Microsoft.CodeAnalysis;
 

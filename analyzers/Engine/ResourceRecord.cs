@@ -1,3 +1,4 @@
+// The records of sharing steps (references taken, attachments, tables mapped) that a body must give back.
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;

@@ -1,3 +1,5 @@
+// Folds page numbers, starts and lengths to intervals (constants, locals written once, loop counters); reads the
+// body's facts, never the path state.
 using System.Collections.Generic;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.FlowAnalysis;

@@ -1,3 +1,5 @@
+// DMA0009: tables mapped and not unmapped, unmapped through another attachment, or held at a Detach; a client that
+// only reads the state.
 using System.Collections.Immutable;
 using System.Linq;
 using DmaBuf.Analyzers.Engine;

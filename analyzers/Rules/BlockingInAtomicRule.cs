@@ -1,3 +1,5 @@
+// DMA0005: an operation that may block while an atomic kmap is held; it asks the blocking analysis and reads the
+// state.
 using System;
 using System.Linq;
 using DmaBuf.Analyzers.Blocking;

@@ -1,3 +1,5 @@
+// The analyzer that runs the flow engine once per body that may touch a buffer and lets every flow rule report from
+// that run.
 using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;

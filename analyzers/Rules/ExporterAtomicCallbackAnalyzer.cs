@@ -1,3 +1,4 @@
+// DMA0008: an exporter's KmapAtomic or KunmapAtomic override that may block; the one rule outside the flow engine.
 using System;
 using System.Collections.Immutable;
 using DmaBuf.Analyzers.Blocking;

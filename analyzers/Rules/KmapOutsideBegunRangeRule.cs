@@ -1,3 +1,4 @@
+// DMA0006: a kmap of a page outside every access begun on that buffer, on some path.
 using System.Linq;
 using DmaBuf.Analyzers.Engine;
 using Microsoft.CodeAnalysis;

@@ -1,3 +1,4 @@
+// DMA0007: a kmap with no CPU access begun on the buffer, or after it was ended.
 using System.Collections.Generic;
 using System.Linq;
 using DmaBuf.Analyzers.Engine;

@@ -1,3 +1,4 @@
+// DMA0002: an EndCpuAccess that ends nothing on some path, or whose range or direction matches no open access.
 using System.Linq;
 using DmaBuf.Analyzers.Engine;
 using Microsoft.CodeAnalysis;

@@ -1,3 +1,4 @@
+// The flow engine's clients, one per rule, made once per compilation.
 using System.Collections.Immutable;
 using DmaBuf.Analyzers.Blocking;
 using DmaBuf.Analyzers.Engine;

@@ -1,3 +1,4 @@
+// DMA0004: a third atomic kmap held at once on some path.
 using System.Collections.Generic;
 using System.Linq;
 using DmaBuf.Analyzers.Engine;

@@ -1,3 +1,4 @@
+// DMA0001: a CPU access this body began and did not end, at each way out.
 using System.Collections.Generic;
 using System.Linq;
 using DmaBuf.Analyzers.Engine;

@@ -1,3 +1,4 @@
+// DMA0003: a mapping not unmapped on some way out, or unmapped with the wrong call, page or buffer, or twice.
 using System.Linq;
 using DmaBuf.Analyzers.Engine;
 using Microsoft.CodeAnalysis;

@@ -1,3 +1,4 @@
+// DMA0010: a reference taken with Export or Get and not put, at each way out.
 using System.Collections.Immutable;
 using DmaBuf.Analyzers.Engine;
 using Microsoft.CodeAnalysis;

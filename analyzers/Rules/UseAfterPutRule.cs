@@ -1,3 +1,5 @@
+// DMA0011: a use of a variable after the code's own Put of the reference it holds, and a Detach through another
+// buffer.
 using System.Collections.Immutable;
 using DmaBuf.Analyzers.Engine;
 using Microsoft.CodeAnalysis;

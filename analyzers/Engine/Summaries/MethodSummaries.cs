@@ -1,3 +1,5 @@
+// Per-method summaries for callers: what a callee needs of its caller and leaves it (atomic mappings, accesses,
+// references), computed once per compilation, safe under recursion.
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
