@@ -248,14 +248,17 @@ public static class Program
         var memcpyMs = new List<double>();
         var kmapMs = new List<double>();
         var plainMs = new List<double>();
+        var rawMs = new List<double>();
         var ratios = new List<double>();
         var plainRatios = new List<double>();
+        var rawRatios = new List<double>();
         for (int round = 0; round < 21; round++)
         {
             double m = CpuTime(copy.MemoryCopySegments).TotalMilliseconds;
             double k = CpuTime(copy.KmapAtomicPageCopy).TotalMilliseconds;
             double m2 = CpuTime(copy.MemoryCopySegments).TotalMilliseconds;
             double plain = CpuTime(copy.KmapPageCopy).TotalMilliseconds;
+            double raw = CpuTime(copy.RawPageCopy).TotalMilliseconds;
             if (round == 0)
             {
                 continue;
@@ -264,16 +267,20 @@ public static class Program
             memcpyMs.Add(m);
             kmapMs.Add(k);
             plainMs.Add(plain);
+            rawMs.Add(raw);
             ratios.Add(m / k);
             plainRatios.Add(m2 / plain);
+            rawRatios.Add(raw / plain);
         }
 
         copy.Cleanup();
         Console.WriteLine($"64 MiB Buffer.MemoryCopy: {Spread(memcpyMs)} ms CPU");
         Console.WriteLine($"64 MiB page-wise KmapAtomic copy: {Spread(kmapMs)} ms CPU");
         Console.WriteLine($"64 MiB page-wise Kmap copy: {Spread(plainMs)} ms CPU");
+        Console.WriteLine($"64 MiB page-wise copy with no kmap: {Spread(rawMs)} ms CPU");
         Console.WriteLine($"throughput of the KmapAtomic copy relative to MemoryCopy, per alternated pair: {Spread(ratios.Select(r => r * 100).ToList())} %");
         Console.WriteLine($"throughput of the Kmap copy relative to MemoryCopy, per alternated pair: {Spread(plainRatios.Select(r => r * 100).ToList())} %");
+        Console.WriteLine($"throughput of the Kmap copy relative to the page-wise copy with no kmap: {Spread(rawRatios.Select(r => r * 100).ToList())} %");
     }
 
     private static string Spread(List<double> values)
