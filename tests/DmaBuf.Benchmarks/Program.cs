@@ -25,7 +25,7 @@ public static class Program
     {
         if (args.Length > 0 && args[0] == "--runtime-cpu")
         {
-            RuntimeCpuReport();
+            RuntimeCpuReport(args.Length > 1 ? args[1] : "all");
             return;
         }
 
@@ -202,11 +202,24 @@ public static class Program
     /// <summary>
     /// The runtime figures measured in process CPU time rather than wall time, which on a shared, overloaded machine
     /// mostly measures the scheduler: the copies alternate so both see the same conditions. The validator follows
-    /// DMABUF_VALIDATION as usual.
+    /// DMABUF_VALIDATION as usual. <c>--runtime-cpu pairs</c> or <c>--runtime-cpu copies</c> runs only one half.
     /// </summary>
-    private static void RuntimeCpuReport()
+    private static void RuntimeCpuReport(string part)
     {
         Console.WriteLine($"validator {(DmaBufValidation.IsEnabled ? "on" : "off")}");
+        if (part != "copies")
+        {
+            RuntimePairs();
+        }
+
+        if (part != "pairs")
+        {
+            RuntimeCopies();
+        }
+    }
+
+    private static void RuntimePairs()
+    {
         var pair = new KmapPairBenchmarks();
         pair.Setup();
         const int Pairs = 10_000_000;
@@ -242,6 +255,10 @@ public static class Program
         Console.WriteLine($"KmapAtomic+KunmapAtomic pair: {Spread(pairNs)} ns CPU");
         Console.WriteLine($"Kmap+Kunmap pair: {Spread(kmapPairNs)} ns CPU");
         Console.WriteLine($"BeginCpuAccess+EndCpuAccess pair (one page): {Spread(beginEndNs)} ns CPU");
+    }
+
+    private static void RuntimeCopies()
+    {
 
         var copy = new PageCopyBenchmarks();
         copy.Setup();
