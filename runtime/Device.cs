@@ -93,13 +93,14 @@ public sealed class Device
         }
 
         DmaBufAttachment? attachment = table.Attachment;
-        if (attachment is not null && attachment.Buffer.IsReleased)
-        {
-            throw attachment.Buffer.ReleasedException();
-        }
-
         if (attachment is null || !table.IsMapped)
         {
+            // The release marks the buffer released before it unmaps the tables, so this sees a racing release too.
+            if (attachment is not null && attachment.Buffer.IsReleased)
+            {
+                throw attachment.Buffer.ReleasedException();
+            }
+
             throw new ArgumentException("The scatter-gather table is not mapped; a device may only use a table between MapAttachment and UnmapAttachment.", nameof(table));
         }
 
