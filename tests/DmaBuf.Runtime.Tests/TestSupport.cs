@@ -1,3 +1,5 @@
+// Helpers shared by the runtime tests: threads of their own, byte patterns, device and CPU views of a buffer, a
+// snapshot of everything a failed call must leave unchanged, and an exporter that counts (and can fail) its callbacks.
 using System;
 using System.Collections.Generic;
 using System.Linq;

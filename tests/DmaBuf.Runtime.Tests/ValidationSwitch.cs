@@ -1,3 +1,4 @@
+// Turns the validator on for the suite, or as a child process is told to.
 using System;
 using System.Runtime.CompilerServices;
 

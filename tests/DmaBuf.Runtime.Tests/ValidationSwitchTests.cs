@@ -1,3 +1,4 @@
+// The validator switch of the suite and of its child processes, and the child-process mechanism itself.
 using System;
 using Xunit.Sdk;
 
