@@ -64,6 +64,20 @@ public abstract class DmaBufExporter
         new(atomic ? KmapAtomic(buffer, pageNumber) : Kmap(buffer, pageNumber), null, 0);
 
     /// <summary>
+    /// The runtime's fast path into <see cref="MapPage"/>: a shipped exporter maps a page whose memory is ready without
+    /// ever throwing, and says false when it is not (the runtime then calls <see cref="MapPage"/>, which may throw or
+    /// allocate, guarded); any other exporter always says false, since its callbacks may throw.
+    /// </summary>
+    internal virtual bool TryMapPage(DmaBuffer buffer, long pageNumber, out PageLocation location)
+    {
+        location = default;
+        return false;
+    }
+
+    /// <summary>True for an exporter whose <see cref="Kunmap"/> and <see cref="KunmapAtomic"/> do nothing (the shipped ones): the runtime then need not call them.</summary>
+    internal bool UnmapsNothing { get; private protected init; }
+
+    /// <summary>
     /// <c>ops-&gt;attach</c> (optional): accept or refuse a device. The default accepts every device.
     /// Throw <see cref="DmaBufException"/> (for example <see cref="Errno.EINVAL"/> for constraints that cannot be met,
     /// <see cref="Errno.EBUSY"/> for an attach after the first map that cannot be migrated) to refuse it.

@@ -115,7 +115,12 @@ public sealed partial class DmaBuffer
             AbandonReleased(chunk, slot, free);
         }
 
-        PageLocation location = MapInExporter(pageNumber, atomic, chunk, slot, free);
+        // The shipped exporters map a prepared page without a call that can throw; anything else goes through the guard.
+        if (!_exporter.TryMapPage(this, pageNumber, out PageLocation location))
+        {
+            location = MapInExporter(pageNumber, atomic, chunk, slot, free);
+        }
+
         if (DmaBufValidation.s_enabled)
         {
             _slots.Describe(slot, new MappingInfo(pageNumber, location.Address, atomic, owner));
@@ -174,7 +179,11 @@ public sealed partial class DmaBuffer
             CancelReleased(page);
         }
 
-        UnmapInExporter(page);
+        if (!_exporter.UnmapsNothing)
+        {
+            UnmapInExporter(page);
+        }
+
         _slots.EndUnmap(chunk, page.Slot, page.LiveValue);
     }
 
@@ -273,7 +282,8 @@ public sealed partial class DmaBuffer
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void CheckUnmap(long pageNumber, in DmaBufPage page, bool atomic)
     {
-        if (!ReferenceEquals(page.Buffer, this) || (ulong)pageNumber >= (ulong)PageCount || page.IsAtomic != atomic || pageNumber != page.PageNumber)
+        // A page's own number is always in range, so a page number equal to it needs no range check of its own.
+        if (!ReferenceEquals(page.Buffer, this) || page.IsAtomic != atomic || pageNumber != page.PageNumber)
         {
             ThrowWrongUnmap(pageNumber, page, atomic);
         }

@@ -29,9 +29,19 @@ internal sealed class MappingSlots
     private const int ChunkMask = ChunkSize - 1;
 
     private readonly object _growLock = new();
-    private long[][] _chunks = { new long[ChunkSize] };
+    private readonly long[] _firstChunk;
+    private long[][] _chunks;
     private MappingInfo[][] _info = { new MappingInfo[ChunkSize] };
     private int _hint;
+
+    // The value the hint slot had when the last unmap freed it (so that a claim need not read it first), or -1.
+    private long _hintFree = -1;
+
+    public MappingSlots()
+    {
+        _firstChunk = new long[ChunkSize];
+        _chunks = new[] { _firstChunk };
+    }
 
     /// <summary>Claims a free slot for a mapping the exporter is about to make; its value is then <paramref name="free"/> + <see cref="Mapping"/>.</summary>
     /// <param name="slot">The slot's number.</param>
@@ -40,20 +50,27 @@ internal sealed class MappingSlots
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public long[] Claim(out int slot, out long free)
     {
-        long[][] chunks = Volatile.Read(ref _chunks);
+        // The slot the last unmap freed, at the value it left: one compare-and-swap and no read, usually in the first chunk.
         int hint = _hint;
-        if ((uint)(hint >> ChunkShift) < (uint)chunks.Length)
+        long expected = _hintFree;
+        long[] chunk = _firstChunk;
+        if (hint >= ChunkSize)
         {
-            long[] chunk = chunks[hint >> ChunkShift];
-            ref long value = ref chunk[hint & ChunkMask];
-            long seen = value;
-            if ((seen & PhaseMask) == Free && Interlocked.CompareExchange(ref value, seen | Mapping, seen) == seen)
+            long[][] chunks = Volatile.Read(ref _chunks);
+            if ((uint)(hint >> ChunkShift) >= (uint)chunks.Length)
             {
-                _hint = hint + 1;
-                slot = hint;
-                free = seen;
-                return chunk;
+                return ClaimSlow(out slot, out free);
             }
+
+            chunk = chunks[hint >> ChunkShift];
+        }
+
+        if (expected >= 0 && Interlocked.CompareExchange(ref chunk[hint & ChunkMask], expected | Mapping, expected) == expected)
+        {
+            _hintFree = -1;
+            slot = hint;
+            free = expected;
+            return chunk;
         }
 
         return ClaimSlow(out slot, out free);
@@ -88,8 +105,10 @@ internal sealed class MappingSlots
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void EndUnmap(long[] chunk, int slot, long live)
     {
-        Volatile.Write(ref chunk[slot & ChunkMask], (live & ~PhaseMask) + NextGeneration);
+        long free = (live & ~PhaseMask) + NextGeneration;
+        Volatile.Write(ref chunk[slot & ChunkMask], free);
         _hint = slot;
+        _hintFree = free;
     }
 
     /// <summary>The unmap failed: the mapping is live again.</summary>
@@ -189,13 +208,16 @@ internal sealed class MappingSlots
         while (true)
         {
             long[][] chunks = Volatile.Read(ref _chunks);
-            for (int s = 0; s < chunks.Length * ChunkSize; s++)
+            int total = chunks.Length * ChunkSize;
+            int start = (int)((uint)_hint % (uint)total);
+            for (int n = 0, s = start; n < total; n++, s = s + 1 == total ? 0 : s + 1)
             {
                 ref long value = ref chunks[s >> ChunkShift][s & ChunkMask];
                 long seen = Volatile.Read(ref value);
                 if ((seen & PhaseMask) == Free && Interlocked.CompareExchange(ref value, seen | Mapping, seen) == seen)
                 {
                     _hint = s + 1;
+                    _hintFree = -1;
                     slot = s;
                     free = seen;
                     return chunks[s >> ChunkShift];

@@ -28,6 +28,7 @@ public sealed class NonCoherentExporter : DmaBufExporter
     /// <summary>Creates the exporter; export a buffer with it through <see cref="DmaBuffer.Export"/>.</summary>
     public NonCoherentExporter()
     {
+        UnmapsNothing = true;
     }
 
     /// <summary>The bytes of page memory this exporter holds now: device memory and CPU view (0 before first use and after release).</summary>
@@ -107,9 +108,24 @@ public sealed class NonCoherentExporter : DmaBufExporter
         (Prepared(buffer) ?? EnsureAllocated(buffer)).Cpu.Address + (nint)(pageNumber * DmaBuffer.PageSize);
 
     /// <inheritdoc />
-    internal override PageLocation MapPage(DmaBuffer buffer, long pageNumber, bool atomic)
+    internal override PageLocation MapPage(DmaBuffer buffer, long pageNumber, bool atomic) =>
+        PageOf((Prepared(buffer) ?? (atomic ? throw SystemHeapExporter.NotPrepared(buffer) : EnsureAllocated(buffer))).Cpu, pageNumber);
+
+    /// <inheritdoc />
+    internal override bool TryMapPage(DmaBuffer buffer, long pageNumber, out PageLocation location)
     {
-        PageBlock cpu = (Prepared(buffer) ?? (atomic ? throw SystemHeapExporter.NotPrepared(buffer) : EnsureAllocated(buffer))).Cpu;
+        if (Prepared(buffer) is { } views)
+        {
+            location = PageOf(views.Cpu, pageNumber);
+            return true;
+        }
+
+        location = default;
+        return false;
+    }
+
+    private static PageLocation PageOf(PageBlock cpu, long pageNumber)
+    {
         long within = pageNumber * DmaBuffer.PageSize;
         return new PageLocation(cpu.Address + (nint)within, cpu.Array, cpu.Offset + (int)within);
     }

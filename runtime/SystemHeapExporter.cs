@@ -32,6 +32,7 @@ public sealed class SystemHeapExporter : DmaBufExporter
     /// <summary>Creates the exporter; export a buffer with it through <see cref="DmaBuffer.Export"/>.</summary>
     public SystemHeapExporter()
     {
+        UnmapsNothing = true;
     }
 
     /// <summary>The bytes of page memory this exporter holds now (0 before the first map and after release).</summary>
@@ -117,6 +118,19 @@ public sealed class SystemHeapExporter : DmaBufExporter
     /// <inheritdoc />
     internal override PageLocation MapPage(DmaBuffer buffer, long pageNumber, bool atomic) =>
         PageOf(Prepared(buffer) ?? (atomic ? throw NotPrepared(buffer) : EnsureAllocated(buffer)), pageNumber);
+
+    /// <inheritdoc />
+    internal override bool TryMapPage(DmaBuffer buffer, long pageNumber, out PageLocation location)
+    {
+        if (Prepared(buffer) is { } layout)
+        {
+            location = PageOf(layout, pageNumber);
+            return true;
+        }
+
+        location = default;
+        return false;
+    }
 
     internal static DmaBufException NotPrepared(DmaBuffer buffer) =>
         new(Errno.EINVAL, $"KmapAtomic on {buffer} before any BeginCpuAccess or MapAttachment: the backing memory is prepared there, and an atomic kmap must not block to allocate it (EINVAL).");

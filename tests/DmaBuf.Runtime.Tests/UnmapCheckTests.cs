@@ -19,6 +19,57 @@ public class UnmapCheckTests
     public void OfTwoThreadsUnmappingOneMappingAtOnceExactlyOneReachesTheExporter(bool validator) =>
         ChildProcess.Run<UnmapCheckTests>(nameof(RacingUnmaps), validator);
 
+    [Theory]
+    [MemberData(nameof(ValidatorModes.OffAndOn), MemberType = typeof(ValidatorModes))]
+    public void HundredsOfMappingsHeldAtOnceEachStayTheirOwn(bool validator) =>
+        ChildProcess.Run<UnmapCheckTests>(nameof(ManyMappings), validator);
+
+    /// <summary>More mappings than one chunk of slots holds, unmapped in an order of their own and mapped again.</summary>
+    internal static void ManyMappings()
+    {
+        const int Count = 300;
+        DmaBuffer buffer = DmaBuffer.Export(new SystemHeapExporter(), Pages(Count));
+        buffer.BeginCpuAccess(0, buffer.Size, DmaDataDirection.Bidirectional);
+        var pages = new DmaBufPage[Count];
+        for (int round = 0; round < 3; round++)
+        {
+            for (int p = 0; p < Count; p++)
+            {
+                pages[p] = buffer.Kmap(p);
+                pages[p].Span[0] = (byte)(p + round);
+            }
+
+            Assert.Equal(Count, buffer.MappedPageCount);
+            for (int p = 0; p < Count; p += 2)
+            {
+                buffer.Kunmap(p, pages[p]);
+            }
+
+            for (int p = 0; p < Count; p++)
+            {
+                if (p % 2 == 0)
+                {
+                    int index = p;
+                    Assert.Throws<ObjectDisposedException>(() => pages[index].Span[0]);
+                }
+                else
+                {
+                    Assert.Equal((byte)(p + round), pages[p].Span[0]);
+                }
+            }
+
+            for (int p = Count - 1; p >= 1; p -= 2)
+            {
+                buffer.Kunmap(p, pages[p]);
+            }
+
+            Assert.Equal(0, buffer.MappedPageCount);
+        }
+
+        buffer.EndCpuAccess(0, buffer.Size, DmaDataDirection.Bidirectional);
+        buffer.Put();
+    }
+
     private static void Unmap(DmaBuffer buffer, long pageNumber, DmaBufPage page, bool atomic)
     {
         if (atomic)
