@@ -135,17 +135,33 @@ public sealed partial class DmaBuffer
         return new DmaBufPage(this, pageNumber, atomic, location, chunk, slot, live);
     }
 
-    /// <summary>The exporter's map of a claimed slot; if it throws, the slot is free again.</summary>
+    /// <summary>
+    /// The exporter's map of a claimed slot, when its fast path cannot serve it; if it throws, the slot is free again.
+    /// With the validator on, an atomic map runs in atomic context (DMA0008).
+    /// </summary>
     private PageLocation MapInExporter(long pageNumber, bool atomic, long[] chunk, int slot, long free)
     {
+        DmaBufValidation.ThreadContext? context = atomic && DmaBufValidation.s_enabled ? DmaBufValidation.Context : null;
         try
         {
+            if (context is not null)
+            {
+                context.AtomicCallbackDepth++;
+            }
+
             return _exporter.MapPage(this, pageNumber, atomic);
         }
         catch
         {
             _slots.Abandon(chunk, slot, free);
             throw;
+        }
+        finally
+        {
+            if (context is not null)
+            {
+                context.AtomicCallbackDepth--;
+            }
         }
     }
 
@@ -187,11 +203,20 @@ public sealed partial class DmaBuffer
         _slots.EndUnmap(chunk, page.Slot, page.LiveValue);
     }
 
-    /// <summary>The exporter's unmap of a mapping this thread won; if it throws, the mapping is live again.</summary>
+    /// <summary>
+    /// The exporter's unmap of a mapping this thread won, for an exporter whose unmap does something; if it throws, the
+    /// mapping is live again. With the validator on, an atomic unmap runs in atomic context (DMA0008).
+    /// </summary>
     private void UnmapInExporter(in DmaBufPage page)
     {
+        DmaBufValidation.ThreadContext? context = page.IsAtomic && DmaBufValidation.s_enabled ? DmaBufValidation.Context : null;
         try
         {
+            if (context is not null)
+            {
+                context.AtomicCallbackDepth++;
+            }
+
             if (page.IsAtomic)
             {
                 _exporter.KunmapAtomic(this, page.PageNumber, page.Address);
@@ -205,6 +230,13 @@ public sealed partial class DmaBuffer
         {
             MappingSlots.CancelUnmap(page.SlotChunk!, page.Slot, page.LiveValue);
             throw;
+        }
+        finally
+        {
+            if (context is not null)
+            {
+                context.AtomicCallbackDepth--;
+            }
         }
     }
 
@@ -226,17 +258,7 @@ public sealed partial class DmaBuffer
         }
 
         CheckPageBegun(pageNumber, nameof(KmapAtomic));
-        DmaBufPage page;
-        context.AtomicCallbackDepth++;
-        try
-        {
-            page = MapPage(pageNumber, atomic: true, context);
-        }
-        finally
-        {
-            context.AtomicCallbackDepth--;
-        }
-
+        DmaBufPage page = MapPage(pageNumber, atomic: true, context);
         context.AddHeld(new HeldAtomic(page));
         return page;
     }
@@ -253,22 +275,13 @@ public sealed partial class DmaBuffer
             ThrowAlreadyUnmapped(page);
         }
 
-        bool own = context.IndexOfHeld(page) >= 0;
-        bool described = _slots.TryRead(page.Slot, page.LiveValue, out MappingInfo info);
-        context.AtomicCallbackDepth++;
-        try
+        if (context.IndexOfHeld(page) < 0)
         {
-            UnmapPage(page);
-        }
-        finally
-        {
-            context.AtomicCallbackDepth--;
+            UnmapForeignAtomic(page, context);
+            return;
         }
 
-        if (!own)
-        {
-            ThrowHeldAcrossThreads(page, described ? info.Owner : null, context);
-        }
+        UnmapPage(page);
 
         // Looked up again: the exporter's callback ran on this thread in between.
         int index = context.IndexOfHeld(page);
@@ -276,6 +289,15 @@ public sealed partial class DmaBuffer
         {
             context.RemoveHeldAt(index);
         }
+    }
+
+    /// <summary>Unmaps an atomic mapping another thread holds, then reports that it was held across a thread switch (DMA0005).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void UnmapForeignAtomic(in DmaBufPage page, DmaBufValidation.ThreadContext context)
+    {
+        bool described = _slots.TryRead(page.Slot, page.LiveValue, out MappingInfo info);
+        UnmapPage(page);
+        ThrowHeldAcrossThreads(page, described ? info.Owner : null, context);
     }
 
     /// <summary>The checks every unmap makes before anything changes; the page carries what they need.</summary>
