@@ -1,3 +1,4 @@
+// The direction of a DMA transfer or CPU access (enum dma_data_direction).
 namespace DmaBuf;
 
 /// <summary>

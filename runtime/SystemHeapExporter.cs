@@ -1,3 +1,5 @@
+// The system-heap exporter: page memory laid out in equal segments from the collated constraints of the devices
+// attached before the first map or CPU access, published once as an immutable layout, never migrated, dropped at release.
 using System;
 using System.Collections.Generic;
 using System.Numerics;
@@ -6,15 +8,18 @@ using System.Threading;
 namespace DmaBuf;
 
 /// <summary>
-/// An exporter backed by page-aligned native memory, like the kernel's system heap. The memory is allocated
+/// An exporter backed by page-aligned page memory, like the kernel's system heap. The memory is allocated
 /// lazily, at the first <see cref="DmaBuffer.MapAttachment"/> (or CPU access), from the collated constraints
 /// of the devices attached so far (the seed: "collate the requirements of the attached devices"), laid out
-/// in equal segments; it is freed at release. CPU access is coherent: the CPU and devices see the same memory.
+/// in equal segments; it is given up at release. CPU access is coherent: the CPU and devices see the same memory.
 /// </summary>
 /// <remarks>
 /// Once the memory is allocated it is not migrated: a later <see cref="DmaBuffer.Attach"/> of a device whose
 /// constraints the layout does not meet is refused with <see cref="Errno.EBUSY"/>. A device whose constraints
-/// cannot be met at all is refused with <see cref="Errno.EINVAL"/>.
+/// cannot be met at all is refused with <see cref="Errno.EINVAL"/>. A buffer larger than the memory the process may
+/// use, or a contiguous segment larger than one block of page memory (about 2 GiB), is refused with
+/// <see cref="Errno.ENOMEM"/> before anything is allocated. The memory lives in pinned managed arrays that every page
+/// and table handed out keeps alive, so nothing can reach it after it is freed (DESIGN §2, "Memory safety").
 /// </remarks>
 public sealed class SystemHeapExporter : DmaBufExporter
 {
@@ -22,24 +27,22 @@ public sealed class SystemHeapExporter : DmaBufExporter
     public const long PreferredSegmentSize = 1L << 20;
 
     private readonly object _lock = new();
-    private nint[]? _segments;
-    private long _segmentPages;
-    private int _segmentShift = -1;
-    private long _allocatedBytes;
+    private Layout? _layout;
 
     /// <summary>Creates the exporter; export a buffer with it through <see cref="DmaBuffer.Export"/>.</summary>
     public SystemHeapExporter()
     {
+        UnmapsNothing = true;
     }
 
-    /// <summary>The native bytes this exporter holds now (0 before the first map and after release).</summary>
-    public long AllocatedBytes => Interlocked.Read(ref _allocatedBytes);
+    /// <summary>The bytes of page memory this exporter holds now (0 before the first map and after release).</summary>
+    public long AllocatedBytes => Volatile.Read(ref _layout)?.Bytes ?? 0;
 
     /// <summary>Whether the backing memory has been allocated.</summary>
-    public bool IsAllocated => Volatile.Read(ref _segments) is not null;
+    public bool IsAllocated => Volatile.Read(ref _layout) is not null;
 
     /// <summary>The size of each segment of the backing memory in bytes (0 before allocation); the last one may be shorter.</summary>
-    public long SegmentSize => _segmentPages * DmaBuffer.PageSize;
+    public long SegmentSize => (Volatile.Read(ref _layout)?.SegmentPages ?? 0) * DmaBuffer.PageSize;
 
     /// <inheritdoc />
     protected internal override void Attach(DmaBufAttachment attachment)
@@ -51,13 +54,10 @@ public sealed class SystemHeapExporter : DmaBufExporter
             throw new DmaBufException(Errno.EINVAL, $"The constraints of {collated.Describe(attachment.Device)} together with the attached devices cannot be met for {attachment.Buffer} of {pages} pages (EINVAL).");
         }
 
-        lock (_lock)
+        Layout? layout = Prepared(attachment.Buffer);
+        if (layout is not null && !CollatedConstraints.Of(new[] { attachment.Device }).Accepts(layout.SegmentPages, layout.Segments.Length))
         {
-            nint[]? segments = _segments;
-            if (segments is not null && !CollatedConstraints.Of(new[] { attachment.Device }).Accepts(_segmentPages, segments.Length))
-            {
-                throw new DmaBufException(Errno.EBUSY, $"{attachment.Buffer} is already backed by {segments.Length} segment(s) of {SegmentSize} bytes, which {attachment.Device.Name} cannot take, and the system heap does not migrate mapped buffers (EBUSY).");
-            }
+            throw new DmaBufException(Errno.EBUSY, $"{attachment.Buffer} is already backed by {layout.Segments.Length} segment(s) of {layout.SegmentPages * DmaBuffer.PageSize} bytes, which {attachment.Device.Name} cannot take, and the system heap does not migrate mapped buffers (EBUSY).");
         }
     }
 
@@ -65,18 +65,20 @@ public sealed class SystemHeapExporter : DmaBufExporter
     protected internal override ScatterGatherTable MapDmaBuf(DmaBufAttachment attachment, DmaDataDirection direction)
     {
         DmaBuffer buffer = attachment.Buffer;
-        nint[] segments = EnsureAllocated(buffer);
-        var entries = new List<ScatterGatherEntry>(segments.Length);
+        Layout layout = EnsureAllocated(buffer);
+        var entries = new ScatterGatherEntry[layout.Segments.Length];
+        var backing = new TableSegment[entries.Length];
         long remaining = buffer.Size;
-        long segmentBytes = SegmentSize;
-        foreach (nint segment in segments)
+        for (int i = 0; i < entries.Length; i++)
         {
-            long length = Math.Min(segmentBytes, remaining);
-            entries.Add(new ScatterGatherEntry((ulong)segment, length));
+            PageBlock segment = layout.Segments[i];
+            long length = Math.Min(segment.Length, remaining);
+            entries[i] = new ScatterGatherEntry((ulong)segment.Address, length);
+            backing[i] = new TableSegment(segment.Array, segment.Offset);
             remaining -= length;
         }
 
-        return new ScatterGatherTable(entries);
+        return new ScatterGatherTable(entries, backing);
     }
 
     /// <inheritdoc />
@@ -87,23 +89,12 @@ public sealed class SystemHeapExporter : DmaBufExporter
     /// <inheritdoc />
     protected internal override void Release(DmaBuffer buffer)
     {
-        lock (_lock)
+        if (BufferMemory.Drop(ref _layout, _lock, buffer) is { } layout)
         {
-            nint[]? segments = _segments;
-            if (segments is null)
+            foreach (PageBlock segment in layout.Segments)
             {
-                return;
+                DmaBufMemory.Return(segment);
             }
-
-            long pages = buffer.PageCount;
-            for (int i = 0; i < segments.Length; i++)
-            {
-                DmaBufMemory.Free(segments[i], SegmentBytes(i, pages));
-            }
-
-            _segments = null;
-            _segmentPages = 0;
-            Interlocked.Exchange(ref _allocatedBytes, 0);
         }
     }
 
@@ -118,93 +109,107 @@ public sealed class SystemHeapExporter : DmaBufExporter
     /// instead of allocating under a lock.
     /// </remarks>
     protected internal override nint KmapAtomic(DmaBuffer buffer, long pageNumber) =>
-        PageAddress(Volatile.Read(ref _segments) ?? throw NotPrepared(buffer), pageNumber);
+        PageOf(Prepared(buffer) ?? throw NotPrepared(buffer), pageNumber).Address;
 
     /// <inheritdoc />
     protected internal override nint Kmap(DmaBuffer buffer, long pageNumber) =>
-        PageAddress(Volatile.Read(ref _segments) ?? EnsureAllocated(buffer), pageNumber);
+        PageOf(Prepared(buffer) ?? EnsureAllocated(buffer), pageNumber).Address;
+
+    /// <inheritdoc />
+    internal override PageLocation MapPage(DmaBuffer buffer, long pageNumber, bool atomic) =>
+        PageOf(Prepared(buffer) ?? (atomic ? throw NotPrepared(buffer) : EnsureAllocated(buffer)), pageNumber);
+
+    /// <inheritdoc />
+    internal override bool TryMapPage(DmaBuffer buffer, long pageNumber, out PageLocation location)
+    {
+        if (Prepared(buffer) is { } layout)
+        {
+            location = PageOf(layout, pageNumber);
+            return true;
+        }
+
+        location = default;
+        return false;
+    }
 
     internal static DmaBufException NotPrepared(DmaBuffer buffer) =>
         new(Errno.EINVAL, $"KmapAtomic on {buffer} before any BeginCpuAccess or MapAttachment: the backing memory is prepared there, and an atomic kmap must not block to allocate it (EINVAL).");
 
-    private nint PageAddress(nint[] segments, long pageNumber)
+    private static PageLocation PageOf(Layout layout, long pageNumber)
     {
-        int shift = _segmentShift;
-        if (shift >= 0)
-        {
-            return segments[pageNumber >> shift] + (nint)((pageNumber & ((1L << shift) - 1)) * DmaBuffer.PageSize);
-        }
-
-        long index = pageNumber / _segmentPages;
-        return segments[index] + (nint)((pageNumber - (index * _segmentPages)) * DmaBuffer.PageSize);
+        long index = layout.Shift >= 0 ? pageNumber >> layout.Shift : pageNumber / layout.SegmentPages;
+        long within = (pageNumber - (index * layout.SegmentPages)) * DmaBuffer.PageSize;
+        PageBlock segment = layout.Segments[index];
+        return new PageLocation(segment.Address + (nint)within, segment.Array, segment.Offset + (int)within);
     }
 
-    private long SegmentBytes(int index, long pages) =>
-        Math.Min(_segmentPages, pages - (index * _segmentPages)) * DmaBuffer.PageSize;
+    private Layout? Prepared(DmaBuffer buffer) => BufferMemory.Prepared(ref _layout, buffer);
 
-    private nint[] EnsureAllocated(DmaBuffer buffer)
+    private Layout EnsureAllocated(DmaBuffer buffer) => BufferMemory.Ensure(ref _layout, _lock, buffer, Allocate);
+
+    private static Layout Allocate(DmaBuffer buffer)
     {
-        if (Volatile.Read(ref _segments) is { } existing)
+        var devices = new List<Device>();
+        foreach (DmaBufAttachment attachment in buffer.Attachments)
         {
-            return existing;
+            devices.Add(attachment.Device);
         }
 
-        // The runtime calls Attach and MapDmaBuf with the buffer's gate held, so take the gate first here too:
-        // the layout then sees every device attached before it, and no attach slips in between.
-        lock (buffer.Gate)
-        lock (_lock)
+        long pages = buffer.PageCount;
+        long segmentPages = CollatedConstraints.Of(devices).SegmentPages(pages, PreferredSegmentSize / DmaBuffer.PageSize);
+        if (segmentPages == 0)
         {
-            if (_segments is not null)
-            {
-                return _segments;
-            }
-
-            var devices = new List<Device>();
-            foreach (DmaBufAttachment attachment in buffer.Attachments)
-            {
-                devices.Add(attachment.Device);
-            }
-
-            long pages = buffer.PageCount;
-            long segmentPages = CollatedConstraints.Of(devices).SegmentPages(pages, PreferredSegmentSize / DmaBuffer.PageSize);
-            if (segmentPages == 0)
-            {
-                throw new DmaBufException(Errno.EINVAL, $"The attached devices' constraints cannot be met for {buffer} (EINVAL).");
-            }
-
-            long count = (pages + segmentPages - 1) / segmentPages;
-            if (count > int.MaxValue)
-            {
-                throw new DmaBufException(Errno.ENOMEM, $"{buffer} would need {count} segments (ENOMEM).");
-            }
-
-            var segments = new nint[count];
-            _segmentPages = segmentPages;
-            long allocated = 0;
-            try
-            {
-                for (int i = 0; i < segments.Length; i++)
-                {
-                    long bytes = SegmentBytes(i, pages);
-                    segments[i] = DmaBufMemory.Allocate(bytes);
-                    allocated += bytes;
-                }
-            }
-            catch
-            {
-                for (int i = 0; i < segments.Length && segments[i] != 0; i++)
-                {
-                    DmaBufMemory.Free(segments[i], SegmentBytes(i, pages));
-                }
-
-                _segmentPages = 0;
-                throw;
-            }
-
-            _segmentShift = BitOperations.IsPow2(segmentPages) ? BitOperations.Log2((ulong)segmentPages) : -1;
-            Interlocked.Exchange(ref _allocatedBytes, allocated);
-            Volatile.Write(ref _segments, segments);
-            return segments;
+            throw new DmaBufException(Errno.EINVAL, $"The attached devices' constraints cannot be met for {buffer} (EINVAL).");
         }
+
+        DmaBufMemory.CheckBudget(pages * DmaBuffer.PageSize, buffer);
+        long count = (pages + segmentPages - 1) / segmentPages;
+        var segments = new PageBlock[count];
+        try
+        {
+            for (long i = 0; i < count; i++)
+            {
+                segments[i] = DmaBufMemory.Allocate(Math.Min(segmentPages, pages - (i * segmentPages)) * DmaBuffer.PageSize);
+            }
+        }
+        catch
+        {
+            foreach (PageBlock? segment in segments)
+            {
+                if (segment is not null)
+                {
+                    DmaBufMemory.Return(segment);
+                }
+            }
+
+            throw;
+        }
+
+        return new Layout(buffer, segments, segmentPages);
+    }
+
+    /// <summary>The allocated memory of one buffer, immutable: read with one load, so no caller ever sees half of it.</summary>
+    private sealed class Layout : BufferMemory
+    {
+        public Layout(DmaBuffer owner, PageBlock[] segments, long segmentPages)
+            : base(owner)
+        {
+            Segments = segments;
+            SegmentPages = segmentPages;
+            Shift = BitOperations.IsPow2(segmentPages) ? BitOperations.Log2((ulong)segmentPages) : -1;
+            foreach (PageBlock segment in segments)
+            {
+                Bytes += segment.Length;
+            }
+        }
+
+        public PageBlock[] Segments { get; }
+
+        public long SegmentPages { get; }
+
+        /// <summary>log2 of <see cref="SegmentPages"/> when it is a power of two, else -1.</summary>
+        public int Shift { get; }
+
+        public long Bytes { get; }
     }
 }

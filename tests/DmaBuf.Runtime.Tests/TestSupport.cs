@@ -1,3 +1,5 @@
+// Helpers shared by the runtime tests: threads of their own, byte patterns, device and CPU views of a buffer, a
+// snapshot of everything a failed call must leave unchanged, and an exporter that counts (and can fail) its callbacks.
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -237,6 +239,15 @@ internal sealed class TrackingExporter : DmaBufExporter
 
     public Action<DmaBufAttachment>? OnAttach { get; set; }
 
+    public Action<DmaBufAttachment>? OnDetach { get; set; }
+
+    public Action<ScatterGatherTable>? OnUnmap { get; set; }
+
+    public Action? OnRelease { get; set; }
+
+    /// <summary>When set, MapDmaBuf returns this instead of a new table from the inner exporter (after counting the map).</summary>
+    public Func<ScatterGatherTable>? MapResult { get; set; }
+
     public Action<DmaBufAttachment, DmaDataDirection>? OnMap { get; set; }
 
     public bool MapReturnsNull { get; set; }
@@ -244,6 +255,8 @@ internal sealed class TrackingExporter : DmaBufExporter
     public Action<long, long, DmaDataDirection>? OnBeginCpuAccess { get; set; }
 
     public Action<long>? OnKmap { get; set; }
+
+    public Action<long>? OnKunmap { get; set; }
 
     public Action<long>? OnKmapAtomic { get; set; }
 
@@ -258,6 +271,7 @@ internal sealed class TrackingExporter : DmaBufExporter
 
     protected internal override void Detach(DmaBufAttachment attachment)
     {
+        OnDetach?.Invoke(attachment);
         _inner.Detach(attachment);
         Interlocked.Increment(ref _detach);
     }
@@ -270,13 +284,14 @@ internal sealed class TrackingExporter : DmaBufExporter
             return null!;
         }
 
-        ScatterGatherTable table = _inner.MapDmaBuf(attachment, direction);
+        ScatterGatherTable table = MapResult?.Invoke() ?? _inner.MapDmaBuf(attachment, direction);
         Interlocked.Increment(ref _map);
         return table;
     }
 
     protected internal override void UnmapDmaBuf(DmaBufAttachment attachment, ScatterGatherTable table)
     {
+        OnUnmap?.Invoke(table);
         _inner.UnmapDmaBuf(attachment, table);
         Interlocked.Increment(ref _unmap);
     }
@@ -286,6 +301,7 @@ internal sealed class TrackingExporter : DmaBufExporter
         Interlocked.Increment(ref _release);
         ReleasedBuffer = buffer;
         _inner.Release(buffer);
+        OnRelease?.Invoke();
     }
 
     protected internal override void BeginCpuAccess(DmaBuffer buffer, long start, long length, DmaDataDirection direction)
@@ -316,6 +332,7 @@ internal sealed class TrackingExporter : DmaBufExporter
 
     protected internal override void Kunmap(DmaBuffer buffer, long pageNumber, nint address)
     {
+        OnKunmap?.Invoke(pageNumber);
         _inner.Kunmap(buffer, pageNumber, address);
         LastKunmap = (pageNumber, address);
         Interlocked.Increment(ref _kunmap);

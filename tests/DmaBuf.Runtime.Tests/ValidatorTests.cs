@@ -314,24 +314,6 @@ public class ValidatorTests
     }
 
     [Fact]
-    public void UnmappingAnAtomicMappingOnAnotherThreadIsDma0003()
-    {
-        OnOwnThread(() =>
-        {
-            DmaBuffer buffer = DmaBuffer.Export(new SystemHeapExporter(), Pages(2));
-            buffer.BeginCpuAccess(0, Pages(2), DmaDataDirection.ToDevice);
-            DmaBufPage page = buffer.KmapAtomic(0);
-            BufferState before = BufferState.Of(buffer);
-
-            OnOwnThread(() => AssertRule("DMA0003", () => buffer.KunmapAtomic(0, page)));
-
-            before.AssertUnchanged();
-            buffer.KunmapAtomic(0, page);
-            TearDown(buffer);
-        });
-    }
-
-    [Fact]
     public void PuttingTheLastReferenceWithAPageMappedIsDma0003()
     {
         var exporter = TrackingExporter.OverSystemHeap();
