@@ -39,8 +39,12 @@ public static class RuleIdentifiers
     /// <summary>A buffer used after the code's own Put of it, or a Detach of another buffer's attachment.</summary>
     public const string UseAfterPut = "DMA0011";
 
-    /// <summary>The base address of the rule pages.</summary>
-    public const string HelpBaseUri = "https://github.com/dmabuf-dotnet/dmabuf-analyzers/blob/main/docs/rules/";
+    /// <summary>
+    /// The base address of the rule pages, derived at build time from the MSBuild property <c>DmaBufRepositoryUrl</c>
+    /// (<c>{DmaBufRepositoryUrl}/blob/main/docs/rules/</c>). The same pages ship in the package, under
+    /// <c>docs/rules/</c>.
+    /// </summary>
+    public const string HelpBaseUri = RepositoryLinks.RulePages;
 
     /// <summary>The address of a rule's page, <c>docs/rules/{id}.md</c>.</summary>
     /// <param name="id">A rule id such as <c>DMA0001</c>.</param>

@@ -2,6 +2,7 @@
 // exporter's begin and end callbacks run under the buffer's lock, marked as callbacks (see DmaBuffer.cs).
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Threading;
 
 namespace DmaBuf;
@@ -82,7 +83,7 @@ public sealed partial class DmaBuffer
             int index = Array.IndexOf(current, new CpuAccessRange(start, length, direction));
             if (index < 0 && DmaBufValidation.s_enabled)
             {
-                string begun = current.Length == 0 ? "no CPU access is begun" : "begun: " + string.Join(", ", current);
+                string begun = current.Length == 0 ? "no CPU access is begun" : "begun: " + string.Join("; ", current);
                 throw new DmaBufUsageException("DMA0002", $"EndCpuAccess({start}, {length}, {direction}) on {this} matches no begun CPU access ({begun}).");
             }
 
@@ -134,7 +135,7 @@ public sealed partial class DmaBuffer
 
         if (length > Size || start > Size - length)
         {
-            throw new ArgumentOutOfRangeException(nameof(length), length, $"The range {start} + {length} runs past the end of {this} ({Size} bytes).");
+            throw new ArgumentOutOfRangeException(nameof(length), length, $"Bytes {start}..{(Int128)start + length - 1} run past the end of {this} ({Size} bytes).");
         }
     }
 
@@ -159,6 +160,11 @@ public readonly record struct CpuAccessRange(long Start, long Length, DmaDataDir
     /// <summary>The last page of the range's page span: <c>(Start + Length - 1) / PageSize</c>; partial pages count as inside.</summary>
     public long LastPage => (Start + Length - 1) / DmaBuffer.PageSize;
 
-    /// <inheritdoc />
-    public override string ToString() => $"bytes {Start}..{Start + Length - 1} (pages {FirstPage}-{LastPage}) {Direction}";
+    /// <summary>
+    /// The range as the analyzers' messages write it: <c>bytes 0..8191, FromDevice, pages 0..1</c> (first..last byte
+    /// and page, both included; one page is written <c>pages 3</c>).
+    /// </summary>
+    /// <returns>The range, the direction and the page span.</returns>
+    public override string ToString() =>
+        $"bytes {Start}..{Start + Length - 1}, {Direction}, pages {(FirstPage == LastPage ? FirstPage.ToString(CultureInfo.InvariantCulture) : FormattableString.Invariant($"{FirstPage}..{LastPage}"))}";
 }

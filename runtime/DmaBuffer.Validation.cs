@@ -32,7 +32,7 @@ public sealed partial class DmaBuffer
             throw new DmaBufUsageException("DMA0007", $"{call}({pageNumber}) on {this} with no CPU access begun; call BeginCpuAccess (or CpuAccess) for a range that covers page {pageNumber} first.");
         }
 
-        throw new DmaBufUsageException("DMA0006", $"{call}({pageNumber}) on {this} is outside the begun CPU access ({string.Join(", ", begun)}).");
+        throw new DmaBufUsageException("DMA0006", $"{call}({pageNumber}) on {this} is outside the begun CPU access ({string.Join("; ", begun)}).");
     }
 
     /// <summary>The last put's checks: nothing begun (DMA0001), mapped (DMA0003) or attached and mapped (DMA0009).</summary>

@@ -347,7 +347,7 @@ public sealed partial class DmaBuffer
         }
 
         var e = new ObjectDisposedException(ToString(), $"DMA0011: {message} The code used the buffer after the Put of the last reference.");
-        e.HelpLink = "docs/rules/DMA0011.md";
+        e.HelpLink = RepositoryLinks.RulePages + "DMA0011.md";
         e.Data["RuleId"] = "DMA0011";
         return e;
     }

@@ -80,7 +80,7 @@ public sealed class DmaBufUsageException : InvalidOperationException
         : base(ruleId + ": " + message)
     {
         RuleId = ruleId ?? throw new ArgumentNullException(nameof(ruleId));
-        HelpLink = "docs/rules/" + ruleId + ".md";
+        HelpLink = RepositoryLinks.RulePages + ruleId + ".md";
     }
 
     /// <summary>The identifier of the broken rule, the same as the analyzer's diagnostic id (for example <c>DMA0005</c>).</summary>

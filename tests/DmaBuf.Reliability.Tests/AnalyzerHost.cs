@@ -45,13 +45,21 @@ internal static class AnalyzerHost
             new CSharpCompilationOptions(topLevel ? OutputKind.ConsoleApplication : OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true));
     }
 
+    // The build generates RepositoryLinks from DmaBufRepositoryUrl (Directory.Build.targets); the runtime's sources
+    // need only its shape to compile.
+    private const string RepositoryLinksShape = """
+        namespace DmaBuf;
+        internal static class RepositoryLinks { internal const string RulePages = "https://example.invalid/docs/rules/"; }
+        """;
+
     /// <summary>Compiles the runtime's own sources as DmaBuf.Runtime, so the analyzers check the runtime itself.</summary>
     public static CSharpCompilation CompileRuntime(string runtimeDirectory) =>
         CSharpCompilation.Create(
             "DmaBuf.Runtime",
             Directory.EnumerateFiles(runtimeDirectory, "*.cs", SearchOption.TopDirectoryOnly)
                 .OrderBy(f => f, StringComparer.Ordinal)
-                .Select(f => CSharpSyntaxTree.ParseText(File.ReadAllText(f), new CSharpParseOptions(LanguageVersion.Latest), path: f)),
+                .Select(f => CSharpSyntaxTree.ParseText(File.ReadAllText(f), new CSharpParseOptions(LanguageVersion.Latest), path: f))
+                .Append(CSharpSyntaxTree.ParseText(RepositoryLinksShape, new CSharpParseOptions(LanguageVersion.Latest), path: "RepositoryLinks.g.cs")),
             References.Take(References.Length - 1),
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true));
 

@@ -42,7 +42,9 @@ public class CpuAccessTests
 
         Assert.Equal(first, range.FirstPage);
         Assert.Equal(last, range.LastPage);
-        Assert.Contains($"pages {first}-{last}", range.ToString(), StringComparison.Ordinal);
+        // Written as the analyzers write a range: first..last byte, the direction, then the page span.
+        string pages = first == last ? $"pages {first}" : $"pages {first}..{last}";
+        Assert.Equal($"bytes {start}..{start + length - 1}, Bidirectional, {pages}", range.ToString());
     }
 
     [Fact]

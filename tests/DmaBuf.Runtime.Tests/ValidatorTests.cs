@@ -57,7 +57,8 @@ public class ValidatorTests
         Assert.Equal("DMA0004", e.RuleId);
         Assert.StartsWith("DMA0004: ", e.Message, StringComparison.Ordinal);
         Assert.Contains("third atomic mapping", e.Message, StringComparison.Ordinal);
-        Assert.Equal("docs/rules/DMA0004.md", e.HelpLink);
+        Assert.StartsWith("https://", e.HelpLink, StringComparison.Ordinal);
+        Assert.EndsWith("/docs/rules/DMA0004.md", e.HelpLink, StringComparison.Ordinal);
         Assert.Throws<ArgumentNullException>("ruleId", () => new DmaBufUsageException(null!, "message"));
     }
 
