@@ -1,3 +1,4 @@
+// The attributes the analyzers read: [MightSleep] for code that may block, and the Open/Close pair markers.
 using System;
 
 namespace DmaBuf;

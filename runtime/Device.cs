@@ -1,4 +1,6 @@
+// A device that takes part in buffer sharing: its DMA constraints, and its reads and writes through a mapped table.
 using System;
+using System.Runtime.InteropServices;
 
 namespace DmaBuf;
 
@@ -56,15 +58,13 @@ public sealed class Device
     /// <exception cref="ArgumentNullException"><paramref name="table"/> is null.</exception>
     /// <exception cref="ArgumentException">The table is not mapped for this device, or its direction does not allow the device to write.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The range is outside the table.</exception>
-    public unsafe void DmaWrite(ScatterGatherTable table, long offset, ReadOnlySpan<byte> source)
+    /// <exception cref="ObjectDisposedException">The table's buffer has been released.</exception>
+    public void DmaWrite(ScatterGatherTable table, long offset, ReadOnlySpan<byte> source)
     {
         CheckTransfer(table, offset, source.Length, write: true);
-        long done = 0;
-        foreach (var (address, length) in table.Walk(offset, source.Length))
-        {
-            source.Slice((int)done, (int)length).CopyTo(new Span<byte>((void*)address, (int)length));
-            done += length;
-        }
+
+        // Only read from: the table copies source into its segments.
+        table.Transfer(offset, MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(source), source.Length), toTable: true);
     }
 
     /// <summary>
@@ -78,15 +78,11 @@ public sealed class Device
     /// <exception cref="ArgumentNullException"><paramref name="table"/> is null.</exception>
     /// <exception cref="ArgumentException">The table is not mapped for this device, or its direction does not allow the device to read.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The range is outside the table.</exception>
-    public unsafe void DmaRead(ScatterGatherTable table, long offset, Span<byte> destination)
+    /// <exception cref="ObjectDisposedException">The table's buffer has been released.</exception>
+    public void DmaRead(ScatterGatherTable table, long offset, Span<byte> destination)
     {
         CheckTransfer(table, offset, destination.Length, write: false);
-        long done = 0;
-        foreach (var (address, length) in table.Walk(offset, destination.Length))
-        {
-            new ReadOnlySpan<byte>((void*)address, (int)length).CopyTo(destination.Slice((int)done, (int)length));
-            done += length;
-        }
+        table.Transfer(offset, destination, toTable: false);
     }
 
     private void CheckTransfer(ScatterGatherTable table, long offset, int count, bool write)
@@ -99,6 +95,12 @@ public sealed class Device
         DmaBufAttachment? attachment = table.Attachment;
         if (attachment is null || !table.IsMapped)
         {
+            // The release marks the buffer released before it unmaps the tables, so this sees a racing release too.
+            if (attachment is not null && attachment.Buffer.IsReleased)
+            {
+                throw attachment.Buffer.ReleasedException();
+            }
+
             throw new ArgumentException("The scatter-gather table is not mapped; a device may only use a table between MapAttachment and UnmapAttachment.", nameof(table));
         }
 

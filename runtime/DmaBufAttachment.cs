@@ -1,3 +1,4 @@
+// An attachment (struct dma_buf_attachment): one device attached to one buffer, and the tables mapped for it.
 using System.Collections.Generic;
 
 namespace DmaBuf;

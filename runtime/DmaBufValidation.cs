@@ -1,3 +1,5 @@
+// The runtime validator's switch and per-thread state: the atomic mappings each thread holds, and whether it runs
+// inside an exporter's atomic callback, which is what DMA0004, DMA0005 and DMA0008 are checked against.
 using System;
 using System.Collections.Generic;
 using System.Runtime.CompilerServices;
@@ -24,7 +26,8 @@ public static class DmaBufValidation
     /// <summary>The environment variable that turns the validator on when set to <c>1</c>.</summary>
     public const string EnvironmentVariableName = "DMABUF_VALIDATION";
 
-    internal static bool s_enabled = ReadSetting();
+    // Read-only, so that once the class is initialized the JIT folds every check of it away.
+    internal static readonly bool s_enabled = ReadSetting();
 
     [ThreadStatic]
     private static ThreadContext? t_context;
@@ -51,7 +54,7 @@ public static class DmaBufValidation
     /// The number of atomic dma-buf mappings the current thread holds, as the validator counts them
     /// (always 0 with the validator off). At most 2 are allowed (DMA0004).
     /// </summary>
-    public static int AtomicMappingsHeldByCurrentThread => t_context?.AtomicHeldCount ?? 0;
+    public static int AtomicMappingsHeldByCurrentThread => t_context?.LiveHeldCount() ?? 0;
 
     private static bool ReadSetting()
     {
@@ -65,14 +68,28 @@ public static class DmaBufValidation
 
     internal static ThreadContext Context => t_context ??= new ThreadContext();
 
-    internal static void CheckMightSleep(string what)
+    /// <summary>Whether the current thread may block here: it runs no exporter atomic callback and holds no atomic mapping.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool MaySleepHere()
     {
         ThreadContext? context = t_context;
-        if (context is null)
-        {
-            return;
-        }
+        return context is null || (context.AtomicCallbackDepth == 0 && (context.HeldCount == 0 || context.LiveHeldCount() == 0));
+    }
 
+    /// <summary>Throws DMA0008 or DMA0005 if the current thread may not block here; <paramref name="what"/> names the call.</summary>
+    internal static void CheckMightSleep(string what)
+    {
+        if (!MaySleepHere())
+        {
+            ThrowMightSleep(what);
+        }
+    }
+
+    /// <summary>The DMA0008 or DMA0005 for a call that may block where the current thread may not; only called once <see cref="MaySleepHere"/> said no.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal static void ThrowMightSleep(string what)
+    {
+        ThreadContext context = Context;
         if (context.AtomicCallbackDepth > 0)
         {
             throw new DmaBufUsageException(
@@ -80,84 +97,93 @@ public static class DmaBufValidation
                 $"{what} may block inside an exporter's atomic kmap callback; neither the importer nor the exporter (in the callback) is allowed to block.");
         }
 
-        if (context.AtomicHeldCount > 0)
-        {
-            MappingRecord held = context.LastAtomicHeld;
-            throw new DmaBufUsageException(
-                "DMA0005",
-                $"{what} may block while atomic mapping of page {held.PageNumber} of {held.Buffer} is held; unmap it (KunmapAtomic) first or map with Kmap.");
-        }
+        HeldAtomic held = context.LastHeld;
+        throw new DmaBufUsageException(
+            "DMA0005",
+            $"{what} may block while atomic mapping of page {held.PageNumber} of {held.Buffer} is held; unmap it (KunmapAtomic) first or map with Kmap.");
     }
 
     /// <summary>Per-thread validator state: the seed's "process context".</summary>
     /// <remarks>
-    /// The kmap/kunmap_atomic hot path touches only this object: a thread holds at most <see cref="MaxAtomicHeld"/>
-    /// atomic mappings (a third is refused with DMA0004 before it is recorded), so they live in two fields, oldest
-    /// first, and mapping tokens come from a block the thread reserved, with no shared atomic per mapping.
+    /// The kmap/kunmap_atomic hot path touches only this object and the mapping's slot: a thread holds at most
+    /// <see cref="MaxAtomicHeld"/> atomic mappings (a third is refused with DMA0004 before it is recorded), so they live
+    /// in two fields, oldest first. A mapping another thread unmapped (reported there as DMA0005), or that the
+    /// buffer's release ended, is no longer live in its slot; it is dropped from here the next time this thread counts.
     /// </remarks>
     internal sealed class ThreadContext
     {
         /// <summary>The most atomic mappings a thread may hold (DMA0004).</summary>
         public const int MaxAtomicHeld = 2;
 
-        // Tokens are unique in the process: each thread takes a block of them from this counter at a time.
-        private const long TokenBlock = 1 << 16;
-        private static long s_tokenBlocksEnd;
-
         // Oldest first. Two slots are all a thread may fill; it only grows if an exporter's atomic callback itself maps.
-        private MappingRecord[] _held = new MappingRecord[MaxAtomicHeld];
-        private long _nextToken;
-        private long _tokenLimit;
+        private HeldAtomic[] _held = new HeldAtomic[MaxAtomicHeld];
 
         public int AtomicCallbackDepth;
 
-        /// <summary>The number of atomic mappings this thread holds.</summary>
-        public int AtomicHeldCount { get; private set; }
+        /// <summary>The thread this context belongs to.</summary>
+        public Thread Thread { get; } = Thread.CurrentThread;
 
-        /// <summary>The most recent atomic mapping held; only valid when <see cref="AtomicHeldCount"/> is positive.</summary>
-        public MappingRecord LastAtomicHeld => _held[AtomicHeldCount - 1];
+        /// <summary>The atomic mappings recorded for this thread, counting any another thread or a release has ended since.</summary>
+        public int HeldCount { get; private set; }
 
-        /// <summary>A new process-unique mapping token, never 0.</summary>
-        /// <returns>The token.</returns>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public long NextToken()
+        /// <summary>The most recent atomic mapping held; only valid right after <see cref="LiveHeldCount"/> returned a positive count.</summary>
+        public HeldAtomic LastHeld => _held[HeldCount - 1];
+
+        /// <summary>"thread 12 ('name')", for messages.</summary>
+        public string Describe() => Describe(Thread);
+
+        public static string Describe(Thread thread) =>
+            thread.Name is { Length: > 0 } name ? $"thread {thread.ManagedThreadId} ('{name}')" : $"thread {thread.ManagedThreadId}";
+
+        /// <summary>Drops the records of mappings that are no longer live, and counts the rest.</summary>
+        /// <returns>The atomic mappings this thread holds.</returns>
+        public int LiveHeldCount()
         {
-            long token = _nextToken;
-            if (token == _tokenLimit)
+            HeldAtomic[] held = _held;
+            int kept = 0;
+            for (int i = 0; i < HeldCount; i++)
             {
-                token = ReserveTokens();
+                if (held[i].IsLive)
+                {
+                    held[kept++] = held[i];
+                }
             }
 
-            _nextToken = token + 1;
-            return token;
+            for (int i = kept; i < HeldCount; i++)
+            {
+                held[i] = default;
+            }
+
+            HeldCount = kept;
+            return kept;
         }
 
         /// <summary>Records an atomic mapping as the newest one held.</summary>
-        /// <param name="record">The mapping.</param>
+        /// <param name="mapping">The mapping.</param>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void AddAtomicHeld(in MappingRecord record)
+        public void AddHeld(in HeldAtomic mapping)
         {
-            int count = AtomicHeldCount;
-            MappingRecord[] held = _held;
+            int count = HeldCount;
+            HeldAtomic[] held = _held;
             if ((uint)count >= (uint)held.Length)
             {
                 held = Grow();
             }
 
-            held[count] = record;
-            AtomicHeldCount = count + 1;
+            held[count] = mapping;
+            HeldCount = count + 1;
         }
 
-        /// <summary>The position (0 oldest) of the held atomic mapping with this token, or -1; searched newest first.</summary>
-        /// <param name="token">The mapping's token.</param>
+        /// <summary>The position (0 oldest) of the record of a mapping, or -1; searched newest first.</summary>
+        /// <param name="page">The mapping's page.</param>
         /// <returns>The position.</returns>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public int IndexOfAtomicHeld(long token)
+        public int IndexOfHeld(in DmaBufPage page)
         {
-            MappingRecord[] held = _held;
-            for (int i = AtomicHeldCount - 1; i >= 0; i--)
+            HeldAtomic[] held = _held;
+            for (int i = HeldCount - 1; i >= 0; i--)
             {
-                if (held[i].Token == token)
+                if (held[i].Is(page))
                 {
                     return i;
                 }
@@ -166,28 +192,28 @@ public static class DmaBufValidation
             return -1;
         }
 
-        /// <summary>Forgets the held atomic mapping at <paramref name="index"/>, keeping the others in order.</summary>
+        /// <summary>Forgets the record at <paramref name="index"/>, keeping the others in order.</summary>
         /// <param name="index">Its position.</param>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void RemoveAtomicHeldAt(int index)
+        public void RemoveHeldAt(int index)
         {
-            MappingRecord[] held = _held;
-            int last = AtomicHeldCount - 1;
+            HeldAtomic[] held = _held;
+            int last = HeldCount - 1;
             for (int i = index; i < last; i++)
             {
                 held[i] = held[i + 1];
             }
 
             held[last] = default;
-            AtomicHeldCount = last;
+            HeldCount = last;
         }
 
         /// <summary>The held atomic mappings, oldest first, for messages.</summary>
         /// <returns>"page N of dma-buf #M" for each, comma-separated.</returns>
-        public string DescribeAtomicHeld()
+        public string DescribeHeld()
         {
-            var held = new List<string>(AtomicHeldCount);
-            for (int i = 0; i < AtomicHeldCount; i++)
+            var held = new List<string>(HeldCount);
+            for (int i = 0; i < HeldCount; i++)
             {
                 held.Add($"page {_held[i].PageNumber} of {_held[i].Buffer}");
             }
@@ -196,38 +222,37 @@ public static class DmaBufValidation
         }
 
         [MethodImpl(MethodImplOptions.NoInlining)]
-        private MappingRecord[] Grow()
+        private HeldAtomic[] Grow()
         {
             Array.Resize(ref _held, _held.Length * 2);
             return _held;
         }
-
-        [MethodImpl(MethodImplOptions.NoInlining)]
-        private long ReserveTokens()
-        {
-            long end = Interlocked.Add(ref s_tokenBlocksEnd, TokenBlock);
-            _tokenLimit = end + 1;
-            return end - TokenBlock + 1;
-        }
     }
 }
 
-/// <summary>A mapping the validator tracks: atomic ones in the mapping thread's context, the others in their buffer.</summary>
-internal readonly struct MappingRecord
+/// <summary>The record of an atomic mapping in the thread that holds it: the page's buffer, slot and live value.</summary>
+internal readonly struct HeldAtomic
 {
-    public MappingRecord(DmaBuffer buffer, long pageNumber, bool isAtomic, long token)
+    private readonly long[] _chunk;
+    private readonly int _slot;
+    private readonly long _live;
+
+    public HeldAtomic(in DmaBufPage page)
     {
-        Buffer = buffer;
-        PageNumber = pageNumber;
-        IsAtomic = isAtomic;
-        Token = token;
+        Buffer = page.Buffer!;
+        PageNumber = page.PageNumber;
+        _chunk = page.SlotChunk!;
+        _slot = page.Slot;
+        _live = page.LiveValue;
     }
 
     public DmaBuffer Buffer { get; }
 
     public long PageNumber { get; }
 
-    public bool IsAtomic { get; }
+    /// <summary>Whether the mapping is still live (not unmapped by another thread, nor ended by the release).</summary>
+    public bool IsLive => MappingSlots.ValueOf(_chunk, _slot) == _live;
 
-    public long Token { get; }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool Is(in DmaBufPage page) => ReferenceEquals(_chunk, page.SlotChunk) && _slot == page.Slot && _live == page.LiveValue;
 }

@@ -27,7 +27,7 @@ public static class Program
     {
         if (args.Length > 0 && args[0] == "--runtime-cpu")
         {
-            RuntimeCpuReport();
+            RuntimeCpuReport(args.Length > 1 ? args[1] : "all");
             return;
         }
 
@@ -215,15 +215,29 @@ public static class Program
     /// <summary>
     /// The runtime figures measured in process CPU time rather than wall time, which on a shared, overloaded machine
     /// mostly measures the scheduler: the copies alternate so both see the same conditions. The validator follows
-    /// DMABUF_VALIDATION as usual.
+    /// DMABUF_VALIDATION as usual. <c>--runtime-cpu pairs</c> or <c>--runtime-cpu copies</c> runs only one half.
     /// </summary>
-    private static void RuntimeCpuReport()
+    private static void RuntimeCpuReport(string part)
     {
         Console.WriteLine($"validator {(DmaBufValidation.IsEnabled ? "on" : "off")}");
+        if (part != "copies")
+        {
+            RuntimePairs();
+        }
+
+        if (part != "pairs")
+        {
+            RuntimeCopies();
+        }
+    }
+
+    private static void RuntimePairs()
+    {
         var pair = new KmapPairBenchmarks();
         pair.Setup();
         const int Pairs = 10_000_000;
         var pairNs = new List<double>();
+        var kmapPairNs = new List<double>();
         var beginEndNs = new List<double>();
         for (int round = 0; round < 9; round++)
         {
@@ -232,6 +246,13 @@ public static class Program
                 for (int i = 0; i < Pairs; i++)
                 {
                     pair.KmapAtomicPair();
+                }
+            }).TotalNanoseconds / Pairs);
+            kmapPairNs.Add(CpuTime(() =>
+            {
+                for (int i = 0; i < Pairs; i++)
+                {
+                    pair.KmapPair();
                 }
             }).TotalNanoseconds / Pairs);
             beginEndNs.Add(CpuTime(() =>
@@ -245,17 +266,29 @@ public static class Program
 
         pair.Cleanup();
         Console.WriteLine($"KmapAtomic+KunmapAtomic pair: {Spread(pairNs)} ns CPU");
+        Console.WriteLine($"Kmap+Kunmap pair: {Spread(kmapPairNs)} ns CPU");
         Console.WriteLine($"BeginCpuAccess+EndCpuAccess pair (one page): {Spread(beginEndNs)} ns CPU");
+    }
+
+    private static void RuntimeCopies()
+    {
 
         var copy = new PageCopyBenchmarks();
         copy.Setup();
         var memcpyMs = new List<double>();
         var kmapMs = new List<double>();
+        var plainMs = new List<double>();
+        var rawMs = new List<double>();
         var ratios = new List<double>();
+        var plainRatios = new List<double>();
+        var rawRatios = new List<double>();
         for (int round = 0; round < 21; round++)
         {
             double m = CpuTime(copy.MemoryCopySegments).TotalMilliseconds;
             double k = CpuTime(copy.KmapAtomicPageCopy).TotalMilliseconds;
+            double m2 = CpuTime(copy.MemoryCopySegments).TotalMilliseconds;
+            double plain = CpuTime(copy.KmapPageCopy).TotalMilliseconds;
+            double raw = CpuTime(copy.RawPageCopy).TotalMilliseconds;
             if (round == 0)
             {
                 continue;
@@ -263,13 +296,21 @@ public static class Program
 
             memcpyMs.Add(m);
             kmapMs.Add(k);
+            plainMs.Add(plain);
+            rawMs.Add(raw);
             ratios.Add(m / k);
+            plainRatios.Add(m2 / plain);
+            rawRatios.Add(raw / plain);
         }
 
         copy.Cleanup();
         Console.WriteLine($"64 MiB Buffer.MemoryCopy: {Spread(memcpyMs)} ms CPU");
         Console.WriteLine($"64 MiB page-wise KmapAtomic copy: {Spread(kmapMs)} ms CPU");
-        Console.WriteLine($"throughput of the kmap copy relative to MemoryCopy, per alternated pair: {Spread(ratios.Select(r => r * 100).ToList())} %");
+        Console.WriteLine($"64 MiB page-wise Kmap copy: {Spread(plainMs)} ms CPU");
+        Console.WriteLine($"64 MiB page-wise copy with no kmap: {Spread(rawMs)} ms CPU");
+        Console.WriteLine($"throughput of the KmapAtomic copy relative to MemoryCopy, per alternated pair: {Spread(ratios.Select(r => r * 100).ToList())} %");
+        Console.WriteLine($"throughput of the Kmap copy relative to MemoryCopy, per alternated pair: {Spread(plainRatios.Select(r => r * 100).ToList())} %");
+        Console.WriteLine($"throughput of the Kmap copy relative to the page-wise copy with no kmap: {Spread(rawRatios.Select(r => r * 100).ToList())} %");
     }
 
     private static string Spread(List<double> values)

@@ -493,8 +493,11 @@ public class BadInputTests
                 _ => throw new ArgumentOutOfRangeException(nameof(call)),
             };
 
-            Assert.Throws<ObjectDisposedException>(action);
+            var e = Assert.Throws<ObjectDisposedException>(action);
 
+            // With the validator on (as in this suite) the use is reported as DMA0011, still as ObjectDisposedException.
+            Assert.StartsWith("DMA0011: ", e.Message, StringComparison.Ordinal);
+            Assert.Equal("docs/rules/DMA0011.md", e.HelpLink);
             before.AssertUnchanged();
             Assert.Equal(0, buffer.ReferenceCount);
             Assert.Equal(1, exporter.ReleaseCalls);

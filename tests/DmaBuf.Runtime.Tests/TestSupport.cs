@@ -1,3 +1,5 @@
+// Helpers shared by the runtime tests: threads of their own, byte patterns, device and CPU views of a buffer, a
+// snapshot of everything a failed call must leave unchanged, and an exporter that counts (and can fail) its callbacks.
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -43,6 +45,20 @@ internal static class TestSupport
         T result = default!;
         OnOwnThread(() => { result = body(); });
         return result;
+    }
+
+    /// <summary>Runs <paramref name="round"/> with round numbers 0, 1, ... until <paramref name="duration"/> has passed; prints how many ran, with <paramref name="totals"/>.</summary>
+    public static int RunRounds(TimeSpan duration, Action<int> round, Func<string> totals)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        int rounds = 0;
+        while (clock.Elapsed < duration)
+        {
+            round(rounds++);
+        }
+
+        Console.WriteLine($"{rounds} rounds in {clock.Elapsed.TotalSeconds:F1} s: {totals()}");
+        return rounds;
     }
 
     /// <summary>Fills <paramref name="bytes"/> with a pattern that differs per position and per <paramref name="seed"/>, never 0.</summary>
@@ -123,6 +139,7 @@ internal sealed class BufferState
         IsReleased = buffer.IsReleased;
         MappedTableCount = buffer.MappedTableCount;
         MappedPageCount = buffer.MappedPageCount;
+        VmapCount = buffer.VmapCount;
         Begun = buffer.BegunCpuAccesses.ToArray();
         Attachments = buffer.Attachments.ToArray();
         AttachmentTables = Attachments.Select(a => a.MappedTableCount).ToArray();
@@ -137,6 +154,8 @@ internal sealed class BufferState
     public int MappedTableCount { get; }
 
     public long MappedPageCount { get; }
+
+    public int VmapCount { get; }
 
     public CpuAccessRange[] Begun { get; }
 
@@ -158,6 +177,7 @@ internal sealed class BufferState
         Assert.Equal(IsReleased, now.IsReleased);
         Assert.Equal(MappedTableCount, now.MappedTableCount);
         Assert.Equal(MappedPageCount, now.MappedPageCount);
+        Assert.Equal(VmapCount, now.VmapCount);
         Assert.Equal(Begun, now.Begun);
         Assert.Equal(Attachments, now.Attachments);
         Assert.Equal(AttachmentTables, now.AttachmentTables);
@@ -186,6 +206,8 @@ internal sealed class TrackingExporter : DmaBufExporter
     private int _kunmap;
     private int _kmapAtomic;
     private int _kunmapAtomic;
+    private int _vmap;
+    private int _vunmap;
 
     public TrackingExporter(DmaBufExporter inner)
     {
@@ -227,6 +249,21 @@ internal sealed class TrackingExporter : DmaBufExporter
 
     public int KunmapAtomicCalls => Volatile.Read(ref _kunmapAtomic);
 
+    public int VmapCalls => Volatile.Read(ref _vmap);
+
+    public int VunmapCalls => Volatile.Read(ref _vunmap);
+
+    /// <summary>When set, the exporter has no vmap op: it leaves Vmap to the base class, as an exporter that does not override it.</summary>
+    public bool WithoutVmap { get; set; }
+
+    public Action? OnVmap { get; set; }
+
+    public Action? OnVunmap { get; set; }
+
+    public nint LastVmapAddress { get; private set; }
+
+    public nint LastVunmapAddress { get; private set; }
+
     public DmaBuffer? ReleasedBuffer { get; private set; }
 
     public List<(long Start, long Length, DmaDataDirection Direction)> EndArguments { get; } = new();
@@ -237,6 +274,15 @@ internal sealed class TrackingExporter : DmaBufExporter
 
     public Action<DmaBufAttachment>? OnAttach { get; set; }
 
+    public Action<DmaBufAttachment>? OnDetach { get; set; }
+
+    public Action<ScatterGatherTable>? OnUnmap { get; set; }
+
+    public Action? OnRelease { get; set; }
+
+    /// <summary>When set, MapDmaBuf returns this instead of a new table from the inner exporter (after counting the map).</summary>
+    public Func<ScatterGatherTable>? MapResult { get; set; }
+
     public Action<DmaBufAttachment, DmaDataDirection>? OnMap { get; set; }
 
     public bool MapReturnsNull { get; set; }
@@ -244,6 +290,8 @@ internal sealed class TrackingExporter : DmaBufExporter
     public Action<long, long, DmaDataDirection>? OnBeginCpuAccess { get; set; }
 
     public Action<long>? OnKmap { get; set; }
+
+    public Action<long>? OnKunmap { get; set; }
 
     public Action<long>? OnKmapAtomic { get; set; }
 
@@ -258,6 +306,7 @@ internal sealed class TrackingExporter : DmaBufExporter
 
     protected internal override void Detach(DmaBufAttachment attachment)
     {
+        OnDetach?.Invoke(attachment);
         _inner.Detach(attachment);
         Interlocked.Increment(ref _detach);
     }
@@ -270,13 +319,14 @@ internal sealed class TrackingExporter : DmaBufExporter
             return null!;
         }
 
-        ScatterGatherTable table = _inner.MapDmaBuf(attachment, direction);
+        ScatterGatherTable table = MapResult?.Invoke() ?? _inner.MapDmaBuf(attachment, direction);
         Interlocked.Increment(ref _map);
         return table;
     }
 
     protected internal override void UnmapDmaBuf(DmaBufAttachment attachment, ScatterGatherTable table)
     {
+        OnUnmap?.Invoke(table);
         _inner.UnmapDmaBuf(attachment, table);
         Interlocked.Increment(ref _unmap);
     }
@@ -286,6 +336,7 @@ internal sealed class TrackingExporter : DmaBufExporter
         Interlocked.Increment(ref _release);
         ReleasedBuffer = buffer;
         _inner.Release(buffer);
+        OnRelease?.Invoke();
     }
 
     protected internal override void BeginCpuAccess(DmaBuffer buffer, long start, long length, DmaDataDirection direction)
@@ -306,6 +357,31 @@ internal sealed class TrackingExporter : DmaBufExporter
         Interlocked.Increment(ref _end);
     }
 
+    protected internal override nint Vmap(DmaBuffer buffer) => MapBuffer(buffer).Address;
+
+    // The runtime's vmap: the inner exporter's pinned view, so that spans keep its memory alive as with a shipped exporter.
+    internal override PageLocation MapBuffer(DmaBuffer buffer)
+    {
+        if (WithoutVmap)
+        {
+            return new PageLocation(base.Vmap(buffer), null, 0);
+        }
+
+        OnVmap?.Invoke();
+        PageLocation view = _inner.MapBuffer(buffer);
+        LastVmapAddress = view.Address;
+        Interlocked.Increment(ref _vmap);
+        return view;
+    }
+
+    protected internal override void Vunmap(DmaBuffer buffer, nint address)
+    {
+        OnVunmap?.Invoke();
+        _inner.Vunmap(buffer, address);
+        LastVunmapAddress = address;
+        Interlocked.Increment(ref _vunmap);
+    }
+
     protected internal override nint Kmap(DmaBuffer buffer, long pageNumber)
     {
         OnKmap?.Invoke(pageNumber);
@@ -316,6 +392,7 @@ internal sealed class TrackingExporter : DmaBufExporter
 
     protected internal override void Kunmap(DmaBuffer buffer, long pageNumber, nint address)
     {
+        OnKunmap?.Invoke(pageNumber);
         _inner.Kunmap(buffer, pageNumber, address);
         LastKunmap = (pageNumber, address);
         Interlocked.Increment(ref _kunmap);

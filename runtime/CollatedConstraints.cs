@@ -1,42 +1,9 @@
+// How the shipped exporters collate the DMA constraints of the devices attached to a buffer, and the segment layout
+// those constraints allow.
 using System;
 using System.Collections.Generic;
-using System.Runtime.InteropServices;
-using System.Threading;
 
 namespace DmaBuf;
-
-/// <summary>Counts the native memory the shipped exporters hold, process-wide.</summary>
-public static class DmaBufMemory
-{
-    private static long s_bytesInUse;
-
-    /// <summary>The bytes of native page memory that <see cref="SystemHeapExporter"/> and <see cref="NonCoherentExporter"/> hold now, over all buffers.</summary>
-    public static long BytesInUse => Interlocked.Read(ref s_bytesInUse);
-
-    /// <summary>Allocates zeroed, page-aligned native memory, counted in <see cref="BytesInUse"/>.</summary>
-    internal static unsafe nint Allocate(long bytes)
-    {
-        void* memory;
-        try
-        {
-            memory = NativeMemory.AlignedAlloc((nuint)bytes, DmaBuffer.PageSize);
-        }
-        catch (OutOfMemoryException e)
-        {
-            throw new DmaBufException(Errno.ENOMEM, $"Could not allocate {bytes} bytes of page memory (ENOMEM).", e);
-        }
-
-        NativeMemory.Clear(memory, (nuint)bytes);
-        Interlocked.Add(ref s_bytesInUse, bytes);
-        return (nint)memory;
-    }
-
-    internal static unsafe void Free(nint address, long bytes)
-    {
-        NativeMemory.AlignedFree((void*)address);
-        Interlocked.Add(ref s_bytesInUse, -bytes);
-    }
-}
 
 /// <summary>The DMA constraints of a set of devices, collated: the strictest of each.</summary>
 internal readonly struct CollatedConstraints
