@@ -21,6 +21,7 @@ internal static class RuleSet
             new KmapWithoutCpuAccessRule(),
             new AttachmentMappingRule(),
             new UnputBufferReferenceRule(),
-            new UseAfterPutRule());
+            new UseAfterPutRule(),
+            new UnmatchedVmapRule());
     }
 }
