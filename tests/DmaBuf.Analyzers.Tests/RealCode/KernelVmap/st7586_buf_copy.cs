@@ -1,4 +1,4 @@
-// Kernel: drivers/gpu/drm/tiny/st7586.c, st7586_fb_dirty() with the st7586_buf_copy() it calls, v5.11 (imported
+// Kernel: drivers/gpu/drm/tiny/st7586.c, st7586_buf_copy(), v5.11, as st7586_fb_dirty() calls it (imported
 // framebuffer), with a seeded bug
 // Buggy (constructed from the v5.11 code, not a kernel commit): on a failed begin the copy vunmaps and then falls
 // through to the out label, which vunmaps the same vmap again: DMA0012 at the second Vunmap.

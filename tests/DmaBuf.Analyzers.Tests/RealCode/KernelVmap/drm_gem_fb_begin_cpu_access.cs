@@ -1,5 +1,5 @@
-// Kernel: drivers/gpu/drm/drm_gem_framebuffer_helper.c, drm_gem_fb_begin_cpu_access() and the
-// __drm_gem_fb_end_cpu_access() it unwinds with, v5.15
+// Kernel: drivers/gpu/drm/drm_gem_framebuffer_helper.c, drm_gem_fb_begin_cpu_access(), v5.15, with the
+// __drm_gem_fb_end_cpu_access() it unwinds with
 // Begins whole-buffer CPU access on every plane's buffer and leaves it begun for its caller (the Open half of a pair,
 // so [LeavesCpuAccessOpen]); a missing object or a failed begin ends the planes begun so far. Correct: silent.
 using DmaBuf;

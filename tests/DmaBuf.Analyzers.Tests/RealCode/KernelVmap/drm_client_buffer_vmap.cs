@@ -1,4 +1,4 @@
-// Kernel: drivers/gpu/drm/drm_client.c, drm_client_buffer_vmap() and drm_client_buffer_vunmap(), v5.11
+// Kernel: drivers/gpu/drm/drm_client.c, drm_client_buffer_vmap(), v5.11, with drm_client_buffer_vunmap()
 // The client buffer vmaps its object once and keeps the mapping in buffer->map until drm_client_buffer_vunmap(); a
 // second vmap returns the kept one. Correct: silent (the vmap is stored in the client buffer, so it escapes the
 // method that makes it; its vunmap takes it back from there).
