@@ -22,6 +22,7 @@ internal sealed class KnownSymbols
         DmaBufExporter = r.Type("DmaBuf.DmaBufExporter");
         DmaBufPage = r.Type("DmaBuf.DmaBufPage");
         CpuAccessScope = r.Type("DmaBuf.CpuAccessScope");
+        DmaBufVmap = r.Type("DmaBuf.DmaBufVmap");
         DmaDataDirection = r.Type("DmaBuf.DmaDataDirection");
         MightSleepAttribute = r.Type("DmaBuf.MightSleepAttribute");
         LeavesCpuAccessOpenAttribute = r.Type("DmaBuf.LeavesCpuAccessOpenAttribute");
@@ -37,6 +38,11 @@ internal sealed class KnownSymbols
         BeginCpuAccess = r.Method(DmaBuffer, "BeginCpuAccess", 3);
         EndCpuAccess = r.Method(DmaBuffer, "EndCpuAccess", 3);
         CpuAccess = r.Method(DmaBuffer, "CpuAccess", 3);
+        BeginCpuAccessWhole = r.Method(DmaBuffer, "BeginCpuAccess", 1);
+        EndCpuAccessWhole = r.Method(DmaBuffer, "EndCpuAccess", 1);
+        CpuAccessWhole = r.Method(DmaBuffer, "CpuAccess", 1);
+        Vmap = r.Method(DmaBuffer, "Vmap", 0);
+        Vunmap = r.Method(DmaBuffer, "Vunmap", 1);
         Kmap = r.Method(DmaBuffer, "Kmap", 1);
         Kunmap = r.Method(DmaBuffer, "Kunmap", 2);
         KmapAtomic = r.Method(DmaBuffer, "KmapAtomic", 1);
@@ -58,6 +64,8 @@ internal sealed class KnownSymbols
 
         DmaBufPageDispose = r.Method(DmaBufPage, "Dispose", 0);
         CpuAccessScopeDispose = r.Method(CpuAccessScope, "Dispose", 0);
+        DmaBufVmapDispose = r.Method(DmaBufVmap, "Dispose", 0);
+        DmaBufVmapGetSpan = r.Method(DmaBufVmap, "GetSpan", 2);
         ValidationMightSleep = r.Method(DmaBufValidation, "MightSleep", 0);
     }
 
@@ -72,6 +80,9 @@ internal sealed class KnownSymbols
 
     /// <summary><c>DmaBuf.CpuAccessScope</c>.</summary>
     public INamedTypeSymbol CpuAccessScope { get; }
+
+    /// <summary><c>DmaBuf.DmaBufVmap</c>, the mapping of a whole buffer that <c>Vmap</c> returns.</summary>
+    public INamedTypeSymbol DmaBufVmap { get; }
 
     /// <summary><c>DmaBuf.DmaDataDirection</c>.</summary>
     public INamedTypeSymbol DmaDataDirection { get; }
@@ -96,6 +107,42 @@ internal sealed class KnownSymbols
 
     /// <summary><c>DmaBuffer.CpuAccess(long, long, DmaDataDirection)</c>, which returns a <see cref="CpuAccessScope"/>.</summary>
     public IMethodSymbol CpuAccess { get; }
+
+    /// <summary><c>DmaBuffer.BeginCpuAccess(DmaDataDirection)</c>: access to the whole buffer.</summary>
+    public IMethodSymbol BeginCpuAccessWhole { get; }
+
+    /// <summary><c>DmaBuffer.EndCpuAccess(DmaDataDirection)</c>: ends a whole-buffer access.</summary>
+    public IMethodSymbol EndCpuAccessWhole { get; }
+
+    /// <summary><c>DmaBuffer.CpuAccess(DmaDataDirection)</c>, the scope of a whole-buffer access.</summary>
+    public IMethodSymbol CpuAccessWhole { get; }
+
+    /// <summary><c>DmaBuffer.Vmap()</c>.</summary>
+    public IMethodSymbol Vmap { get; }
+
+    /// <summary><c>DmaBuffer.Vunmap(DmaBufVmap)</c>.</summary>
+    public IMethodSymbol Vunmap { get; }
+
+    /// <summary><c>DmaBufVmap.Dispose()</c>, which vunmaps.</summary>
+    public IMethodSymbol DmaBufVmapDispose { get; }
+
+    /// <summary><c>DmaBufVmap.GetSpan(long, int)</c>: access to the vmap's bytes.</summary>
+    public IMethodSymbol DmaBufVmapGetSpan { get; }
+
+    /// <summary>Whether <paramref name="method"/> begins CPU access, ranged or whole-buffer, explicitly (not a scope).</summary>
+    /// <param name="method">A method, possibly null.</param>
+    /// <returns>true for either <c>BeginCpuAccess</c>.</returns>
+    public bool IsBegin(IMethodSymbol? method) => IsSame(method, BeginCpuAccess) || IsSame(method, BeginCpuAccessWhole);
+
+    /// <summary>Whether <paramref name="method"/> is either <c>EndCpuAccess</c>.</summary>
+    /// <param name="method">A method, possibly null.</param>
+    /// <returns>true for the ranged and the whole-buffer end.</returns>
+    public bool IsEnd(IMethodSymbol? method) => IsSame(method, EndCpuAccess) || IsSame(method, EndCpuAccessWhole);
+
+    /// <summary>Whether <paramref name="method"/> is either <c>CpuAccess</c> (a scope).</summary>
+    /// <param name="method">A method, possibly null.</param>
+    /// <returns>true for the ranged and the whole-buffer scope.</returns>
+    public bool IsScope(IMethodSymbol? method) => IsSame(method, CpuAccess) || IsSame(method, CpuAccessWhole);
 
     /// <summary><c>DmaBuffer.Kmap(long)</c>.</summary>
     public IMethodSymbol Kmap { get; }
@@ -210,24 +257,24 @@ internal sealed class KnownSymbols
     /// cannot allocate, map or attach), leaving everything as it was.
     /// </summary>
     /// <param name="method">A method.</param>
-    /// <returns>true for Export, Get, Fd, Attach, MapAttachment, BeginCpuAccess, CpuAccess, Kmap and KmapAtomic.</returns>
+    /// <returns>true for Export, Get, Fd, Attach, MapAttachment, BeginCpuAccess, CpuAccess (both forms), Kmap, KmapAtomic and Vmap.</returns>
     public bool MayFail(IMethodSymbol method) =>
         SymbolEqualityComparer.Default.Equals(method.ContainingType, DmaBuffer) &&
         (IsSame(method, Export) || IsSame(method, Get) || IsSame(method, Fd) || IsSame(method, Attach) || IsSame(method, MapAttachment) ||
-         IsSame(method, BeginCpuAccess) || IsSame(method, CpuAccess) || IsSame(method, Kmap) || IsSame(method, KmapAtomic));
+         IsBegin(method) || IsScope(method) || IsSame(method, Kmap) || IsSame(method, KmapAtomic) || IsSame(method, Vmap));
 
     /// <summary>Whether <paramref name="type"/> is a type of the runtime whose calls the flow rules follow.</summary>
     /// <param name="type">A type, possibly null.</param>
-    /// <returns>true for DmaBuffer, DmaBufPage and CpuAccessScope.</returns>
+    /// <returns>true for DmaBuffer, DmaBufPage, CpuAccessScope and DmaBufVmap.</returns>
     public bool IsRuntimeType(ITypeSymbol? type) =>
         SymbolEqualityComparer.Default.Equals(type, DmaBuffer) || SymbolEqualityComparer.Default.Equals(type, DmaBufPage) ||
-        SymbolEqualityComparer.Default.Equals(type, CpuAccessScope);
+        SymbolEqualityComparer.Default.Equals(type, CpuAccessScope) || SymbolEqualityComparer.Default.Equals(type, DmaBufVmap);
 
     /// <summary>Whether <paramref name="type"/> is one of the runtime's sharing types, whose methods keep no buffer, attachment or table.</summary>
     /// <param name="type">A type, possibly null.</param>
-    /// <returns>true for DmaBuffer, Device, DmaBufAttachment and ScatterGatherTable.</returns>
+    /// <returns>true for DmaBuffer, Device, DmaBufAttachment, ScatterGatherTable and DmaBufVmap.</returns>
     public bool IsSharingType(ITypeSymbol? type) =>
-        SymbolEqualityComparer.Default.Equals(type, DmaBuffer) || SymbolEqualityComparer.Default.Equals(type, Device) ||
+        SymbolEqualityComparer.Default.Equals(type, DmaBuffer) || SymbolEqualityComparer.Default.Equals(type, Device) || SymbolEqualityComparer.Default.Equals(type, DmaBufVmap) ||
         SymbolEqualityComparer.Default.Equals(type, DmaBufAttachment) || SymbolEqualityComparer.Default.Equals(type, ScatterGatherTable);
 
     /// <summary>

@@ -60,6 +60,17 @@ internal static class RuleDescriptors
         "Page {1} of '{0}' is mapped but {2}",
         "Before an importer can access a dma_buf object with the cpu, it needs to notify the exporter with begin_cpu_access; the result of any kmap after end_cpu_access is undefined.");
 
+    /// <summary>
+    /// DMA0007 for an access to a vmap's bytes: the same rule (id, title, category, severity), with a message of its own.
+    /// The analyzer declares <see cref="DMA0007"/> only (one descriptor per id, which the rule's id stands for); this one
+    /// only words the vmap case. Args: {0} buffer, {1} line of the Vmap, {2} why (as for a kmap).
+    /// </summary>
+    public static readonly DiagnosticDescriptor DMA0007Vmap = Create(
+        RuleIdentifiers.KmapWithoutCpuAccess,
+        "Kmap with no CPU access begun",
+        "The vmap of '{0}' made at line {1} is accessed but {2}",
+        "Before an importer can access a dma_buf object with the cpu, it needs to notify the exporter with begin_cpu_access; the result of any access through a vmap (or a kmap) after end_cpu_access is undefined.");
+
     /// <summary>DMA0008. Args: {0} the override, {1} the blocking call, {2} the chain of calls down to the blocking operation (" (→ Inner → Thread.Sleep at line 12)", or empty).</summary>
     public static readonly DiagnosticDescriptor DMA0008 = Create(
         RuleIdentifiers.BlockingExporterAtomicCallback,
@@ -87,6 +98,13 @@ internal static class RuleDescriptors
         "Buffer used after its own Put, or attachment detached from another buffer",
         "'{0}' {1}",
         "After its dma_buf_put the code owns no reference to the buffer, which may be released at any time and must not be used through that variable again; dma_buf_detach takes the buffer the attachment was made on.");
+
+    /// <summary>DMA0012. Args: {0} buffer, {1} line of the Vmap, {2} what is wrong ("is not vunmapped on the path that returns at line 20", "is vunmapped again: ...", "is vunmapped through 'b', another buffer; ...").</summary>
+    public static readonly DiagnosticDescriptor DMA0012 = Create(
+        RuleIdentifiers.UnmatchedVmap,
+        "Vmap not vunmapped, or vunmapped twice or through another buffer",
+        "The vmap of '{0}' made at line {1} {2}",
+        "Every dma_buf_vmap needs a dma_buf_vunmap of the same buffer with the mapping it returned, once, on every path: the buffer counts its vmaps, and the exporter's mapping stays until the last one is vunmapped.");
 
     private static DiagnosticDescriptor Create(string id, string title, string message, string description) =>
 #pragma warning disable RS0030 // The one place that may call the banned constructor.

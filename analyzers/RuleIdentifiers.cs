@@ -24,7 +24,7 @@ public static class RuleIdentifiers
     /// <summary>A kmap of a page outside the begun CPU access.</summary>
     public const string KmapOutsideBegunRange = "DMA0006";
 
-    /// <summary>A kmap with no CPU access begun.</summary>
+    /// <summary>A kmap, or an access to a vmap's bytes, with no CPU access begun.</summary>
     public const string KmapWithoutCpuAccess = "DMA0007";
 
     /// <summary>An exporter's atomic kmap callback that may block.</summary>
@@ -38,6 +38,9 @@ public static class RuleIdentifiers
 
     /// <summary>A buffer used after the code's own Put of it, or a Detach of another buffer's attachment.</summary>
     public const string UseAfterPut = "DMA0011";
+
+    /// <summary>A vmap not vunmapped, vunmapped twice, or vunmapped with another buffer's mapping.</summary>
+    public const string UnmatchedVmap = "DMA0012";
 
     /// <summary>
     /// The base address of the rule pages, derived at build time from the MSBuild property <c>DmaBufRepositoryUrl</c>

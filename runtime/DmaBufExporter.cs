@@ -6,7 +6,8 @@ namespace DmaBuf;
 /// <summary>
 /// The exporter's operations on a buffer: the kernel's <c>struct dma_buf_ops</c>. The operations the kernel
 /// requires (<c>map_dma_buf</c>, <c>unmap_dma_buf</c>, <c>release</c>, <c>kmap_atomic</c>, <c>kmap</c>) are
-/// abstract; the optional ones are virtual and do what the kernel does when they are missing.
+/// abstract; the optional ones (among them <c>vmap</c> and <c>vunmap</c>) are virtual and do what the kernel does
+/// when they are missing.
 /// An exporter instance backs one buffer at a time (it is the kernel's <c>priv</c>), from
 /// <see cref="DmaBuffer.Export"/> until its <see cref="Release"/>.
 /// </summary>
@@ -26,20 +27,21 @@ namespace DmaBuf;
 /// </para>
 /// <para>
 /// Locks: <see cref="Attach"/>, <see cref="Detach"/>, <see cref="MapDmaBuf"/>, <see cref="UnmapDmaBuf"/>,
-/// <see cref="BeginCpuAccess"/> and <see cref="EndCpuAccess"/> run under the buffer's lock. From them, on their own
+/// <see cref="BeginCpuAccess"/>, <see cref="EndCpuAccess"/>, <see cref="Vmap"/> and <see cref="Vunmap"/> run under the
+/// buffer's lock (the kernel's <c>dmabuf-&gt;lock</c>). From them, on their own
 /// buffer, they may call <see cref="DmaBuffer.Fd"/>, <see cref="DmaBuffer.Get(int)"/>, a <see cref="DmaBuffer.Put"/> or
 /// <see cref="DmaBuffer.CloseFd(int)"/> that does not drop the last reference, the kmap and kunmap calls and the
 /// property getters; a call that would change what the runtime is in the middle of changing (attach, detach, map,
-/// unmap, begin or end CPU access, the last put) throws <see cref="InvalidOperationException"/>. Calls on another
+/// unmap, begin or end CPU access, vmap or vunmap, the last put) throws <see cref="InvalidOperationException"/>. Calls on another
 /// buffer are not refused, but may deadlock against a thread that does the reverse. The kmap callbacks and
 /// <see cref="Release"/> run without the lock.
 /// </para>
 /// <para>
 /// Memory safety (DESIGN §2): the shipped exporters back their memory with pinned managed arrays that every page and
-/// table keeps alive. An exporter that returns raw addresses from <see cref="Kmap"/>, <see cref="KmapAtomic"/> or in the
-/// entries of its tables must itself guarantee that the memory stays valid, and belongs to this buffer alone, for as
+/// table keeps alive. An exporter that returns raw addresses from <see cref="Kmap"/>, <see cref="KmapAtomic"/>,
+/// <see cref="Vmap"/> or in the entries of its tables must itself guarantee that the memory stays valid, and belongs to this buffer alone, for as
 /// long as safe code may still touch it: the runtime refuses the span of an unmapped page and every call after the
-/// release, but a span taken before an unmap, or a device transfer that started before the release, still uses the
+/// release, but a span taken before an unmap or a vunmap, or a device transfer that started before the release, still uses the
 /// raw address. Free such memory only when nothing can reach it any more: keep it for the process's lifetime, for
 /// example. A finalizer on an object the pages refer to is not enough, because a span does not keep that object alive.
 /// </para>
@@ -73,6 +75,13 @@ public abstract class DmaBufExporter
         location = default;
         return false;
     }
+
+    /// <summary>
+    /// Vmaps the buffer for the runtime, at its first <see cref="DmaBuffer.Vmap"/>. The shipped exporters return, beside
+    /// the address, the pinned array behind it, so that the mapping keeps its memory alive; other exporters return only
+    /// the address of their <see cref="Vmap"/>.
+    /// </summary>
+    internal virtual PageLocation MapBuffer(DmaBuffer buffer) => new(Vmap(buffer), null, 0);
 
     /// <summary>True for an exporter whose <see cref="Kunmap"/> and <see cref="KunmapAtomic"/> do nothing (the shipped ones): the runtime then need not call them.</summary>
     internal bool UnmapsNothing { get; private protected init; }
@@ -148,6 +157,31 @@ public abstract class DmaBufExporter
     {
     }
 
+    /// <summary>
+    /// <c>ops-&gt;vmap</c> (optional): map the whole buffer into one linear range of the CPU's address space. The runtime
+    /// calls it at the first <see cref="DmaBuffer.Vmap"/> of the buffer only, and shares the address among every vmap until
+    /// the last <see cref="DmaBuffer.Vunmap"/>. It may block, allocate and fail (throw <see cref="DmaBufException"/>, for
+    /// example <see cref="Errno.ENOMEM"/> when no linear range can be had). The default throws
+    /// <see cref="DmaBufException"/> with <see cref="Errno.EINVAL"/>, as <c>dma_buf_vmap</c> returns <c>-EINVAL</c> for an
+    /// exporter without the op.
+    /// </summary>
+    /// <param name="buffer">The buffer.</param>
+    /// <returns>The address of <see cref="DmaBuffer.Size"/> bytes of the buffer, linear, valid until <see cref="Vunmap"/>.</returns>
+    /// <exception cref="DmaBufException"><see cref="Errno.EINVAL"/>: this exporter cannot vmap (the default).</exception>
+    protected internal virtual nint Vmap(DmaBuffer buffer) =>
+        throw new DmaBufException(Errno.EINVAL, $"The exporter of {buffer} ({GetType().Name}) has no vmap operation (EINVAL).");
+
+    /// <summary>
+    /// <c>ops-&gt;vunmap</c> (optional): the last vmap of the buffer is gone; unmap the range <see cref="Vmap"/> returned.
+    /// Called once per <see cref="Vmap"/> call, at the last <see cref="DmaBuffer.Vunmap"/>, or at the release for a vmap
+    /// still outstanding then. The default does nothing.
+    /// </summary>
+    /// <param name="buffer">The buffer.</param>
+    /// <param name="address">The address <see cref="Vmap"/> returned.</param>
+    protected internal virtual void Vunmap(DmaBuffer buffer, nint address)
+    {
+    }
+
     /// <summary><c>ops-&gt;kmap</c> (required): map one page; may block. Must always succeed.</summary>
     /// <param name="buffer">The buffer.</param>
     /// <param name="pageNumber">The page to map.</param>
@@ -163,8 +197,11 @@ public abstract class DmaBufExporter
     }
 }
 
-/// <summary>Where a mapped page is: its address and, for the shipped exporters, the pinned array behind it and the page's index in it.</summary>
-/// <param name="Address">The page's address.</param>
-/// <param name="Array">The array that holds the page, or null for an exporter that hands out raw addresses.</param>
-/// <param name="Offset">The index in <paramref name="Array"/> of the page's first byte.</param>
+/// <summary>
+/// Where a mapping (a kmapped page or a vmap of the whole buffer) is: its address and, for the shipped exporters, the
+/// pinned array behind it and the index in it of the mapping's first byte.
+/// </summary>
+/// <param name="Address">The mapping's address.</param>
+/// <param name="Array">The array that holds the mapping, or null for an exporter that hands out raw addresses.</param>
+/// <param name="Offset">The index in <paramref name="Array"/> of the mapping's first byte.</param>
 internal readonly record struct PageLocation(nint Address, byte[]? Array, int Offset);

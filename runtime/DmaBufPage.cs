@@ -1,7 +1,6 @@
 // A mapped page (the kmap's void *) and the CPU-access scope: the two disposable values the CPU-access calls return.
 using System;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace DmaBuf;
 
@@ -16,7 +15,7 @@ namespace DmaBuf;
 /// copy throws <see cref="ObjectDisposedException"/>, and a second unmap is refused. A <see cref="Span{T}"/> taken
 /// before the unmap still reaches the page's bytes: with the shipped exporters that is memory of this buffer alone,
 /// kept alive by the span, so the worst a late use does is read stale bytes or write bytes nobody may read again
-/// (after <see cref="DmaBuffer.EndCpuAccess"/> they may not reach the device). It never reaches another buffer's memory,
+/// (after <see cref="DmaBuffer.EndCpuAccess(long, long, DmaDataDirection)"/> they may not reach the device). It never reaches another buffer's memory,
 /// nor freed memory. See DESIGN §2, "Memory safety", and <c>docs/runtime-safety.md</c>.
 /// </remarks>
 public readonly struct DmaBufPage : IDisposable, IEquatable<DmaBufPage>
@@ -68,7 +67,7 @@ public readonly struct DmaBufPage : IDisposable, IEquatable<DmaBufPage>
     /// Empty for a default value.
     /// </summary>
     /// <exception cref="ObjectDisposedException">The mapping has been unmapped, or its buffer released.</exception>
-    public unsafe Span<byte> Span
+    public Span<byte> Span
     {
         get
         {
@@ -83,10 +82,7 @@ public readonly struct DmaBufPage : IDisposable, IEquatable<DmaBufPage>
                 ThrowUnmapped();
             }
 
-            byte[]? memory = _memory;
-            return memory is not null
-                ? MemoryMarshal.CreateSpan(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(memory), (nint)(uint)_offset), DmaBuffer.PageSize)
-                : new Span<byte>((void*)Address, DmaBuffer.PageSize);
+            return MappedMemory.Span(_memory, _offset, Address, 0, DmaBuffer.PageSize);
         }
     }
 
@@ -148,38 +144,41 @@ public readonly struct DmaBufPage : IDisposable, IEquatable<DmaBufPage>
 }
 
 /// <summary>
-/// A begun CPU access that ends when disposed: <see cref="DmaBuffer.CpuAccess"/> calls
-/// <c>dma_buf_begin_cpu_access</c>, and <see cref="Dispose"/> calls <c>dma_buf_end_cpu_access</c> with the
-/// same start, length and direction. Disposing twice ends the access once.
+/// A begun CPU access that ends when disposed: <see cref="DmaBuffer.CpuAccess(long, long, DmaDataDirection)"/> and
+/// <see cref="DmaBuffer.CpuAccess(DmaDataDirection)"/> call <c>dma_buf_begin_cpu_access</c>, and <see cref="Dispose"/>
+/// calls <c>dma_buf_end_cpu_access</c> with the same start, length and direction, or for the whole buffer in the same
+/// direction. Disposing twice ends the access once.
 /// </summary>
 public sealed class CpuAccessScope : IDisposable
 {
+    private readonly CpuAccessRange _range;
     private int _disposed;
 
-    internal CpuAccessScope(DmaBuffer buffer, long start, long length, DmaDataDirection direction)
+    internal CpuAccessScope(DmaBuffer buffer, CpuAccessRange range)
     {
         Buffer = buffer;
-        Start = start;
-        Length = length;
-        Direction = direction;
+        _range = range;
     }
 
     /// <summary>The buffer the access was begun on.</summary>
     public DmaBuffer Buffer { get; }
 
-    /// <summary>The first byte of the begun range.</summary>
-    public long Start { get; }
+    /// <summary>The first byte of the begun range (0 for the whole buffer).</summary>
+    public long Start => _range.Start;
 
-    /// <summary>The length of the begun range in bytes.</summary>
-    public long Length { get; }
+    /// <summary>The length of the begun range in bytes (the buffer's size for the whole buffer).</summary>
+    public long Length => _range.Length;
 
     /// <summary>The direction of the access.</summary>
-    public DmaDataDirection Direction { get; }
+    public DmaDataDirection Direction => _range.Direction;
+
+    /// <summary>Whether the scope is a whole-buffer access (<see cref="DmaBuffer.CpuAccess(DmaDataDirection)"/>), ended with <see cref="DmaBuffer.EndCpuAccess(DmaDataDirection)"/>.</summary>
+    public bool IsWholeBuffer => _range.IsWholeBuffer;
 
     /// <summary>Whether the access has been ended by <see cref="Dispose"/>.</summary>
     public bool IsEnded => _disposed != 0;
 
-    /// <summary>Ends the CPU access (<c>dma_buf_end_cpu_access</c>) with the begun start, length and direction; later calls do nothing.</summary>
+    /// <summary>Ends the CPU access (<c>dma_buf_end_cpu_access</c>) as it was begun, over the range or the whole buffer; later calls do nothing.</summary>
     [MightSleep]
     public void Dispose()
     {
@@ -190,7 +189,14 @@ public sealed class CpuAccessScope : IDisposable
 
         try
         {
-            Buffer.EndCpuAccess(Start, Length, Direction);
+            if (_range.IsWholeBuffer)
+            {
+                Buffer.EndCpuAccess(Direction);
+            }
+            else
+            {
+                Buffer.EndCpuAccess(Start, Length, Direction);
+            }
         }
         catch
         {

@@ -35,7 +35,7 @@ public sealed partial class DmaBuffer
         throw new DmaBufUsageException("DMA0006", $"{call}({pageNumber}) on {this} is outside the begun CPU access ({string.Join("; ", begun)}).");
     }
 
-    /// <summary>The last put's checks: nothing begun (DMA0001), mapped (DMA0003) or attached and mapped (DMA0009).</summary>
+    /// <summary>The last put's checks: nothing begun (DMA0001), mapped (DMA0003), vmapped (DMA0012) or attached and mapped (DMA0009).</summary>
     private void CheckNothingOutstandingLocked()
     {
         if (_begun.Length > 0)
@@ -57,6 +57,11 @@ public sealed partial class DmaBuffer
                     : $"page {info.PageNumber} is still mapped by {nameof(Kmap)}";
                 throw new DmaBufUsageException("DMA0003", $"The last reference to {this} is put while {what}.");
             }
+        }
+
+        if (_vmapCount > 0)
+        {
+            throw new DmaBufUsageException("DMA0012", $"The last reference to {this} is put while it is still vmapped ({_vmapCount} vmap(s) not vunmapped); call Vunmap first.");
         }
 
         if (_mappedTables > 0)

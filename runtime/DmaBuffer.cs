@@ -10,7 +10,8 @@ namespace DmaBuf;
 /// <summary>
 /// A shared DMA buffer: the kernel's <c>struct dma_buf</c>. An exporter creates it with <see cref="Export"/>;
 /// importers share it through descriptors (<see cref="Fd"/>, <see cref="Get(int)"/>), attach devices and map
-/// attachments for DMA, and reach it from the CPU with begin/end CPU access and page-wise kmap.
+/// attachments for DMA, and reach it from the CPU with begin/end CPU access (over a range or the whole buffer), page-wise
+/// kmap and whole-buffer vmap.
 /// </summary>
 /// <remarks>
 /// Every method may be called from any thread. Every method that may block carries <see cref="MightSleepAttribute"/>;
@@ -213,7 +214,7 @@ public sealed partial class DmaBuffer
     /// </remarks>
     /// <param name="fd">An open dma-buf descriptor.</param>
     /// <exception cref="ArgumentException"><paramref name="fd"/> is not an open dma-buf descriptor.</exception>
-    /// <exception cref="DmaBufUsageException">With the validator on: the descriptor held the last reference and CPU access, a mapped page or a mapped attachment is still outstanding.</exception>
+    /// <exception cref="DmaBufUsageException">With the validator on: the descriptor held the last reference and CPU access, a mapped page, a vmap or a mapped attachment is still outstanding.</exception>
     /// <exception cref="DmaBufException"><see cref="Errno.EIO"/>: the descriptor held the last reference and the exporter's release threw; the descriptor is closed and the buffer released all the same.</exception>
     [MightSleep]
     public static void CloseFd(int fd)
@@ -240,15 +241,24 @@ public sealed partial class DmaBuffer
     /// exactly once, and the buffer can no longer be used: its pages and tables are unmapped.
     /// </summary>
     /// <remarks>
+    /// <para>
+    /// The kernel treats a last put with vmaps outstanding as a bug (<c>BUG_ON(dmabuf-&gt;vmapping_counter)</c> in its
+    /// release). With the validator on it is DMA0012 and nothing changes; with it off the release vunmaps them, as it
+    /// unmaps pages still mapped: the exporter's <see cref="DmaBufExporter.Vunmap"/> runs once, before its
+    /// <see cref="DmaBufExporter.Release"/>, and every copy of those vmaps refuses its span from then on.
+    /// </para>
+    /// <para>
     /// A release that throws cannot be undone: the buffer is released all the same (its count stays 0, its exporter is
     /// free again) and the put throws <see cref="DmaBufException"/> with <see cref="Errno.EIO"/>, the exporter's
-    /// exception inside. This is the one put that fails and still changes something.
+    /// exception inside (also when the vunmap of a vmap left outstanding throws). This is the one put that fails and
+    /// still changes something.
+    /// </para>
     /// </remarks>
     /// <exception cref="ObjectDisposedException">The buffer has already been released (a put too many).</exception>
     /// <exception cref="DmaBufUsageException">With the validator on: this is the last reference and CPU access is still begun (DMA0001),
-    /// a page is still mapped (DMA0003) or an attachment is still mapped (DMA0009). Nothing changes, except that atomic
-    /// mappings held by threads that have exited are unmapped when they are reported (DMA0003).</exception>
-    /// <exception cref="DmaBufException"><see cref="Errno.EIO"/>: the exporter's release threw; the buffer is released all the same.</exception>
+    /// a page is still mapped (DMA0003), the buffer is still vmapped (DMA0012) or an attachment is still mapped (DMA0009). Nothing
+    /// changes, except that atomic mappings held by threads that have exited are unmapped when they are reported (DMA0003).</exception>
+    /// <exception cref="DmaBufException"><see cref="Errno.EIO"/>: the exporter's vunmap (of vmaps left outstanding) or release threw; the buffer is released all the same.</exception>
     /// <exception cref="InvalidOperationException">The last put, from inside one of this buffer's exporter callbacks.</exception>
     [MightSleep]
     public void Put()
@@ -315,16 +325,16 @@ public sealed partial class DmaBuffer
         Interlocked.Decrement(ref s_liveBuffers);
 
         // Let the maps and unmaps under way finish, so that the exporter's callbacks never overlap or follow its
-        // release, and end every mapping left.
+        // release, and end every mapping and vmap left.
         _slots.EndAll();
-        Exception? failure = null;
+        Exception? failure = EndVmapsAtRelease();
         try
         {
             _exporter.Release(this);
         }
         catch (Exception e)
         {
-            failure = e;
+            failure ??= e;
         }
         finally
         {
@@ -333,7 +343,7 @@ public sealed partial class DmaBuffer
 
         if (failure is not null)
         {
-            throw new DmaBufException(Errno.EIO, $"{this} is released, but its exporter's Release threw: {failure.Message}", failure);
+            throw new DmaBufException(Errno.EIO, $"{this} is released, but its exporter's Vunmap or Release threw: {failure.Message}", failure);
         }
     }
 

@@ -5,7 +5,7 @@ namespace DmaBuf;
 /// The direction of a DMA transfer or of a CPU access, mirroring the kernel's <c>enum dma_data_direction</c>.
 /// </summary>
 /// <remarks>
-/// For CPU access (<see cref="DmaBuffer.BeginCpuAccess"/>) the direction is seen from the device, as in the kernel:
+/// For CPU access (<see cref="DmaBuffer.BeginCpuAccess(long, long, DmaDataDirection)"/>) the direction is seen from the device, as in the kernel:
 /// <see cref="FromDevice"/> means the CPU reads what a device wrote; <see cref="ToDevice"/> means the CPU writes
 /// data that a device will read.
 /// </remarks>

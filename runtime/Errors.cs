@@ -56,7 +56,7 @@ public class DmaBufException : Exception
 }
 
 /// <summary>
-/// The runtime validator caught a broken dma-buf usage rule (DMA0001–DMA0011) at the moment it was broken:
+/// The runtime validator caught a broken dma-buf usage rule (DMA0001–DMA0012) at the moment it was broken:
 /// the run-time counterpart of the analyzer diagnostic with the same <see cref="RuleId"/>, as lockdep and
 /// <c>CONFIG_DEBUG_ATOMIC_SLEEP</c> are for the kernel. The call that throws it changes nothing, with two
 /// exceptions that report something already done: DMA0005 from a <see cref="DmaBuffer.KunmapAtomic"/> on another

@@ -9,9 +9,9 @@ namespace DmaBuf;
 /// <summary>
 /// An exporter that models a CPU cache in front of device memory, so that what the seed calls undefined is
 /// observable. Devices read and write the device memory through their mapped tables; the CPU sees its own view
-/// through kmap. <see cref="DmaBuffer.BeginCpuAccess"/> brings only the begun byte range into the CPU view
+/// through kmap and vmap. <see cref="DmaBuffer.BeginCpuAccess(long, long, DmaDataDirection)"/> brings only the begun byte range into the CPU view
 /// (for <see cref="DmaDataDirection.FromDevice"/> and <see cref="DmaDataDirection.Bidirectional"/>);
-/// <see cref="DmaBuffer.EndCpuAccess"/> writes back only that range (for <see cref="DmaDataDirection.ToDevice"/>
+/// <see cref="DmaBuffer.EndCpuAccess(long, long, DmaDataDirection)"/> writes back only that range (for <see cref="DmaDataDirection.ToDevice"/>
 /// and <see cref="DmaDataDirection.Bidirectional"/>). Everything outside the range stays stale, and CPU writes
 /// that are never ended never reach the device.
 /// </summary>
@@ -106,6 +106,13 @@ public sealed class NonCoherentExporter : DmaBufExporter
     /// <inheritdoc />
     protected internal override nint Kmap(DmaBuffer buffer, long pageNumber) =>
         (Prepared(buffer) ?? EnsureAllocated(buffer)).Cpu.Address + (nint)(pageNumber * DmaBuffer.PageSize);
+
+    /// <inheritdoc />
+    /// <remarks>The vmap is the CPU view, as a kmap's page is: outside a begun access it shows stale data, and what is written through it reaches the device only at an <see cref="DmaBuffer.EndCpuAccess(DmaDataDirection)"/> that covers it.</remarks>
+    protected internal override nint Vmap(DmaBuffer buffer) => MapBuffer(buffer).Address;
+
+    /// <inheritdoc />
+    internal override PageLocation MapBuffer(DmaBuffer buffer) => PageOf((Prepared(buffer) ?? EnsureAllocated(buffer)).Cpu, 0);
 
     /// <inheritdoc />
     internal override PageLocation MapPage(DmaBuffer buffer, long pageNumber, bool atomic) =>

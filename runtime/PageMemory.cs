@@ -2,7 +2,8 @@
 // process-wide. A block is reachable only through references the GC tracks (its array), and every page and table
 // handed out holds that reference, so the memory is never freed, nor given to another buffer, while safe code can
 // still reach it: a stale page or span touches its own buffer's old memory, never someone else's. Also the published,
-// immutable memory of one buffer (BufferMemory) that both shipped exporters hold and drop the same way.
+// immutable memory of one buffer (BufferMemory) that both shipped exporters hold and drop the same way, and the span
+// over a mapping's bytes (MappedMemory) that pages and vmaps hand out.
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -70,6 +71,17 @@ public static class DmaBufMemory
     internal static void Return(PageBlock block) => Interlocked.Add(ref s_bytesInUse, -block.Length);
 }
 
+/// <summary>The bytes of a mapping: over its pinned array when the exporter gave one (the GC tracks the span), else over its raw address.</summary>
+internal static class MappedMemory
+{
+    /// <summary><paramref name="length"/> bytes from <paramref name="start"/> of the mapping at <paramref name="array"/>[<paramref name="offset"/>], or at <paramref name="address"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Span<byte> Span(byte[]? array, int offset, nint address, long start, int length) =>
+        array is not null
+            ? MemoryMarshal.CreateSpan(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(array), (nint)(uint)offset + (nint)start), length)
+            : new Span<byte>((void*)(address + (nint)start), length);
+}
+
 /// <summary>A page-aligned block of page memory: <see cref="Length"/> bytes of <see cref="Array"/> from <see cref="Offset"/>, at <see cref="Address"/>.</summary>
 internal sealed unsafe class PageBlock
 {
@@ -80,6 +92,15 @@ internal sealed unsafe class PageBlock
         nint start = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
         Offset = (int)(-start & (DmaBuffer.PageSize - 1));
         Address = start + Offset;
+    }
+
+    /// <summary>A part of <paramref name="whole"/>: <paramref name="length"/> bytes from <paramref name="start"/>, a multiple of the page size.</summary>
+    public PageBlock(PageBlock whole, long start, long length)
+    {
+        Array = whole.Array;
+        Length = length;
+        Offset = whole.Offset + (int)start;
+        Address = whole.Address + (nint)start;
     }
 
     /// <summary>The pinned array that holds the block.</summary>

@@ -1,5 +1,6 @@
 // The system-heap exporter: page memory laid out in equal segments from the collated constraints of the devices
-// attached before the first map or CPU access, published once as an immutable layout, never migrated, dropped at release.
+// attached before the first map or CPU access, published once as an immutable layout, never migrated, dropped at release;
+// one block cut into the segments when it fits, which is the buffer's linear view for vmap.
 using System;
 using System.Collections.Generic;
 using System.Numerics;
@@ -9,9 +10,11 @@ namespace DmaBuf;
 
 /// <summary>
 /// An exporter backed by page-aligned page memory, like the kernel's system heap. The memory is allocated
-/// lazily, at the first <see cref="DmaBuffer.MapAttachment"/> (or CPU access), from the collated constraints
+/// lazily, at the first <see cref="DmaBuffer.MapAttachment"/> (or CPU access, or vmap), from the collated constraints
 /// of the devices attached so far (the seed: "collate the requirements of the attached devices"), laid out
 /// in equal segments; it is given up at release. CPU access is coherent: the CPU and devices see the same memory.
+/// A buffer that fits in one block of page memory (about 2 GiB) is one block cut into its segments, so that
+/// <see cref="DmaBuffer.Vmap"/> is a linear view of it; a larger one cannot be vmapped (<see cref="Errno.ENOMEM"/>).
 /// </summary>
 /// <remarks>
 /// Once the memory is allocated it is not migrated: a later <see cref="DmaBuffer.Attach"/> of a device whose
@@ -104,7 +107,7 @@ public sealed class SystemHeapExporter : DmaBufExporter
 
     /// <inheritdoc />
     /// <remarks>
-    /// Never blocks: the memory is allocated by <see cref="DmaBuffer.BeginCpuAccess"/> or the first map, which may
+    /// Never blocks: the memory is allocated by <see cref="DmaBuffer.BeginCpuAccess(long, long, DmaDataDirection)"/> or the first map, which may
     /// block. An atomic kmap with neither before it (undefined in the kernel) fails with <see cref="Errno.EINVAL"/>
     /// instead of allocating under a lock.
     /// </remarks>
@@ -130,6 +133,24 @@ public sealed class SystemHeapExporter : DmaBufExporter
 
         location = default;
         return false;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The whole buffer is one block of page memory, so the vmap is that block; it allocates the memory if nothing did
+    /// yet. A buffer larger than one block (about 2 GiB) has no linear view and is refused with <see cref="Errno.ENOMEM"/>,
+    /// as the kernel's vmap fails when it runs out of vmalloc space.
+    /// </remarks>
+    protected internal override nint Vmap(DmaBuffer buffer) => MapBuffer(buffer).Address;
+
+    /// <inheritdoc />
+    internal override PageLocation MapBuffer(DmaBuffer buffer)
+    {
+        Layout layout = Prepared(buffer) ?? EnsureAllocated(buffer);
+        PageBlock whole = layout.Whole ?? throw new DmaBufException(
+            Errno.ENOMEM,
+            $"{buffer} of {layout.Bytes} bytes is larger than one block of page memory ({DmaBufMemory.MaxBlockBytes} bytes), so it has no linear view to vmap (ENOMEM).");
+        return new PageLocation(whole.Address, whole.Array, whole.Offset);
     }
 
     internal static DmaBufException NotPrepared(DmaBuffer buffer) =>
@@ -165,6 +186,19 @@ public sealed class SystemHeapExporter : DmaBufExporter
         DmaBufMemory.CheckBudget(pages * DmaBuffer.PageSize, buffer);
         long count = (pages + segmentPages - 1) / segmentPages;
         var segments = new PageBlock[count];
+        if (pages * DmaBuffer.PageSize <= DmaBufMemory.MaxBlockBytes)
+        {
+            // One block cut into the segments, so that a vmap is one linear view of the whole buffer.
+            PageBlock whole = DmaBufMemory.Allocate(pages * DmaBuffer.PageSize);
+            for (long i = 0; i < count; i++)
+            {
+                long start = i * segmentPages * DmaBuffer.PageSize;
+                segments[i] = new PageBlock(whole, start, Math.Min(segmentPages * DmaBuffer.PageSize, whole.Length - start));
+            }
+
+            return new Layout(buffer, segments, segmentPages, whole);
+        }
+
         try
         {
             for (long i = 0; i < count; i++)
@@ -185,16 +219,17 @@ public sealed class SystemHeapExporter : DmaBufExporter
             throw;
         }
 
-        return new Layout(buffer, segments, segmentPages);
+        return new Layout(buffer, segments, segmentPages, whole: null);
     }
 
     /// <summary>The allocated memory of one buffer, immutable: read with one load, so no caller ever sees half of it.</summary>
     private sealed class Layout : BufferMemory
     {
-        public Layout(DmaBuffer owner, PageBlock[] segments, long segmentPages)
+        public Layout(DmaBuffer owner, PageBlock[] segments, long segmentPages, PageBlock? whole)
             : base(owner)
         {
             Segments = segments;
+            Whole = whole;
             SegmentPages = segmentPages;
             Shift = BitOperations.IsPow2(segmentPages) ? BitOperations.Log2((ulong)segmentPages) : -1;
             foreach (PageBlock segment in segments)
@@ -204,6 +239,9 @@ public sealed class SystemHeapExporter : DmaBufExporter
         }
 
         public PageBlock[] Segments { get; }
+
+        /// <summary>The one block the segments are cut from, or null for a buffer larger than one block (its segments are blocks of their own).</summary>
+        public PageBlock? Whole { get; }
 
         public long SegmentPages { get; }
 

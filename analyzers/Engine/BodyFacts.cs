@@ -143,9 +143,11 @@ internal sealed class BodyFacts
                     return null;
                 }
 
-                if (_singleValue.TryGetValue(local.Local, out IOperation? aliased) && IsKeyExpression(aliased))
+                // A local given a followable expression is that buffer; one given an expression that cannot be followed
+                // (`fb.Obj[0].Buffer`, an element's member) still denotes the one buffer it was given, by its own name.
+                if (_singleValue.TryGetValue(local.Local, out IOperation? aliased) && IsKeyExpression(aliased) && KeyOf(aliased) is { } alias)
                 {
-                    return KeyOf(aliased);
+                    return alias;
                 }
 
                 // A local written once more with null (`dmabuf = null;` on an error path) still denotes one buffer; the
@@ -342,7 +344,7 @@ internal sealed class BodyFacts
                 NoteUnmapLoop(whileLoop, whileLoop.Condition);
                 break;
             case IInvocationOperation invocation when nested is null:
-                if (KnownSymbols.IsSame(invocation.TargetMethod, _symbols.BeginCpuAccess) || KnownSymbols.IsSame(invocation.TargetMethod, _symbols.CpuAccess))
+                if (_symbols.IsBegin(invocation.TargetMethod) || _symbols.IsScope(invocation.TargetMethod))
                 {
                     begins.Add(invocation);
                 }

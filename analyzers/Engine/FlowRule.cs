@@ -30,6 +30,16 @@ internal abstract class FlowClient
     {
     }
 
+    /// <summary>A <c>Vunmap</c> call or a vmap's <c>Dispose</c>.</summary>
+    public virtual void OnVunmap(FlowReport report, VunmapEvent vunmap, FlowState before)
+    {
+    }
+
+    /// <summary>An access to a vmap's bytes (<c>GetSpan</c>).</summary>
+    public virtual void OnVmapAccess(FlowReport report, VmapAccessEvent access, FlowState before)
+    {
+    }
+
     public virtual void OnCall(FlowReport report, IInvocationOperation call, MethodSummary summary, FlowState before)
     {
     }
@@ -139,4 +149,46 @@ internal sealed class ExitPath
     public string Description { get; }
 
     public bool IsThrow { get; }
+}
+
+/// <summary>A <c>Vunmap(map)</c> call or a vmap's <c>Dispose()</c>, with the holders its mapping denotes.</summary>
+internal sealed class VunmapEvent
+{
+    public VunmapEvent(IInvocationOperation call, int key, ImmutableArray<int> holders, IOperation? mapping, bool isDispose)
+    {
+        Call = call;
+        Key = key;
+        Holders = holders;
+        Mapping = mapping;
+        IsDispose = isDispose;
+    }
+
+    public IInvocationOperation Call { get; }
+
+    /// <summary>The key id of the buffer Vunmap is called on (-1 for a Dispose, or a receiver that cannot be followed).</summary>
+    public int Key { get; }
+
+    /// <summary>The locals and flow captures the mapping argument (or Dispose's receiver) denotes; empty when it is none.</summary>
+    public ImmutableArray<int> Holders { get; }
+
+    /// <summary>The expression that denotes the vmap.</summary>
+    public IOperation? Mapping { get; }
+
+    /// <summary>A <c>DmaBufVmap.Dispose()</c> (it vunmaps from its own buffer by construction).</summary>
+    public bool IsDispose { get; }
+}
+
+/// <summary>An access to the bytes of a vmap (<c>map.GetSpan(offset, length)</c>), with the holders its receiver denotes.</summary>
+internal sealed class VmapAccessEvent
+{
+    public VmapAccessEvent(IInvocationOperation call, ImmutableArray<int> holders)
+    {
+        Call = call;
+        Holders = holders;
+    }
+
+    public IInvocationOperation Call { get; }
+
+    /// <summary>The locals and flow captures the receiver denotes.</summary>
+    public ImmutableArray<int> Holders { get; }
 }

@@ -105,13 +105,24 @@ internal sealed class AccessRange
     {
     }
 
-    public AccessRange(Operand start, Operand length, Operand direction, string directionName)
+    public AccessRange(Operand start, Operand length, Operand direction, string directionName, bool isWholeBuffer = false)
     {
         StartOperand = start;
         LengthOperand = length;
         DirectionOperand = direction;
         DirectionName = directionName;
+        IsWholeBuffer = isWholeBuffer;
     }
+
+    /// <summary>
+    /// The access of the whole buffer that <c>BeginCpuAccess(direction)</c> begins (no start or length): only a whole-buffer
+    /// end ends it, and a whole-buffer end ends no ranged access, even one over every byte (the kernel's later API).
+    /// </summary>
+    public bool IsWholeBuffer { get; }
+
+    /// <summary>A whole-buffer access in <paramref name="direction"/>.</summary>
+    public static AccessRange WholeBuffer(Operand direction, string directionName) =>
+        new(new Operand(null, -1, null), new Operand(null, -1, null), direction, directionName, isWholeBuffer: true);
 
     public Operand StartOperand { get; }
 
@@ -128,7 +139,7 @@ internal sealed class AccessRange
     public string DirectionName { get; }
 
     /// <summary>Whether start, length and direction are all single known values.</summary>
-    public bool IsConstant => Start is { IsConstant: true } && Length is { IsConstant: true } && Direction.HasValue;
+    public bool IsConstant => (IsWholeBuffer || (Start is { IsConstant: true } && Length is { IsConstant: true })) && Direction.HasValue;
 
     /// <summary>Whether a value key of an operand depends on something: used to drop it when that is written.</summary>
     public bool HasKey => StartOperand.Key >= 0 || LengthOperand.Key >= 0 || DirectionOperand.Key >= 0;
@@ -156,6 +167,16 @@ internal sealed class AccessRange
     /// </summary>
     public Sameness Compare(AccessRange other)
     {
+        if (IsWholeBuffer != other.IsWholeBuffer)
+        {
+            return Sameness.Different;
+        }
+
+        if (IsWholeBuffer)
+        {
+            return DirectionOperand.Compare(other.DirectionOperand);
+        }
+
         Sameness start = StartOperand.Compare(other.StartOperand);
         Sameness length = LengthOperand.Compare(other.LengthOperand);
         Sameness direction = DirectionOperand.Compare(other.DirectionOperand);
@@ -175,9 +196,11 @@ internal sealed class AccessRange
             stale(StartOperand.Key) ? StartOperand.WithoutKey() : StartOperand,
             stale(LengthOperand.Key) ? LengthOperand.WithoutKey() : LengthOperand,
             stale(DirectionOperand.Key) ? DirectionOperand.WithoutKey() : DirectionOperand,
-            DirectionName);
+            DirectionName,
+            IsWholeBuffer);
 
-    public override string ToString() => Bytes() + ", " + DirectionName;
+    /// <summary>"bytes 0..8191, FromDevice", or "the whole buffer, FromDevice".</summary>
+    public override string ToString() => (IsWholeBuffer ? "the whole buffer" : Bytes()) + ", " + DirectionName;
 
     /// <summary>"bytes 0..8191" for constants, "bytes 0..buf.Size - 1" for an expression, "an unknown range" otherwise.</summary>
     private string Bytes()

@@ -19,16 +19,20 @@ internal enum ResourceKind
     /// method puts it, keeps it or leaves it to the caller on each way out.
     /// </summary>
     CallerReference,
+
+    /// <summary>A mapping of the whole buffer from <c>Vmap</c>, to be given back with <c>Vunmap</c> or its <c>Dispose</c>.</summary>
+    Vmap,
 }
 
 /// <summary>
-/// A buffer reference or an attachment's table that this body took and may still hold (DMA0009–DMA0011), held by
-/// locals and flow captures like a mapping.
+/// A buffer reference, an attachment's table or a vmap that this body took and may still hold (DMA0009–DMA0012),
+/// held by locals and flow captures like a mapping.
 /// </summary>
 internal sealed class ResourceRecord : IPathRecord
 {
-    public ResourceRecord(IOperation site, int siteId, ResourceKind kind, ImmutableArray<int> holders, bool escaped, bool sole, int attachment, string? name)
+    public ResourceRecord(IOperation site, int siteId, ResourceKind kind, ImmutableArray<int> holders, bool escaped, bool sole, int attachment, string? name, int key = -1)
     {
+        Key = key;
         Site = site;
         SiteId = siteId;
         Kind = kind;
@@ -39,7 +43,7 @@ internal sealed class ResourceRecord : IPathRecord
         Name = name;
     }
 
-    /// <summary>The <c>Export</c>, <c>Get</c> or <c>MapAttachment</c> call (the method's body for a caller's reference).</summary>
+    /// <summary>The <c>Export</c>, <c>Get</c>, <c>MapAttachment</c> or <c>Vmap</c> call (the method's body for a caller's reference).</summary>
     public IOperation Site { get; }
 
     /// <summary>The call that took a reference or mapped a table.</summary>
@@ -64,6 +68,9 @@ internal sealed class ResourceRecord : IPathRecord
     /// <summary>For a table: the holder id of the attachment it was mapped from, or -1 when that cannot be followed.</summary>
     public int Attachment { get; }
 
+    /// <summary>For a vmap: the key id of the buffer it maps, or -1 when the receiver cannot be followed.</summary>
+    public int Key { get; }
+
     /// <summary>Whether the reference is the buffer's only one is part of the record's identity.</summary>
     public int Variant => Sole ? 1 : 0;
 
@@ -71,5 +78,5 @@ internal sealed class ResourceRecord : IPathRecord
     public string? Name { get; }
 
     public ResourceRecord With(ImmutableArray<int>? holders = null, bool? escaped = null, bool? sole = null, string? name = null) =>
-        new(Site, SiteId, Kind, holders ?? Holders, escaped ?? Escaped, sole ?? Sole, Attachment, Name ?? name);
+        new(Site, SiteId, Kind, holders ?? Holders, escaped ?? Escaped, sole ?? Sole, Attachment, Name ?? name, Key);
 }

@@ -14,7 +14,7 @@ using Microsoft.CodeAnalysis.Operations;
 namespace DmaBuf.Analyzers.Rules;
 
 /// <summary>
-/// DMA0001–DMA0007 and DMA0009–DMA0011: runs the shared dataflow engine once per method body (and once per local function and lambda in
+/// DMA0001–DMA0007 and DMA0009–DMA0012: runs the shared dataflow engine once per method body (and once per local function and lambda in
 /// it) and lets each rule's client (<see cref="FlowRule"/>) report from the same run. A compilation that does not
 /// mention the runtime registers nothing; a body the text pre-filter (<see cref="RuntimeMentions"/>) passes over is
 /// never bound to operations; a body that calls no member of the runtime and nothing with an effect on buffers is
@@ -34,7 +34,8 @@ public sealed class DmaBufFlowAnalyzer : DiagnosticAnalyzer
         RuleDescriptors.DMA0007,
         RuleDescriptors.DMA0009,
         RuleDescriptors.DMA0010,
-        RuleDescriptors.DMA0011);
+        RuleDescriptors.DMA0011,
+        RuleDescriptors.DMA0012);
 
     /// <inheritdoc />
     public override void Initialize(AnalysisContext context)
@@ -133,7 +134,7 @@ public sealed class DmaBufFlowAnalyzer : DiagnosticAnalyzer
             IMethodSymbol target = invocation.TargetMethod;
             INamedTypeSymbol? type = target.ContainingType;
             if (SymbolEqualityComparer.Default.Equals(type, symbols.DmaBuffer) || SymbolEqualityComparer.Default.Equals(type, symbols.DmaBufPage) ||
-                SymbolEqualityComparer.Default.Equals(type, symbols.CpuAccessScope))
+                SymbolEqualityComparer.Default.Equals(type, symbols.CpuAccessScope) || SymbolEqualityComparer.Default.Equals(type, symbols.DmaBufVmap))
             {
                 return true;
             }

@@ -53,7 +53,7 @@ internal sealed class MismatchedEndCpuAccessRule : FlowRule
         if (firstNothing.Ended.TryGetValue(key, out IOperation? previous))
         {
             // A CpuAccess scope's disposal is an end too: after an explicit end of the same access it ends it twice.
-            string who = via is not null || KnownSymbols.IsSame(end.TargetMethod, report.Symbols.EndCpuAccess) ? string.Empty : "the scope's disposal ends it again: ";
+            string who = via is not null || report.Symbols.IsEnd(end.TargetMethod) ? string.Empty : "the scope's disposal ends it again: ";
             report.Report(Descriptor, end, via?.Site ?? previous, buffer, range.ToString(), $"{who}the CPU access was already ended at line {FlowReport.Line(previous)}{through}{suffix}");
         }
         else

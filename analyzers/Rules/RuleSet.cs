@@ -22,6 +22,7 @@ internal static class RuleSet
             new KmapWithoutCpuAccessRule(),
             new AttachmentMappingRule(),
             new UnputBufferReferenceRule(),
-            new UseAfterPutRule());
+            new UseAfterPutRule(),
+            new UnmatchedVmapRule());
     }
 }

@@ -399,7 +399,7 @@ class C
     {
         buf.BeginCpuAccess({|CS0103:start|}, 4096, DmaDataDirection.ToDevice);
         buf.EndCpuAccess({|CS0103:start|}, 4096, DmaDataDirection.ToDevice);
-        buf.{|CS7036:BeginCpuAccess|}(0);
+        buf.{|CS1501:BeginCpuAccess|}();
         var page = buf.Kmap({|CS0103:p|});
         buf.Kunmap({|CS0103:p|}, page);
     }");
@@ -526,5 +526,70 @@ class C
         {
             await Task.Yield();
         }
+    }");
+
+    // The whole-buffer access of the kernel's later API (BeginCpuAccess(direction)).
+    [Fact]
+    public Task WholeBuffer_NotEnded()
+    {
+        string source = FlowTestCode.Class(@"
+    void M(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(DmaDataDirection.FromDevice);
+    }");
+        DiagnosticResult expected = new DiagnosticResult(RuleDescriptors.DMA0001)
+            .WithSpan(13, 5, 13, 6)
+            .WithSpan(12, 9, 12, 56)
+            .WithArguments("buf", "the whole buffer, FromDevice", 12, "falls off the end at line 13");
+        return AnalyzerVerifier<Rules.DmaBufFlowAnalyzer>.VerifyAsync(source, expected);
+    }
+
+    [Fact]
+    public Task WholeBuffer_EndedOrScoped() => Verify(@"
+    void M(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(DmaDataDirection.FromDevice);
+        buf.EndCpuAccess(DmaDataDirection.FromDevice);
+        using (buf.CpuAccess(DmaDataDirection.ToDevice))
+        {
+        }
+
+        using var scope = buf.CpuAccess(DmaDataDirection.Bidirectional);
+    }");
+
+    [Fact]
+    public Task WholeBuffer_EarlyReturn() => Verify(@"
+    int M(DmaBuffer buf, int i)
+    {
+        buf.BeginCpuAccess(DmaDataDirection.FromDevice);
+        if (i < 0)
+            {|DMA0001:return -1;|}
+        buf.EndCpuAccess(DmaDataDirection.FromDevice);
+        return 0;
+    }");
+
+    [Fact]
+    public Task WholeBuffer_FailedBeginBegunNothing() => Verify(@"
+    int M(DmaBuffer buf)
+    {
+        try
+        {
+            buf.BeginCpuAccess(DmaDataDirection.FromDevice);
+        }
+        catch (DmaBufException e)
+        {
+            return -e.Errno;
+        }
+
+        buf.EndCpuAccess(DmaDataDirection.FromDevice);
+        return 0;
+    }");
+
+    [Fact]
+    public Task WholeBuffer_RangedEndIsReportedOnce() => Verify(@"
+    void M(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(DmaDataDirection.FromDevice);
+        {|DMA0002:buf.EndCpuAccess(0, buf.Size, DmaDataDirection.FromDevice)|};
     }");
 }

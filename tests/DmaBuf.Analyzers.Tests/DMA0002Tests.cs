@@ -328,4 +328,71 @@ class C
         buf.BeginCpuAccess(0, 4096, DmaDataDirection.ToDevice);
         buf.EndCpuAccess(0, 4096, DmaDataDirection.{|CS0117:Sideways|});
     }");
+
+    // The whole-buffer forms pair with each other only, in the same direction. As for ranges, a mismatched end is
+    // reported once and taken as the end of the access it was meant for (no DMA0001 for it afterwards).
+    [Fact]
+    public Task WholeBuffer_EndMatchesWholeBegin() => Verify(@"
+    void M(DmaBuffer buf, DmaDataDirection dir)
+    {
+        buf.BeginCpuAccess(DmaDataDirection.FromDevice);
+        buf.EndCpuAccess(DmaDataDirection.FromDevice);
+        buf.BeginCpuAccess(dir);
+        buf.EndCpuAccess(dir);
+    }");
+
+    [Fact]
+    public Task WholeBuffer_EndOfRangedBegin()
+    {
+        string source = FlowTestCode.Class(@"
+    void M(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, 4096, DmaDataDirection.FromDevice);
+        buf.EndCpuAccess(DmaDataDirection.FromDevice);
+    }");
+        DiagnosticResult expected = new DiagnosticResult(RuleDescriptors.DMA0002)
+            .WithSpan(13, 9, 13, 54)
+            .WithSpan(12, 9, 12, 65)
+            .WithArguments("buf", "the whole buffer, FromDevice", "the access begun at line 12 is bytes 0..4095, FromDevice");
+        return AnalyzerVerifier<Rules.DmaBufFlowAnalyzer>.VerifyAsync(source, expected);
+    }
+
+    [Fact]
+    public Task WholeBuffer_RangedEndOfWholeBegin() => Verify(@"
+    void M(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(DmaDataDirection.ToDevice);
+        {|DMA0002:buf.EndCpuAccess(0, buf.Size, DmaDataDirection.ToDevice)|};
+    }");
+
+    [Fact]
+    public Task WholeBuffer_OtherDirection() => Verify(@"
+    void M(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(DmaDataDirection.ToDevice);
+        {|DMA0002:buf.EndCpuAccess(DmaDataDirection.FromDevice)|};
+    }");
+
+    [Fact]
+    public Task WholeBuffer_EndedTwice() => Verify(@"
+    void M(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(DmaDataDirection.ToDevice);
+        buf.EndCpuAccess(DmaDataDirection.ToDevice);
+        {|DMA0002:buf.EndCpuAccess(DmaDataDirection.ToDevice)|};
+    }");
+
+    [Fact]
+    public Task WholeBuffer_ScopeDisposalAfterExplicitEnd() => Verify(@"
+    void M(DmaBuffer buf)
+    {
+        {|DMA0002:using|} (buf.CpuAccess(DmaDataDirection.ToDevice))
+        {
+            buf.EndCpuAccess(DmaDataDirection.ToDevice);
+        }
+    }");
+
+    [Fact]
+    public Task WholeBuffer_EndOfCallersAccessIsSilent() => Verify(@"
+    void M(DmaBuffer buf) => buf.EndCpuAccess(DmaDataDirection.ToDevice);");
 }

@@ -356,4 +356,42 @@ class C
         {|CS0103:Sleepy|}(1);
         Thread.{|CS0117:Slep|}(1);
     }");
+
+    // Vmap and Vunmap (and a vmap's Dispose) may block: [MightSleep] in the runtime.
+    [Fact]
+    public Task VmapAndVunmapWhileAtomicHeld() => Verify(@"
+    void M(DmaBuffer buf, DmaBuffer other)
+    {
+        buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        var page = buf.KmapAtomic(0);
+        var map = {|DMA0005:other.Vmap()|};
+        {|DMA0005:other.Vunmap(map)|};
+        buf.KunmapAtomic(0, page);
+        buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+    }");
+
+    [Fact]
+    public Task VmapDisposeAndWholeBufferAccessWhileAtomicHeld() => Verify(@"
+    void M(DmaBuffer buf, DmaBuffer other)
+    {
+        var map = other.Vmap();
+        buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        var page = buf.KmapAtomic(0);
+        {|DMA0005:other.BeginCpuAccess(DmaDataDirection.FromDevice)|};
+        {|DMA0005:other.EndCpuAccess(DmaDataDirection.FromDevice)|};
+        {|DMA0005:map.Dispose()|};
+        buf.KunmapAtomic(0, page);
+        buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+    }");
+
+    [Fact]
+    public Task VmapOutsideAtomicIsSilent() => Verify(@"
+    void M(DmaBuffer buf)
+    {
+        using var map = buf.Vmap();
+        buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        using (var page = buf.KmapAtomic(0))
+            map.GetSpan(0, 16).CopyTo(page.Span);
+        buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+    }");
 }

@@ -1,5 +1,6 @@
 using System.Threading.Tasks;
 using DmaBuf.Analyzers.Tests.Engine;
+using Microsoft.CodeAnalysis.Testing;
 
 namespace DmaBuf.Analyzers.Tests;
 
@@ -283,5 +284,91 @@ class C
     {
         buf.EndCpuAccess(0, 4096, {|CS0103:dir|});
         using var page = {|CS0103:other|}.Kmap(0);
+    }");
+
+    // Access to a vmap's bytes (GetSpan) with no CPU access begun on the vmap's buffer, or after it was ended.
+    [Fact]
+    public Task Vmap_AccessWithoutBegunAccessOnManagedBuffer() => Verify(@"
+    void M()
+    {
+        var buf = DmaBuffer.Export(new SystemHeapExporter(), 8192);
+        var map = buf.Vmap();
+        Checksum({|DMA0007:map.GetSpan(0, 64)|});
+        buf.Vunmap(map);
+        buf.Put();
+    }");
+
+    [Fact]
+    public Task Vmap_MessageNamesVmapAndBuffer()
+    {
+        string source = FlowTestCode.Class(@"
+    void M()
+    {
+        var buf = DmaBuffer.Export(new SystemHeapExporter(), 8192);
+        var map = buf.Vmap();
+        Checksum(map.GetSpan(0, 64));
+        buf.Vunmap(map);
+        buf.Put();
+    }");
+        DiagnosticResult expected = new DiagnosticResult(RuleDescriptors.DMA0007Vmap)
+            .WithSpan(14, 18, 14, 36)
+            .WithArguments("buf", 13, "no CPU access is begun");
+        return AnalyzerVerifier<Rules.DmaBufFlowAnalyzer>.VerifyAsync(source, expected);
+    }
+
+    [Fact]
+    public Task Vmap_AccessAfterEnd() => Verify(@"
+    void M(DmaBuffer buf)
+    {
+        var map = buf.Vmap();
+        buf.BeginCpuAccess(DmaDataDirection.ToDevice);
+        map.GetSpan(0, 64).Clear();
+        buf.EndCpuAccess(DmaDataDirection.ToDevice);
+        {|DMA0007:map.GetSpan(0, 64)|}.Clear();
+        buf.Vunmap(map);
+    }");
+
+    [Fact]
+    public Task Vmap_AccessOnSomePathWithoutBegin() => Verify(@"
+    void M(DmaBuffer buf, bool begin)
+    {
+        using var map = buf.Vmap();
+        if (begin)
+            buf.BeginCpuAccess(DmaDataDirection.FromDevice);
+        Checksum({|DMA0007:map.GetSpan(0, 64)|});
+        if (begin)
+            buf.EndCpuAccess(DmaDataDirection.FromDevice);
+    }");
+
+    [Fact]
+    public Task Vmap_AnyBegunAccessCounts() => Verify(@"
+    void M(DmaBuffer buf)
+    {
+        using var map = buf.Vmap();
+        using (buf.CpuAccess(0, 4096, DmaDataDirection.FromDevice))
+            Checksum(map.GetSpan(0, 64));
+        using (buf.CpuAccess(DmaDataDirection.FromDevice))
+            Checksum(map.GetSpan(4096, 64));
+    }");
+
+    [Fact]
+    public Task Vmap_CallerMayHaveBegunIsSilent() => Verify(@"
+    void M(DmaBuffer buf)
+    {
+        using var map = buf.Vmap();
+        Checksum(map.GetSpan(0, 64));
+    }
+
+    void N(DmaBufVmap map) => Checksum(map.GetSpan(0, 64));");
+
+    [Fact]
+    public Task Vmap_AccessThroughAnotherBuffersAccessIsReported() => Verify(@"
+    void M(DmaBuffer a)
+    {
+        var b = DmaBuffer.Export(new SystemHeapExporter(), 4096);
+        using var map = b.Vmap();
+        using (a.CpuAccess(DmaDataDirection.FromDevice))
+            Checksum({|DMA0007:map.GetSpan(0, 64)|});
+        b.Put();
     }");
 }

@@ -56,7 +56,7 @@ public sealed class SampleTests
 
         Assert.Empty(exceptions);
         var reported = diagnostics.Where(d => d.Id.StartsWith("DMA", StringComparison.Ordinal)).ToList();
-        string[] expected = Enumerable.Range(1, 11).Select(i => $"DMA{i:D4}").ToArray();
+        string[] expected = Enumerable.Range(1, 12).Select(i => $"DMA{i:D4}").ToArray();
         Assert.Equal(expected, reported.Select(d => d.Id).OrderBy(id => id));
         SyntaxNode root = compilation.SyntaxTrees.Single().GetRoot();
         foreach (Diagnostic diagnostic in reported)

@@ -4,7 +4,6 @@
 // that exit holding one.
 using System;
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Threading;
 using static DmaBuf.Runtime.Tests.TestSupport;
 
@@ -21,15 +20,8 @@ public class ReleaseRaceStressTests
 
     internal static void RaceForTenSeconds()
     {
-        var clock = Stopwatch.StartNew();
-        int rounds = 0;
         var totals = new Totals();
-        while (clock.Elapsed < Duration)
-        {
-            Round(rounds++, totals);
-        }
-
-        Console.WriteLine($"{rounds} rounds in {clock.Elapsed.TotalSeconds:F1} s: {totals}");
+        int rounds = RunRounds(Duration, round => Round(round, totals), () => totals.ToString());
         Assert.True(rounds >= 100, $"only {rounds} rounds ran");
         Assert.True(totals.Mapped > 0 && totals.Refused > 0 && totals.HandOffs > 0, totals.ToString());
     }

@@ -47,6 +47,20 @@ internal static class TestSupport
         return result;
     }
 
+    /// <summary>Runs <paramref name="round"/> with round numbers 0, 1, ... until <paramref name="duration"/> has passed; prints how many ran, with <paramref name="totals"/>.</summary>
+    public static int RunRounds(TimeSpan duration, Action<int> round, Func<string> totals)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        int rounds = 0;
+        while (clock.Elapsed < duration)
+        {
+            round(rounds++);
+        }
+
+        Console.WriteLine($"{rounds} rounds in {clock.Elapsed.TotalSeconds:F1} s: {totals()}");
+        return rounds;
+    }
+
     /// <summary>Fills <paramref name="bytes"/> with a pattern that differs per position and per <paramref name="seed"/>, never 0.</summary>
     public static byte[] Pattern(long length, int seed)
     {
@@ -125,6 +139,7 @@ internal sealed class BufferState
         IsReleased = buffer.IsReleased;
         MappedTableCount = buffer.MappedTableCount;
         MappedPageCount = buffer.MappedPageCount;
+        VmapCount = buffer.VmapCount;
         Begun = buffer.BegunCpuAccesses.ToArray();
         Attachments = buffer.Attachments.ToArray();
         AttachmentTables = Attachments.Select(a => a.MappedTableCount).ToArray();
@@ -139,6 +154,8 @@ internal sealed class BufferState
     public int MappedTableCount { get; }
 
     public long MappedPageCount { get; }
+
+    public int VmapCount { get; }
 
     public CpuAccessRange[] Begun { get; }
 
@@ -160,6 +177,7 @@ internal sealed class BufferState
         Assert.Equal(IsReleased, now.IsReleased);
         Assert.Equal(MappedTableCount, now.MappedTableCount);
         Assert.Equal(MappedPageCount, now.MappedPageCount);
+        Assert.Equal(VmapCount, now.VmapCount);
         Assert.Equal(Begun, now.Begun);
         Assert.Equal(Attachments, now.Attachments);
         Assert.Equal(AttachmentTables, now.AttachmentTables);
@@ -188,6 +206,8 @@ internal sealed class TrackingExporter : DmaBufExporter
     private int _kunmap;
     private int _kmapAtomic;
     private int _kunmapAtomic;
+    private int _vmap;
+    private int _vunmap;
 
     public TrackingExporter(DmaBufExporter inner)
     {
@@ -228,6 +248,21 @@ internal sealed class TrackingExporter : DmaBufExporter
     public int KmapAtomicCalls => Volatile.Read(ref _kmapAtomic);
 
     public int KunmapAtomicCalls => Volatile.Read(ref _kunmapAtomic);
+
+    public int VmapCalls => Volatile.Read(ref _vmap);
+
+    public int VunmapCalls => Volatile.Read(ref _vunmap);
+
+    /// <summary>When set, the exporter has no vmap op: it leaves Vmap to the base class, as an exporter that does not override it.</summary>
+    public bool WithoutVmap { get; set; }
+
+    public Action? OnVmap { get; set; }
+
+    public Action? OnVunmap { get; set; }
+
+    public nint LastVmapAddress { get; private set; }
+
+    public nint LastVunmapAddress { get; private set; }
 
     public DmaBuffer? ReleasedBuffer { get; private set; }
 
@@ -320,6 +355,31 @@ internal sealed class TrackingExporter : DmaBufExporter
         }
 
         Interlocked.Increment(ref _end);
+    }
+
+    protected internal override nint Vmap(DmaBuffer buffer) => MapBuffer(buffer).Address;
+
+    // The runtime's vmap: the inner exporter's pinned view, so that spans keep its memory alive as with a shipped exporter.
+    internal override PageLocation MapBuffer(DmaBuffer buffer)
+    {
+        if (WithoutVmap)
+        {
+            return new PageLocation(base.Vmap(buffer), null, 0);
+        }
+
+        OnVmap?.Invoke();
+        PageLocation view = _inner.MapBuffer(buffer);
+        LastVmapAddress = view.Address;
+        Interlocked.Increment(ref _vmap);
+        return view;
+    }
+
+    protected internal override void Vunmap(DmaBuffer buffer, nint address)
+    {
+        OnVunmap?.Invoke();
+        _inner.Vunmap(buffer, address);
+        LastVunmapAddress = address;
+        Interlocked.Increment(ref _vunmap);
     }
 
     protected internal override nint Kmap(DmaBuffer buffer, long pageNumber)

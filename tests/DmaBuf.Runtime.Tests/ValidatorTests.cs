@@ -34,7 +34,14 @@ public class ValidatorTests
     {
         foreach (CpuAccessRange range in buffer.BegunCpuAccesses)
         {
-            buffer.EndCpuAccess(range.Start, range.Length, range.Direction);
+            if (range.IsWholeBuffer)
+            {
+                buffer.EndCpuAccess(range.Direction);
+            }
+            else
+            {
+                buffer.EndCpuAccess(range.Start, range.Length, range.Direction);
+            }
         }
 
         foreach (DmaBufAttachment attachment in buffer.Attachments)
@@ -432,6 +439,9 @@ public class ValidatorTests
         "DmaBuffer.CpuAccess",
         "DmaBuffer.Kmap",
         "CpuAccessScope.Dispose",
+        "DmaBuffer.Vmap",
+        "DmaBuffer.Vunmap",
+        "DmaBufVmap.Dispose",
         "DmaBufValidation.MightSleep",
     };
 
@@ -461,6 +471,7 @@ public class ValidatorTests
             CpuAccessScope scope = buffer.CpuAccess(0, Pages(4), DmaDataDirection.Bidirectional);
             buffer.BeginCpuAccess(0, PageSize, DmaDataDirection.ToDevice);
             var freshExporter = new SystemHeapExporter();
+            DmaBufVmap vmapped = buffer.Vmap();
             bool fdClosed = false;
             Func<object?> action = call switch
             {
@@ -478,6 +489,9 @@ public class ValidatorTests
                 "DmaBuffer.CpuAccess" => () => buffer.CpuAccess(PageSize, PageSize, DmaDataDirection.FromDevice),
                 "DmaBuffer.Kmap" => () => buffer.Kmap(1),
                 "CpuAccessScope.Dispose" => () => { scope.Dispose(); return null; },
+                "DmaBuffer.Vmap" => () => buffer.Vmap(),
+                "DmaBuffer.Vunmap" => () => { buffer.Vunmap(vmapped); return null; },
+                "DmaBufVmap.Dispose" => () => { vmapped.Dispose(); return null; },
                 "DmaBufValidation.MightSleep" => () => { DmaBufValidation.MightSleep(); return null; },
                 _ => throw new ArgumentOutOfRangeException(nameof(call), call, null),
             };
@@ -510,6 +524,14 @@ public class ValidatorTests
                 case CpuAccessScope extraScope:
                     extraScope.Dispose();
                     break;
+                case DmaBufVmap extraVmap:
+                    extraVmap.Dispose();
+                    break;
+            }
+
+            if (vmapped.IsMapped)
+            {
+                buffer.Vunmap(vmapped);
             }
 
             if (!scope.IsEnded)

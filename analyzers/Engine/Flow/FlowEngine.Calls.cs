@@ -295,11 +295,10 @@ internal sealed partial class FlowEngine
             return new Operand(null, key, key >= 0 ? _paths.Keys.SyntaxOf(key) : argument.Syntax);
         }
 
-        Operand direction = Translate(2);
-        string directionName = direction.Value is { IsConstant: true } known
-            ? _symbols.DmaDataDirection.GetMembers().OfType<IFieldSymbol>().FirstOrDefault(f => f.HasConstantValue && BodyFacts.TryLong(f.ConstantValue, out long v) && v == known.Low)?.Name ?? known.Low.ToString(System.Globalization.CultureInfo.InvariantCulture)
-            : direction.Text ?? "unknown direction";
-        return new AccessRange(Translate(0), Translate(1), direction, directionName);
+        bool whole = calleeCall.Arguments.Length == 1;
+        Operand direction = Translate(whole ? 0 : 2);
+        string directionName = direction.Value is { IsConstant: true } known ? DirectionName(known.Low) : direction.Text ?? "unknown direction";
+        return whole ? AccessRange.WholeBuffer(direction, directionName) : new AccessRange(Translate(0), Translate(1), direction, directionName);
     }
 
     /// <summary>The argument a call returns as it came (its callee's summary says so), or null.</summary>

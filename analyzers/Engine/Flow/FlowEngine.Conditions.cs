@@ -79,7 +79,7 @@ internal sealed partial class FlowEngine
 
         return (PathRecords.AnyHeldBy(config.Open, holders) && Is(_symbols.CpuAccessScope)) ||
             (PathRecords.AnyHeldBy(config.Held, holders) && Is(_symbols.DmaBufPage)) ||
-            config.Resources.Any(r => PathRecords.SharesHolder(r.Holders, holders) && Is(r.Kind == ResourceKind.Reference ? _symbols.DmaBuffer : _symbols.ScatterGatherTable));
+            config.Resources.Any(r => PathRecords.SharesHolder(r.Holders, holders) && Is(r.Kind switch { ResourceKind.Reference => _symbols.DmaBuffer, ResourceKind.Vmap => _symbols.DmaBufVmap, _ => _symbols.ScatterGatherTable }));
     }
 
     private static ITypeSymbol Underlying(ITypeSymbol type) =>

@@ -1,5 +1,6 @@
 // The transfer of CPU access: BeginCpuAccess and CpuAccess scopes open an access, EndCpuAccess ends the one it
-// matches (by range and direction, constants or value keys), and the ranges of the calls as operands.
+// matches (by range and direction, constants or value keys), and the ranges of the calls as operands. The
+// whole-buffer forms (direction only) are accesses of their own kind: they pair only with each other.
 using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
@@ -25,7 +26,7 @@ internal sealed partial class FlowEngine
             _ => null,
         };
 
-        return value is not null && Unwrapped(value) is IInvocationOperation call && KnownSymbols.IsSame(call.TargetMethod, _symbols.CpuAccess) ? call : null;
+        return value is not null && Unwrapped(value) is IInvocationOperation call && _symbols.IsScope(call.TargetMethod) ? call : null;
     }
 
     private FlowState? Begin(IInvocationOperation invocation, bool scope, FlowState state)
@@ -135,25 +136,39 @@ internal sealed partial class FlowEngine
         return mismatch is not null ? (EndMatch.Mismatch, mismatch) : (EndMatch.Nothing, null);
     }
 
+    /// <summary>
+    /// The range a begin, end or scope call names: start, length and direction for the ranged forms, the direction alone
+    /// for the whole-buffer forms (their one argument).
+    /// </summary>
     private AccessRange RangeOf(IInvocationOperation invocation)
     {
-        Operand start = OperandOf(invocation.Arguments.Length > 0 ? invocation.Arguments[0].Value : null);
-        Operand length = OperandOf(invocation.Arguments.Length > 1 ? invocation.Arguments[1].Value : null);
-        Operand direction = OperandOf(invocation.Arguments.Length > 2 ? invocation.Arguments[2].Value : null);
+        bool whole = invocation.Arguments.Length == 1;
+        int at = whole ? 0 : 2;
+        Operand direction = OperandOf(invocation.Arguments.Length > at ? invocation.Arguments[at].Value : null);
         string directionName = "unknown direction";
         if (direction.Value is { IsConstant: true } known)
         {
-            long value = known.Low;
-            directionName = _symbols.DmaDataDirection.GetMembers().OfType<IFieldSymbol>()
-                .FirstOrDefault(f => f.HasConstantValue && BodyFacts.TryLong(f.ConstantValue, out long v) && v == value)?.Name ?? value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            directionName = DirectionName(known.Low);
         }
-        else if (invocation.Arguments.Length > 2)
+        else if (invocation.Arguments.Length > at)
         {
-            directionName = invocation.Arguments[2].Value.Syntax.ToString();
+            directionName = invocation.Arguments[at].Value.Syntax.ToString();
         }
 
+        if (whole)
+        {
+            return AccessRange.WholeBuffer(direction, directionName);
+        }
+
+        Operand start = OperandOf(invocation.Arguments.Length > 0 ? invocation.Arguments[0].Value : null);
+        Operand length = OperandOf(invocation.Arguments.Length > 1 ? invocation.Arguments[1].Value : null);
         return new AccessRange(start, length, direction, directionName);
     }
+
+    /// <summary>The name of the <c>DmaDataDirection</c> member with this value, or the value.</summary>
+    private string DirectionName(long value) =>
+        _symbols.DmaDataDirection.GetMembers().OfType<IFieldSymbol>()
+            .FirstOrDefault(f => f.HasConstantValue && BodyFacts.TryLong(f.ConstantValue, out long v) && v == value)?.Name ?? value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>An argument as a value: its interval when it folds, and its value key, which compares it with other arguments.</summary>
     private Operand OperandOf(IOperation? argument)

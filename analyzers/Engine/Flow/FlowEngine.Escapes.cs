@@ -1,5 +1,5 @@
 // Escapes: whether an expression's value is handed to code that may keep it (returned, stored, captured, passed to
-// a method that may keep it), and what handing a buffer, page, scope, table or attachment away does to the state.
+// a method that may keep it), and what handing a buffer, page, scope, table, vmap or attachment away does to the state.
 using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
@@ -22,6 +22,7 @@ internal sealed partial class FlowEngine
             SymbolEqualityComparer.Default.Equals(reference.Type, _symbols.CpuAccessScope) ||
             SymbolEqualityComparer.Default.Equals(reference.Type, _symbols.ScatterGatherTable) ||
             SymbolEqualityComparer.Default.Equals(reference.Type, _symbols.DmaBufAttachment) ||
+            SymbolEqualityComparer.Default.Equals(reference.Type, _symbols.DmaBufVmap) ||
             HoldsSomething(reference, state);
         if (!interesting || UsageOf(reference) != Usage.Escape)
         {

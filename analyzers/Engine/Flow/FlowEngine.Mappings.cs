@@ -155,7 +155,7 @@ internal sealed partial class FlowEngine
             int key = KeyId(begin.Instance);
             AccessRange range = RangeOf(begin);
             if (key >= 0 && state.Configs.Any(c => !Holds(c, holders) && c.Ended.TryGetValue(key, out IOperation? ended) &&
-                ended is IInvocationOperation end && KnownSymbols.IsSame(end.TargetMethod, _symbols.EndCpuAccess) && RangeOf(end).SameAs(range)))
+                ended is IInvocationOperation end && _symbols.IsEnd(end.TargetMethod) && RangeOf(end).SameAs(range)))
             {
                 foreach (FlowClient rule in _rules)
                 {

@@ -1,5 +1,5 @@
 // The transfer of one operation: children first, then the operation itself, dispatched to the transfer of its
-// kind (CPU access, mappings, sharing, calls, holders); the rules see each operation before it applies.
+// kind (CPU access, mappings, vmaps, sharing, calls, holders); the rules see each operation before it applies.
 using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
@@ -106,15 +106,20 @@ internal sealed partial class FlowEngine
             Fail(state);
         }
 
-        bool scope = KnownSymbols.IsSame(method, _symbols.CpuAccess);
-        if (scope || KnownSymbols.IsSame(method, _symbols.BeginCpuAccess))
+        bool scope = _symbols.IsScope(method);
+        if (scope || _symbols.IsBegin(method))
         {
             return Begin(invocation, scope, state);
         }
 
-        if (KnownSymbols.IsSame(method, _symbols.EndCpuAccess))
+        if (_symbols.IsEnd(method))
         {
             return End(invocation, state);
+        }
+
+        if (TryVmapOperation(invocation, state, out FlowState? vmap))
+        {
+            return vmap;
         }
 
         bool atomic = KnownSymbols.IsSame(method, _symbols.KmapAtomic);

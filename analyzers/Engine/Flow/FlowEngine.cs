@@ -64,7 +64,7 @@ internal enum EndMatch
 /// fixed point (with a bound), and then makes one final pass over the fixed point in which the clients (the rules, or
 /// a summary's collector) see each event. The class is split by concern: the walk over the graph
 /// (FlowEngine.Walk.cs, FlowEngine.Exits.cs), the transfer of operations and conditions (Operations, Conditions),
-/// one transfer file per resource kind (CpuAccess, Mappings, Sharing), calls into the compilation (Calls), and the
+/// one transfer file per resource kind (CpuAccess, Mappings, Vmaps, Sharing), calls into the compilation (Calls), and the
 /// holders and escapes the transfers share (Holders, Escapes). What each part may touch is said at its top.
 /// </summary>
 internal sealed partial class FlowEngine

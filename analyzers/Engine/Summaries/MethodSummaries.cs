@@ -330,7 +330,7 @@ internal sealed class MethodSummaries
         IInvocationOperation? scope = null;
         foreach (IOperation returned in ReturnedValues(body))
         {
-            if (ValueOf(returned, body) is not IInvocationOperation call || !KnownSymbols.IsSame(call.TargetMethod, _symbols.CpuAccess) ||
+            if (ValueOf(returned, body) is not IInvocationOperation call || !_symbols.IsScope(call.TargetMethod) ||
                 (scope is not null && !ReferenceEquals(scope, call)) || BodyFacts.Unwrap(call.Instance!) is not IParameterReferenceOperation)
             {
                 return (-1, null);

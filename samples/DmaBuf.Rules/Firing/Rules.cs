@@ -146,4 +146,16 @@ public static class Rules
         buf.Put();
         buf.Detach(attachment);
     }
+
+    // DMA0012: the early return leaves the buffer vmapped.
+    public static int Dma0012(DmaBuffer buf, byte[] frame)
+    {
+        DmaBufVmap map = buf.Vmap();
+        if (frame.Length == 0)
+            return -22;
+        using (buf.CpuAccess(DmaDataDirection.FromDevice))
+            map.GetSpan(0, frame.Length).CopyTo(frame);
+        buf.Vunmap(map);
+        return 0;
+    }
 }

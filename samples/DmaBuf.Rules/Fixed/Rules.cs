@@ -155,4 +155,15 @@ public static class Rules
         buf.Detach(attachment);
         buf.Put();
     }
+
+    // DMA0012 fixed: the vmap is disposed on every way out.
+    public static int Dma0012(DmaBuffer buf, byte[] frame)
+    {
+        using DmaBufVmap map = buf.Vmap();
+        if (frame.Length == 0)
+            return -22;
+        using (buf.CpuAccess(DmaDataDirection.FromDevice))
+            map.GetSpan(0, frame.Length).CopyTo(frame);
+        return 0;
+    }
 }

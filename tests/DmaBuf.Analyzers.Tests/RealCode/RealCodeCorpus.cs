@@ -88,6 +88,9 @@ internal static class RealCodeCorpus
     public const string Kernel = "Kernel";
     public const string Idiomatic = "Idiomatic";
 
+    /// <summary>Kernel functions of the vmap era (v5.6 on): vmap/vunmap and the whole-buffer begin/end of CPU access.</summary>
+    public const string KernelVmap = "KernelVmap";
+
     private static readonly Regex Expectation = new(@"//\s*expect:\s*(?<ids>DMA\d{4}(\s*,\s*DMA\d{4})*)", RegexOptions.Compiled);
 
     private static readonly ImmutableArray<DiagnosticAnalyzer> Analyzers = typeof(RuleIdentifiers).Assembly.GetTypes()

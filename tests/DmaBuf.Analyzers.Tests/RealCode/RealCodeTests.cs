@@ -22,6 +22,8 @@ public class RealCodeTests
 
     public static IEnumerable<object[]> IdiomaticCases() => RealCodeCorpus.Cases(RealCodeCorpus.Idiomatic).Select(c => new object[] { c });
 
+    public static IEnumerable<object[]> KernelVmapCases() => RealCodeCorpus.Cases(RealCodeCorpus.KernelVmap).Select(c => new object[] { c });
+
     [Theory]
     [MemberData(nameof(KernelCases))]
     public async Task Kernel(string name)
@@ -38,18 +40,34 @@ public class RealCodeTests
         Assert.True(result.Passed, result.Describe());
     }
 
+    [Theory]
+    [MemberData(nameof(KernelVmapCases))]
+    public async Task KernelVmap(string name)
+    {
+        CaseResult result = await RealCodeCorpus.RunAsync(RealCodeCorpus.KernelVmap, name);
+        Assert.True(result.Passed, result.Describe());
+    }
+
     /// <summary>Each ported kernel function names where it comes from: the file, the function and the version or commit.</summary>
     [Theory]
     [MemberData(nameof(KernelCases))]
-    public void Kernel_CaseNamesItsSource(string name)
+    public void Kernel_CaseNamesItsSource(string name) => AssertNamesItsSource(RealCodeCorpus.Kernel, name);
+
+    /// <summary>The same for the vmap-era ports.</summary>
+    [Theory]
+    [MemberData(nameof(KernelVmapCases))]
+    public void KernelVmap_CaseNamesItsSource(string name) => AssertNamesItsSource(RealCodeCorpus.KernelVmap, name);
+
+    private static void AssertNamesItsSource(string tier, string name)
     {
-        string source = File.ReadAllText(Path.Combine(RealCodeCorpus.Folder(RealCodeCorpus.Kernel), name));
+        string source = File.ReadAllText(Path.Combine(RealCodeCorpus.Folder(tier), name));
         Assert.Matches(new Regex(@"^// Kernel: \S+\.[ch], \w+\(\), .+$", RegexOptions.Multiline), source);
     }
 
     [Theory]
     [InlineData(RealCodeCorpus.Kernel, 25)]
     [InlineData(RealCodeCorpus.Idiomatic, 40)]
+    [InlineData(RealCodeCorpus.KernelVmap, 15)]
     public async Task Tier_HasNoFalsePositiveAndNoMiss(string tier, int minimumCases)
     {
         var results = new List<CaseResult>();

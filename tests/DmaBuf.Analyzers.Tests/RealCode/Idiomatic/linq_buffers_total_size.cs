@@ -10,7 +10,7 @@ internal static class LinqBuffersTotalSize
 {
     public static long TotalSize(IEnumerable<int> fds)
     {
-        List<DmaBuffer> buffers = fds.Select(DmaBuffer.Get).ToList();
+        List<DmaBuffer> buffers = fds.Select(new System.Func<int, DmaBuffer>(DmaBuffer.Get)).ToList();
         try
         {
             return buffers.Where(b => b.PageCount > 0).Sum(b => b.Size);
