@@ -181,6 +181,12 @@ internal sealed class MappingSlots
     /// waits for the exporter callbacks of those under way, then ends every mapping left, so that their pages refuse
     /// their spans from now on.
     /// </summary>
+    /// <remarks>
+    /// A slot is done only once it is seen free. Between the read that finds a mapping live and the compare-and-swap
+    /// that ends it, an unmap that passed its released check just before the put may win the slot; it then sees the
+    /// release and puts the mapping back (<see cref="CancelUnmap"/>), so a lost compare-and-swap looks again instead
+    /// of leaving that mapping live and counted for good.
+    /// </remarks>
     public void EndAll()
     {
         foreach (long[] chunk in Volatile.Read(ref _chunks))
@@ -188,15 +194,19 @@ internal sealed class MappingSlots
             for (int i = 0; i < ChunkSize; i++)
             {
                 var wait = default(SpinWait);
-                long value;
-                while (((value = Volatile.Read(ref chunk[i])) & Mapping) != 0)
+                while (true)
                 {
-                    wait.SpinOnce();
-                }
-
-                if ((value & PhaseMask) == Live)
-                {
-                    Interlocked.CompareExchange(ref chunk[i], (value & ~PhaseMask) + NextGeneration, value);
+                    long value = Volatile.Read(ref chunk[i]);
+                    if ((value & Mapping) != 0)
+                    {
+                        // A map or unmap under way: it publishes, frees or puts the mapping back.
+                        wait.SpinOnce();
+                    }
+                    else if ((value & PhaseMask) == Free
+                        || Interlocked.CompareExchange(ref chunk[i], (value & ~PhaseMask) + NextGeneration, value) == value)
+                    {
+                        break;
+                    }
                 }
             }
         }

@@ -130,7 +130,15 @@ public class ReleaseRaceStressTests
             thread.Start();
         }
 
+        long handOffsBefore = Interlocked.Read(ref totals.HandOffs);
         start.SignalAndWait();
+        if (round % 8 == 7)
+        {
+            // On a loaded machine the put can win every race before a hand-off's second thread starts: every eighth
+            // round lets one hand-off finish first, so that the run always covers them.
+            SpinWait.SpinUntil(() => Interlocked.Read(ref totals.HandOffs) > handOffsBefore || !failures.IsEmpty, TimeSpan.FromSeconds(30));
+        }
+
         Thread.SpinWait(round % 7 * 2000);
         try
         {
