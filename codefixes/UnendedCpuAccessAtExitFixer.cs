@@ -1,0 +1,71 @@
+// DMA0001 at one way out: "End CPU access before this return" (DMA0001.EndBeforeExit) ends the access on the path the
+// diagnostic names, with the begin's own range and direction, where no scope or finally block can cover the access
+// (a begin in a try whose failure is checked later, an access that other paths end themselves).
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Composition;
+using System.Linq;
+using System.Threading;
+using DmaBuf.Analyzers;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace DmaBuf.CodeFixes;
+
+/// <summary>
+/// DMA0001 (reported at the way out, the begin being the additional location): "End CPU access before this return"
+/// (<c>DMA0001.EndBeforeExit</c>) inserts <c>buf.EndCpuAccess(start, length, direction)</c> with the begin's
+/// arguments just before the return or throw (or at the end of the body), before a Put of the same buffer there.
+/// Offered when the buffer and the arguments name the same values there as at the begin (nothing between writes
+/// them), and the analyzers confirm that the end removes
+/// the diagnostic and adds none (every path to that way out has the access begun).
+/// </summary>
+[ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UnendedCpuAccessAtExitFixer))]
+[Shared]
+public sealed class UnendedCpuAccessAtExitFixer : ExitReleaseFixer
+{
+    /// <summary>The equivalence key of "End CPU access before this return".</summary>
+    public const string EndBeforeExitKey = "DMA0001.EndBeforeExit";
+
+    /// <inheritdoc />
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIdentifiers.UnendedCpuAccess);
+
+    internal override string FixAllTitle(string equivalenceKey) => "End every CPU access on the ways out that leave it begun";
+
+    internal override string EquivalenceKey => EndBeforeExitKey;
+
+    internal override ReleaseAtExit? Describe(FixInput input, CancellationToken cancellationToken)
+    {
+        SemanticModel model = input.Model;
+        InvocationExpressionSyntax? begin = input.Related.Length == 1 ? FixSyntax.InvocationAt(input.Related[0]) : null;
+        if (begin is null || !FixSyntax.Is(model, begin, input.Symbols.BeginCpuAccess, cancellationToken) ||
+            begin.ArgumentList.Arguments.Any(a => a.NameColon is not null) ||
+            begin.Parent is not ExpressionStatementSyntax beginStatement ||
+            FixSyntax.Receiver(begin) is not { } receiver ||
+            ExitRelease.Find(input, beginStatement) is not { } exit ||
+            !exit.IsStable(receiver, begin, model, cancellationToken) ||
+            begin.ArgumentList.Arguments.Any(a => !exit.IsStable(a.Expression, begin, model, cancellationToken)))
+        {
+            return null;
+        }
+
+        var access = (MemberAccessExpressionSyntax)begin.Expression;
+        StatementSyntax end = SyntaxFactory.ExpressionStatement(
+            begin.WithExpression(access.WithName(SyntaxFactory.IdentifierName("EndCpuAccess"))).WithoutTrivia());
+        var buffer = new List<ISymbol>();
+        if (FixSyntax.ReceiverSymbol(model, receiver, cancellationToken) is { } symbol)
+        {
+            buffer.Add(symbol);
+        }
+
+        return new ReleaseAtExit(exit, end, $"End CPU access to '{receiver}' {exit.Where}", buffer, s => IsReleaseOf(s, receiver, "Put", "Detach"));
+    }
+
+    /// <summary>Whether the statement is <c>buf.Name(...);</c> with one of <paramref name="names"/>, on the same buffer expression.</summary>
+    internal static bool IsReleaseOf(StatementSyntax statement, ExpressionSyntax receiver, params string[] names) =>
+        statement is ExpressionStatementSyntax { Expression: InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax access } } &&
+        names.Contains(access.Name.Identifier.ValueText) &&
+        SyntaxFactory.AreEquivalent(access.Expression, receiver);
+}
