@@ -195,7 +195,7 @@ internal sealed class ExitRelease
     public async Task<Document> ApplyAsync(Document document, StatementSyntax release, bool temporary, SemanticModel model, System.Func<StatementSyntax, bool>? keepAfter, CancellationToken cancellationToken)
     {
         DocumentEditor editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
-        release = release.WithAdditionalAnnotations(Formatter.Annotation);
+        release = release.WithLeadingTrivia(SyntaxFactory.ElasticMarker).WithTrailingTrivia(SyntaxFactory.ElasticMarker).WithAdditionalAnnotations(Formatter.Annotation);
         if (End is not null)
         {
             editor.ReplaceNode(End, (current, _) =>
