@@ -23,9 +23,6 @@ namespace DmaBuf.CodeFixes.Tests;
 
 public class RealCodeFixCoverageTests
 {
-    /// <summary>The share of a tier's diagnostics that must get a good fix.</summary>
-    private const double MinimumCoverage = 0.0;
-
     private static readonly ImmutableArray<CodeFixProvider> Providers = typeof(DmaBufFixer).Assembly.GetTypes()
         .Where(t => !t.IsAbstract && typeof(CodeFixProvider).IsAssignableFrom(t))
         .OrderBy(t => t.FullName, StringComparer.Ordinal)
@@ -52,10 +49,14 @@ public class RealCodeFixCoverageTests
         DropsComment,
     }
 
+    /// <summary>
+    /// <paramref name="minimumCoverage"/> is the share of a tier's diagnostics that must get a good fix: what the fixes
+    /// reach today, so that it cannot fall back; the aim is 0.9.
+    /// </summary>
     [Theory]
-    [InlineData(RealCodeCorpus.Kernel)]
-    [InlineData(RealCodeCorpus.Idiomatic)]
-    public async Task Tier_FixesAreGoodAndCoverTheDiagnostics(string tier)
+    [InlineData(RealCodeCorpus.Kernel, 0.30)]
+    [InlineData(RealCodeCorpus.Idiomatic, 0.35)]
+    public async Task Tier_FixesAreGoodAndCoverTheDiagnostics(string tier, double minimumCoverage)
     {
         var counts = Enum.GetValues<Outcome>().ToDictionary(o => o, _ => 0);
         var byRule = new SortedDictionary<string, (int Total, int Fixed)>(StringComparer.Ordinal);
@@ -117,7 +118,7 @@ public class RealCodeFixCoverageTests
         }
 
         Assert.True(broken.Count == 0, "Broken fixes:\n" + string.Join("\n", broken));
-        Assert.True(coverage >= MinimumCoverage, $"{tier}: {coverage:P0} of the diagnostics get a good fix; at least {MinimumCoverage:P0} must\n" + table);
+        Assert.True(coverage >= minimumCoverage, $"{tier}: {coverage:P0} of the diagnostics get a good fix; at least {minimumCoverage:P0} must\n" + table);
     }
 
     /// <summary>The case in a workspace of its own, and the DMA diagnostics reported in the case's file.</summary>
