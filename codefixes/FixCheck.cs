@@ -9,6 +9,7 @@ using System.Threading.Tasks;
 using DmaBuf.Analyzers.Rules;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Formatting;
 
 namespace DmaBuf.CodeFixes;
 
@@ -30,6 +31,18 @@ internal static class FixCheck
         int Count(Dictionary<string, int> counts, string id) => counts.TryGetValue(id, out int n) ? n : 0;
         return Count(now.Value.Counts, diagnostic.Id) < Count(old.Value.Counts, diagnostic.Id) &&
             now.Value.Counts.All(c => c.Value <= Count(old.Value.Counts, c.Key));
+    }
+
+    /// <summary>
+    /// The plan that applies <paramref name="edited"/> (formatted where annotated), when it fixes
+    /// <paramref name="diagnostic"/> of <paramref name="before"/> and breaks nothing; null otherwise.
+    /// </summary>
+    public static async Task<FixPlan?> PlanIfFixesAsync(Document before, Document edited, Diagnostic diagnostic, string title, string key, CancellationToken cancellationToken)
+    {
+        Document after = await Formatter.FormatAsync(edited, Formatter.Annotation, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return after != before && await FixesOnlyAsync(before, after, diagnostic, cancellationToken).ConfigureAwait(false)
+            ? new FixPlan(title, key, _ => Task.FromResult(after))
+            : null;
     }
 
     private static async Task<(int Errors, Dictionary<string, int> Counts)?> AnalyzeAsync(Document document, CancellationToken cancellationToken)
