@@ -106,7 +106,7 @@ public sealed class KmapWithoutCpuAccessFixer : DmaBufFixer
 
         int count = last - first + 1;
         if (block.Statements[last] is not (ReturnStatementSyntax or ThrowStatementSyntax or BreakStatementSyntax or ContinueStatementSyntax or GotoStatementSyntax) &&
-            EndedBefore(block, first, kmap, page, model, symbols, cancellationToken) is { } end)
+            EndedBefore(block, first, FixSyntax.ReceiverSymbol(model, receiver, cancellationToken)!, page, model, symbols, cancellationToken) is { } end)
         {
             StatementSyntax lastCovered = block.Statements[last];
             plans.Add(new FixPlan("End the CPU access after the mapping's use", BeginAccessKey, async ct =>
@@ -139,7 +139,7 @@ public sealed class KmapWithoutCpuAccessFixer : DmaBufFixer
     /// The direction of the nearest CPU access the code begins on the same buffer before the kmap, when it is a
     /// constant or an enum member (the access the code meant); null when there is none.
     /// </summary>
-    private static ExpressionSyntax? EarlierDirection(SyntaxNode body, InvocationExpressionSyntax kmap, SemanticModel model, KnownSymbols symbols, CancellationToken cancellationToken) =>
+    internal static ExpressionSyntax? EarlierDirection(SyntaxNode body, InvocationExpressionSyntax kmap, SemanticModel model, KnownSymbols symbols, CancellationToken cancellationToken) =>
         body.DescendantNodes().OfType<InvocationExpressionSyntax>()
             .Where(c => c.SpanStart < kmap.SpanStart && c.ArgumentList.Arguments.Count == 3 &&
                 (FixSyntax.Is(model, c, symbols.BeginCpuAccess, cancellationToken) || FixSyntax.Is(model, c, symbols.CpuAccess, cancellationToken)) &&
@@ -153,11 +153,12 @@ public sealed class KmapWithoutCpuAccessFixer : DmaBufFixer
     /// nothing between the end and the mapping touches CPU access on that buffer: moving that end after the mapping's
     /// use is what the code meant (an access ended too early), with its own range and direction.
     /// </summary>
-    private static ExpressionStatementSyntax? EndedBefore(BlockSyntax block, int first, InvocationExpressionSyntax kmap, long page, SemanticModel model, KnownSymbols symbols, CancellationToken cancellationToken)
+    internal static ExpressionStatementSyntax? EndedBefore(BlockSyntax block, int first, ISymbol buffer, long page, SemanticModel model, KnownSymbols symbols, CancellationToken cancellationToken)
     {
         bool IsAccess(InvocationExpressionSyntax c) =>
             (FixSyntax.Is(model, c, symbols.BeginCpuAccess, cancellationToken) || FixSyntax.Is(model, c, symbols.EndCpuAccess, cancellationToken) ||
-             FixSyntax.Is(model, c, symbols.CpuAccess, cancellationToken)) && FixSyntax.SameReceiver(model, c, kmap, cancellationToken);
+             FixSyntax.Is(model, c, symbols.CpuAccess, cancellationToken)) &&
+            SymbolEqualityComparer.Default.Equals(FixSyntax.ReceiverSymbol(model, FixSyntax.Receiver(c), cancellationToken), buffer);
 
         for (int i = first - 1; i >= 0; i--)
         {
@@ -191,7 +192,7 @@ public sealed class KmapWithoutCpuAccessFixer : DmaBufFixer
         return null;
     }
 
-    private static StatementSyntax Scope(ExpressionSyntax scopeCall, IEnumerable<StatementSyntax> inner) =>
+    internal static StatementSyntax Scope(ExpressionSyntax scopeCall, IEnumerable<StatementSyntax> inner) =>
         SyntaxFactory.UsingStatement(declaration: null, expression: scopeCall, statement: SyntaxFactory.Block(inner))
             .WithAdditionalAnnotations(Formatter.Annotation);
 }
