@@ -16,7 +16,8 @@ namespace DmaBuf.CodeFixes;
 
 /// <summary>
 /// DMA0001 (reported at the way out, the begin being the additional location): "End CPU access before this return"
-/// (<c>DMA0001.EndBeforeExit</c>) inserts <c>buf.EndCpuAccess(start, length, direction)</c> with the begin's
+/// (<c>DMA0001.EndBeforeExit</c>) inserts <c>buf.EndCpuAccess(start, length, direction)</c> (<c>buf?.EndCpuAccess</c>
+/// for a begin through <c>?.</c>) with the begin's
 /// arguments just before the return or throw (or at the end of the body), before a Put of the same buffer there.
 /// Offered when the buffer and the arguments name the same values there as at the begin (nothing between writes
 /// them), and the analyzers confirm that the end removes
@@ -42,8 +43,8 @@ public sealed class UnendedCpuAccessAtExitFixer : ExitReleaseFixer
         InvocationExpressionSyntax? begin = input.Related.Length == 1 ? FixSyntax.InvocationAt(input.Related[0]) : null;
         if (begin is null || !FixSyntax.Is(model, begin, input.Symbols.BeginCpuAccess, cancellationToken) ||
             begin.ArgumentList.Arguments.Any(a => a.NameColon is not null) ||
-            begin.Parent is not ExpressionStatementSyntax beginStatement ||
-            FixSyntax.Receiver(begin) is not { } receiver ||
+            BeginStatement(begin) is not { } beginStatement ||
+            Receiver(begin) is not { } receiver ||
             ExitRelease.Find(input, beginStatement) is not { } exit ||
             !exit.IsStable(receiver, begin, model, cancellationToken) ||
             begin.ArgumentList.Arguments.Any(a => !exit.IsStable(a.Expression, begin, model, cancellationToken)))
@@ -51,9 +52,9 @@ public sealed class UnendedCpuAccessAtExitFixer : ExitReleaseFixer
             return null;
         }
 
-        var access = (MemberAccessExpressionSyntax)begin.Expression;
-        StatementSyntax end = SyntaxFactory.ExpressionStatement(
-            begin.WithExpression(access.WithName(SyntaxFactory.IdentifierName("EndCpuAccess"))).WithoutTrivia());
+        StatementSyntax end = SyntaxFactory.ExpressionStatement(begin.Parent is ConditionalAccessExpressionSyntax conditional
+            ? conditional.WithWhenNotNull(begin.WithExpression(((MemberBindingExpressionSyntax)begin.Expression).WithName(SyntaxFactory.IdentifierName("EndCpuAccess")))).WithoutTrivia()
+            : begin.WithExpression(((MemberAccessExpressionSyntax)begin.Expression).WithName(SyntaxFactory.IdentifierName("EndCpuAccess"))).WithoutTrivia());
         var buffer = new List<ISymbol>();
         if (FixSyntax.ReceiverSymbol(model, receiver, cancellationToken) is { } symbol)
         {
@@ -62,6 +63,20 @@ public sealed class UnendedCpuAccessAtExitFixer : ExitReleaseFixer
 
         return new ReleaseAtExit(exit, end, $"End CPU access to '{receiver}' {exit.Where}", buffer, s => IsReleaseOf(s, receiver, "Put", "Detach"));
     }
+
+    /// <summary>The statement of <c>buf.BeginCpuAccess(...);</c> or <c>buf?.BeginCpuAccess(...);</c>.</summary>
+    private static ExpressionStatementSyntax? BeginStatement(InvocationExpressionSyntax begin) => begin.Parent switch
+    {
+        ExpressionStatementSyntax statement => statement,
+        ConditionalAccessExpressionSyntax { Parent: ExpressionStatementSyntax statement } conditional when conditional.WhenNotNull == begin => statement,
+        _ => null,
+    };
+
+    /// <summary>The buffer of <c>buf.BeginCpuAccess(...)</c> or <c>buf?.BeginCpuAccess(...)</c>.</summary>
+    private static ExpressionSyntax? Receiver(InvocationExpressionSyntax begin) =>
+        begin.Parent is ConditionalAccessExpressionSyntax { Expression: var receiver } && begin.Expression is MemberBindingExpressionSyntax
+            ? receiver
+            : FixSyntax.Receiver(begin);
 
     /// <summary>Whether the statement is <c>buf.Name(...);</c> with one of <paramref name="names"/>, on the same buffer expression.</summary>
     internal static bool IsReleaseOf(StatementSyntax statement, ExpressionSyntax receiver, params string[] names) =>

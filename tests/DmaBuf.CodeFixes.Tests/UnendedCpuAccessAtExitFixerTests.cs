@@ -42,6 +42,44 @@ public class UnendedCpuAccessAtExitFixerTests
     }"), Key);
 
     // A begin inside a try whose failure is only checked later: no scope can cover it; the end goes at the return.
+    // A begin through ?. gets its end through ?. as well.
+    [Fact]
+    public Task NullConditionalBeginGetsANullConditionalEnd() => Verify.VerifyAsync(Verify.Class(@"
+    int M(DmaBuffer frame, DmaBuffer? overlay)
+    {
+        int result = 0;
+        overlay?.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        if (frame.Size == 0)
+            {|DMA0001:return -22;|}
+        if (overlay is not null)
+        {
+            using var source = overlay.Kmap(0);
+            result = source.Span[0];
+        }
+
+        overlay?.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        return result;
+    }"), Verify.Class(@"
+    int M(DmaBuffer frame, DmaBuffer? overlay)
+    {
+        int result = 0;
+        overlay?.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        if (frame.Size == 0)
+        {
+            overlay?.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+            return -22;
+        }
+
+        if (overlay is not null)
+        {
+            using var source = overlay.Kmap(0);
+            result = source.Span[0];
+        }
+
+        overlay?.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        return result;
+    }"), Key);
+
     [Fact]
     public Task BeginInTryGetsItsEndAtTheReturn() => Verify.VerifyAsync(Verify.Class(@"
     int M(DmaBuffer buf, bool bad)
