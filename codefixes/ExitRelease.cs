@@ -36,6 +36,9 @@ internal sealed class ReleaseAtExit
     public IReadOnlyList<ISymbol> Reads { get; }
 
     public System.Func<StatementSyntax, bool>? KeepAfter { get; }
+
+    /// <summary>What to try when the analyzers do not confirm <see cref="Release"/> (the same release under the acquire's guard).</summary>
+    public ReleaseAtExit? Fallback { get; set; }
 }
 
 /// <summary>The base of the fixes that insert a release at the way out a diagnostic names, checked by the analyzers.</summary>
@@ -48,13 +51,14 @@ public abstract class ExitReleaseFixer : DmaBufFixer
     internal sealed override async Task<IReadOnlyList<FixPlan>> PlanAsync(FixInput input, Diagnostic diagnostic, CancellationToken cancellationToken)
     {
         var plans = new List<FixPlan>();
-        if (Describe(input, cancellationToken) is { } release)
+        for (ReleaseAtExit? release = Describe(input, cancellationToken); release is not null; release = release.Fallback)
         {
             bool temporary = release.Exit.ValueNeedsTemporary(release.Reads, input.Model, cancellationToken);
             FixPlan? plan = await release.Exit.CheckedPlanAsync(input, diagnostic, release.Title, EquivalenceKey, release.Release, temporary, release.KeepAfter, cancellationToken).ConfigureAwait(false);
             if (plan is not null)
             {
                 plans.Add(plan);
+                break;
             }
         }
 

@@ -61,7 +61,34 @@ public sealed class UnendedCpuAccessAtExitFixer : ExitReleaseFixer
             buffer.Add(symbol);
         }
 
-        return new ReleaseAtExit(exit, end, $"End CPU access to '{receiver}' {exit.Where}", buffer, s => IsReleaseOf(s, receiver, "Put", "Detach"));
+        string title = $"End CPU access to '{receiver}' {exit.Where}";
+        bool KeepAfter(StatementSyntax s) => IsReleaseOf(s, receiver, "Put", "Detach");
+        return new ReleaseAtExit(exit, end, title, buffer, KeepAfter)
+        {
+            Fallback = Guard(beginStatement, exit, model, cancellationToken) is { } condition
+                ? new ReleaseAtExit(exit, SyntaxFactory.IfStatement(condition.WithoutTrivia(), end), title, buffer, KeepAfter)
+                : null,
+        };
+    }
+
+    /// <summary>
+    /// The condition of the <c>if</c> (without an else) the begin is under, when the way out is not under it too and
+    /// the condition, free of effects, reads only what still has the same value at the way out: the end the code
+    /// writes after such a begin is guarded the same way (<c>if (attach != null) attach.Buffer.EndCpuAccess(...)</c>).
+    /// </summary>
+    private static ExpressionSyntax? Guard(StatementSyntax beginStatement, ExitRelease exit, SemanticModel model, CancellationToken cancellationToken)
+    {
+        IfStatementSyntax? guard = beginStatement.Ancestors().TakeWhile(a => a != exit.Body).OfType<IfStatementSyntax>().FirstOrDefault();
+        if (guard is null || guard.Else is not null || exit.Exit is { } way && guard.Statement.Span.Contains(way.Span) || FixSyntax.HasEffects(guard.Condition))
+        {
+            return null;
+        }
+
+        return guard.Condition.DescendantNodesAndSelf().OfType<IdentifierNameSyntax>()
+            .Where(id => id.Parent is not MemberAccessExpressionSyntax { Name: var name } || name != id)
+            .All(id => exit.IsStable(id, beginStatement, model, cancellationToken))
+            ? guard.Condition
+            : null;
     }
 
     /// <summary>The statement of <c>buf.BeginCpuAccess(...);</c> or <c>buf?.BeginCpuAccess(...);</c>.</summary>

@@ -80,6 +80,50 @@ public class UnendedCpuAccessAtExitFixerTests
         return result;
     }"), Key);
 
+    // The begin is under a check: the end at the early return is under the same check, like the code's own end.
+    [Fact]
+    public Task GuardedBeginGetsAGuardedEnd() => Verify.VerifyAsync(Verify.Class(@"
+    int M(DmaBufAttachment? attach, int format, long size)
+    {
+        if (attach != null)
+        {
+            attach.Buffer.BeginCpuAccess(0, size, DmaDataDirection.FromDevice);
+        }
+
+        switch (format)
+        {
+            case 1:
+                break;
+            default:
+                {|DMA0001:return -22;|}
+        }
+
+        if (attach != null)
+            attach.Buffer.EndCpuAccess(0, size, DmaDataDirection.FromDevice);
+        return 0;
+    }"), Verify.Class(@"
+    int M(DmaBufAttachment? attach, int format, long size)
+    {
+        if (attach != null)
+        {
+            attach.Buffer.BeginCpuAccess(0, size, DmaDataDirection.FromDevice);
+        }
+
+        switch (format)
+        {
+            case 1:
+                break;
+            default:
+                if (attach != null)
+                    attach.Buffer.EndCpuAccess(0, size, DmaDataDirection.FromDevice);
+                return -22;
+        }
+
+        if (attach != null)
+            attach.Buffer.EndCpuAccess(0, size, DmaDataDirection.FromDevice);
+        return 0;
+    }"), Key);
+
     [Fact]
     public Task BeginInTryGetsItsEndAtTheReturn() => Verify.VerifyAsync(Verify.Class(@"
     int M(DmaBuffer buf, bool bad)
