@@ -2,6 +2,7 @@
 // diagnostic names, where the reference is held in a local and dropped early (an early return, a throw after a check).
 using System.Collections.Immutable;
 using System.Composition;
+using System.Linq;
 using System.Threading;
 using DmaBuf.Analyzers;
 using Microsoft.CodeAnalysis;
@@ -12,7 +13,8 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace DmaBuf.CodeFixes;
 
 /// <summary>
-/// DMA0010 (reported at the way out, the Export or Get being the additional location): "Put 'b' before this return"
+/// DMA0010 (reported at the way out, the Export or Get, or the call of a method of the compilation that returns a
+/// reference, being the additional location): "Put 'b' before this return"
 /// (<c>DMA0010.PutBeforeExit</c>) inserts <c>b.Put();</c> just before the return or throw (or at the end of the body),
 /// computing a returned value that reads the buffer or has effects into a local first. For a reference stored in a
 /// local, and only when the analyzers confirm
@@ -36,7 +38,8 @@ public sealed class UnputReferenceAtExitFixer : ExitReleaseFixer
     {
         InvocationExpressionSyntax? acquire = input.Related.Length == 1 ? FixSyntax.InvocationAt(input.Related[0]) : null;
         if (acquire is null ||
-            !(FixSyntax.Is(input.Model, acquire, input.Symbols.Get, cancellationToken) || FixSyntax.Is(input.Model, acquire, input.Symbols.Export, cancellationToken)) ||
+            !(FixSyntax.Is(input.Model, acquire, input.Symbols.Get, cancellationToken) || FixSyntax.Is(input.Model, acquire, input.Symbols.Export, cancellationToken) ||
+              TakesReference(input, acquire, cancellationToken)) ||
             FixSyntax.StoredLocal(acquire, input.Model, cancellationToken) is not { } stored ||
             ExitRelease.Find(input, stored.Statement) is not { } exit)
         {
@@ -46,4 +49,13 @@ public sealed class UnputReferenceAtExitFixer : ExitReleaseFixer
         StatementSyntax put = SyntaxFactory.ParseStatement($"{stored.Name.ValueText}.Put();");
         return new ReleaseAtExit(exit, put, $"Put '{stored.Name.ValueText}' {exit.Where}", new ISymbol[] { stored.Local });
     }
+
+    /// <summary>
+    /// Whether the acquire is a method of the compilation that returns a buffer and, by the analysis, hands its caller
+    /// a reference (<c>get_dma_buf</c>, an import helper): the diagnostic names it as what took the reference.
+    /// </summary>
+    private static bool TakesReference(FixInput input, InvocationExpressionSyntax acquire, CancellationToken cancellationToken) =>
+        FixSyntax.Method(input.Model, acquire, cancellationToken) is { } method &&
+        method.Locations.Any(l => l.IsInSource) &&
+        SymbolEqualityComparer.Default.Equals(method.ReturnType, input.Symbols.DmaBuffer);
 }

@@ -34,6 +34,40 @@ public class UnputReferenceAtExitFixerTests
         return 0;
     }"), Key);
 
+    // The reference comes from a helper of the compilation that takes one (get_dma_buf), stored in a local declared before.
+    [Fact]
+    public Task ReferenceFromAHelperIsPut() => Verify.VerifyAsync(Verify.Class(@"
+    static DmaBuffer Take(DmaBuffer b) => DmaBuffer.Get(b.Fd());
+
+    DmaBuffer? _kept;
+
+    int M(DmaBuffer shared, bool fail)
+    {
+        DmaBuffer extra;
+        extra = Take(shared);
+        if (fail)
+            {|DMA0010:return -12;|}
+        _kept = extra;
+        return 0;
+    }"), Verify.Class(@"
+    static DmaBuffer Take(DmaBuffer b) => DmaBuffer.Get(b.Fd());
+
+    DmaBuffer? _kept;
+
+    int M(DmaBuffer shared, bool fail)
+    {
+        DmaBuffer extra;
+        extra = Take(shared);
+        if (fail)
+        {
+            extra.Put();
+            return -12;
+        }
+
+        _kept = extra;
+        return 0;
+    }"), Key);
+
     // The returned value reads the buffer: it is computed before the Put, as it was before.
     [Fact]
     public Task ReturnedValueIsComputedFirst() => Verify.VerifyAsync(Verify.Class(@"
