@@ -33,6 +33,15 @@ internal static class FixCheck
             now.Value.Counts.All(c => c.Value <= Count(old.Value.Counts, c.Key));
     }
 
+    /// <summary>Whether <paramref name="after"/> compiles as well as <paramref name="before"/> and has no more diagnostics of any rule.</summary>
+    public static async Task<bool> NoWorseAsync(Document before, Document after, CancellationToken cancellationToken)
+    {
+        (int Errors, Dictionary<string, int> Counts)? old = await AnalyzeAsync(before, cancellationToken).ConfigureAwait(false);
+        (int Errors, Dictionary<string, int> Counts)? now = await AnalyzeAsync(after, cancellationToken).ConfigureAwait(false);
+        return old is not null && now is not null && now.Value.Errors <= old.Value.Errors &&
+            now.Value.Counts.All(c => c.Value <= (old.Value.Counts.TryGetValue(c.Key, out int n) ? n : 0));
+    }
+
     /// <summary>
     /// The plan that applies <paramref name="edited"/> (formatted where annotated), when it fixes
     /// <paramref name="diagnostic"/> of <paramref name="before"/> and breaks nothing; null otherwise.
