@@ -34,6 +34,8 @@ namespace DmaBuf.CodeFixes;
 /// CpuAccess scope under which the code calls the same helper, else of the nearest access begun on the buffer before,
 /// else <c>Bidirectional</c>.</item>
 /// </list>
+/// An end inside the loop that maps, which ended the access for the next iterations, moves after the loop ("End the
+/// CPU access after the loop").
 /// Not for a mapping that escapes the method (stored in a field, returned: the access would have to last as long),
 /// a kmap the code expects to fail (no unmap follows in the block), a negative page, or where an atomic mapping may
 /// be held (CpuAccess may block); offered only when the analyzers confirm that it removes the diagnostic and adds
@@ -61,6 +63,22 @@ public sealed class CpuAccessAroundUseFixer : DmaBufFixer
         string message = diagnostic.GetMessage(CultureInfo.InvariantCulture);
         Match match = PageAndBuffer.Match(message);
         InvocationExpressionSyntax? call = FixSyntax.InvocationAt(input.Primary);
+        // An end in the loop that maps ended the access for the next iterations: it moves after the loop.
+        if (call is not null && input.Related.Length == 1 && FixSyntax.InvocationAt(input.Related[0]) is { } loopEnd &&
+            FixSyntax.Is(model, loopEnd, symbols.EndCpuAccess, cancellationToken) && message.Contains("the CPU access was ended at line") &&
+            loopEnd.Parent?.Parent?.Parent is StatementSyntax loop && loop.Span.Contains(call.Span) &&
+            RedundantEndCpuAccessFixer.AfterLoop(loopEnd) is { } moveAfterLoop)
+        {
+            DocumentEditor loopEditor = await DocumentEditor.CreateAsync(input.Document, cancellationToken).ConfigureAwait(false);
+            if (moveAfterLoop(loopEditor) &&
+                await FixCheck.PlanIfFixesAsync(input.Document, loopEditor.GetChangedDocument(), diagnostic, "End the CPU access after the loop", AccessAroundUseKey, cancellationToken).ConfigureAwait(false) is { } loopPlan)
+            {
+                plans.Add(loopPlan);
+            }
+
+            return plans;
+        }
+
         if (!match.Success || message.Contains("on some path") || call is null || FixSyntax.Body(call) is not { } body ||
             !long.TryParse(match.Groups["page"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out long page))
         {

@@ -36,6 +36,7 @@ internal static class JumpRelease
             .OfType<StatementSyntax>()
             .Where(s => s is BreakStatementSyntax or ContinueStatementSyntax or GotoStatementSyntax && s.SpanStart > acquire.Span.End &&
                 s.Parent is BlockSyntax or SwitchSectionSyntax or IfStatementSyntax or ElseClauseSyntax &&
+                !ReleasesWhereItLands(s, release, body) &&
                 !read.Any(r => FixSyntax.References(body, r, input.Model, cancellationToken).Any(id =>
                     FixSyntax.IsWrite(id) && id.SpanStart > acquire.Span.End && id.SpanStart < s.SpanStart)))
             .ToList();
@@ -70,6 +71,36 @@ internal static class JumpRelease
         SyntaxNode fixedRoot = (await current.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false))!;
         Document fixedDocument = original.WithSyntaxRoot(fixedRoot.ReplaceNodes(fixedRoot.GetAnnotatedNodes(Jump), (_, j) => j.WithoutAnnotations(Jump)));
         return new FixPlan(title, key, _ => Task.FromResult(fixedDocument));
+    }
+
+    /// <summary>
+    /// Whether the code the jump lands on releases already: a statement like the release among the statements from a
+    /// goto's label to the end of its block, or after the loop or switch a break leaves. The analyzers do not report
+    /// every double release (an attachment unmapped twice), so a jump to the release's own rung is never a candidate.
+    /// </summary>
+    private static bool ReleasesWhereItLands(StatementSyntax jump, StatementSyntax release, BlockSyntax body)
+    {
+        IEnumerable<StatementSyntax> landing = Enumerable.Empty<StatementSyntax>();
+        if (jump is GotoStatementSyntax { Expression: IdentifierNameSyntax label })
+        {
+            LabeledStatementSyntax? target = body.DescendantNodes().OfType<LabeledStatementSyntax>().FirstOrDefault(l => l.Identifier.ValueText == label.Identifier.ValueText);
+            if (target?.Parent is not BlockSyntax block)
+            {
+                return true;
+            }
+
+            landing = block.Statements.Skip(block.Statements.IndexOf(target));
+        }
+        else if (jump is BreakStatementSyntax)
+        {
+            SyntaxNode? left = jump.Ancestors().FirstOrDefault(a => FixSyntax.IsLoop(a) || a is SwitchStatementSyntax);
+            if (left is StatementSyntax { Parent: BlockSyntax block } statement)
+            {
+                landing = block.Statements.Skip(block.Statements.IndexOf(statement) + 1);
+            }
+        }
+
+        return landing.Any(l => l.DescendantNodesAndSelf().OfType<StatementSyntax>().Any(s => SyntaxFactory.AreEquivalent(s.WithoutTrivia(), release.WithoutTrivia())));
     }
 
     /// <summary>The locals and parameters a node of the document reads (what a release made from it reads).</summary>

@@ -24,6 +24,8 @@ namespace DmaBuf.CodeFixes;
 /// <item>"End the CPU access after the loop": an end that is a statement of a loop's body, of an access begun
 /// before the loop, moves after the loop (it ended the access on the first iteration, and the next ones used it
 /// ended);</item>
+/// <item>"End 'b' here instead": an end in the finally block of a try that follows <c>b.BeginCpuAccess(...)</c> with
+/// the same arguments, on another buffer, whose own end comes later (the finally ends the wrong buffer);</item>
 /// <item>"Remove the explicit end": an <c>EndCpuAccess</c> inside the <c>CpuAccess</c> scope whose disposal ends the
 /// same access;</item>
 /// <item>"Remove the earlier end": an end on one path (a branch, a case) that an end after it, on every path,
@@ -68,14 +70,18 @@ public sealed class RedundantEndCpuAccessFixer : DmaBufFixer
             return plans;
         }
 
-        var candidates = new List<(string Title, System.Func<DocumentEditor, bool> Edit)>();
-        if (FixSyntax.Is(model, reported, symbols.EndCpuAccess, cancellationToken) && reported.Parent is ExpressionStatementSyntax endStatement &&
-            endStatement.Parent is BlockSyntax loopBody && loopBody.Parent is StatementSyntax loop && FixSyntax.IsLoop(loop) && loop.Parent is BlockSyntax)
+        var candidates = new List<(string Title, System.Func<SyntaxEditor, bool> Edit)>();
+        if (FixSyntax.Is(model, reported, symbols.EndCpuAccess, cancellationToken) && AfterLoop(reported) is { } afterLoop)
         {
-            candidates.Add(("End the CPU access after the loop", editor =>
+            candidates.Add(("End the CPU access after the loop", afterLoop));
+        }
+
+        if (FixSyntax.Is(model, reported, symbols.EndCpuAccess, cancellationToken) && reported != earlier &&
+            OtherBufferOfTheTry(earlier, model, symbols, cancellationToken) is { } other)
+        {
+            candidates.Add(($"End '{other}' here instead", editor =>
             {
-                FixSyntax.RemoveStatementKeepingComments(editor, endStatement);
-                editor.InsertAfter(loop, endStatement.WithLeadingTrivia(SyntaxFactory.ElasticMarker).WithTrailingTrivia(SyntaxFactory.ElasticMarker).WithAdditionalAnnotations(Formatter.Annotation));
+                editor.ReplaceNode(FixSyntax.Receiver(earlier)!, other.WithTriviaFrom(FixSyntax.Receiver(earlier)!));
                 return true;
             }));
         }
@@ -91,7 +97,7 @@ public sealed class RedundantEndCpuAccessFixer : DmaBufFixer
         }
 
         Document document = input.Document;
-        foreach ((string title, System.Func<DocumentEditor, bool> edit) in candidates)
+        foreach ((string title, System.Func<SyntaxEditor, bool> edit) in candidates)
         {
             DocumentEditor editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
             if (!edit(editor))
@@ -110,10 +116,49 @@ public sealed class RedundantEndCpuAccessFixer : DmaBufFixer
     }
 
     /// <summary>
+    /// For an end that is a statement of a loop's body, with the loop a statement of a block: the edit that moves it
+    /// after the loop; null for any other shape.
+    /// </summary>
+    internal static System.Func<SyntaxEditor, bool>? AfterLoop(InvocationExpressionSyntax end)
+    {
+        if (end.Parent is not ExpressionStatementSyntax endStatement || endStatement.Parent is not BlockSyntax { Parent: StatementSyntax loop } ||
+            !FixSyntax.IsLoop(loop) || loop.Parent is not BlockSyntax)
+        {
+            return null;
+        }
+
+        return editor =>
+        {
+            FixSyntax.RemoveStatementKeepingComments(editor, endStatement);
+            editor.InsertAfter(loop, endStatement.WithLeadingTrivia(SyntaxFactory.ElasticMarker).WithTrailingTrivia(SyntaxFactory.ElasticMarker).WithAdditionalAnnotations(Formatter.Annotation));
+            return true;
+        };
+    }
+
+    /// <summary>
+    /// For an end in the finally block of a try that directly follows <c>other.BeginCpuAccess(...)</c> with the same
+    /// arguments on another buffer: that buffer (the finally was meant to end the access its try covers).
+    /// </summary>
+    private static ExpressionSyntax? OtherBufferOfTheTry(InvocationExpressionSyntax end, SemanticModel model, KnownSymbols symbols, CancellationToken cancellationToken)
+    {
+        if (end.Parent is not ExpressionStatementSyntax { Parent: BlockSyntax { Parent: FinallyClauseSyntax { Parent: TryStatementSyntax tryStatement } } } ||
+            tryStatement.Parent is not BlockSyntax block || block.Statements.IndexOf(tryStatement) is var index && index < 1 ||
+            block.Statements[index - 1] is not ExpressionStatementSyntax { Expression: InvocationExpressionSyntax begin } ||
+            !FixSyntax.Is(model, begin, symbols.BeginCpuAccess, cancellationToken) || !FixSyntax.SameArguments(begin, end) ||
+            FixSyntax.Receiver(begin) is not { } other || FixSyntax.ReceiverSymbol(model, other, cancellationToken) is null ||
+            FixSyntax.SameReceiver(model, begin, end, cancellationToken))
+        {
+            return null;
+        }
+
+        return other.WithoutTrivia();
+    }
+
+    /// <summary>
     /// Removes the statement of an end, with the <c>if</c> that only guards it when its condition has no effects;
     /// false when the end is not a statement that can go.
     /// </summary>
-    private static bool Remove(DocumentEditor editor, InvocationExpressionSyntax end)
+    private static bool Remove(SyntaxEditor editor, InvocationExpressionSyntax end)
     {
         if (end.Parent is not ExpressionStatementSyntax statement)
         {

@@ -179,6 +179,36 @@ public class CpuAccessAroundUseFixerTests
         return err;
     }"), Key);
 
+    // The end inside the loop ended the access for the next iteration's kmap: it moves after the loop.
+    [Fact]
+    public Task EndInTheMappingLoopMovesAfterIt() => Verify.VerifyAsync(Verify.Class(@"
+    int M(DmaBuffer buf)
+    {
+        int sum = 0;
+        buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        for (int pass = 0; pass < 2; pass++)
+        {
+            using (var page = {|DMA0007:buf.Kmap(0)|})
+                sum += page.Span[pass];
+            {|DMA0002:buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice)|};
+        }
+
+        return sum;
+    }"), Verify.Class(@"
+    int M(DmaBuffer buf)
+    {
+        int sum = 0;
+        buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        for (int pass = 0; pass < 2; pass++)
+        {
+            using (var page = buf.Kmap(0))
+                sum += page.Span[pass];
+        }
+
+        buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        return sum;
+    }"), Key);
+
     // The mapping is kept in a field: an access would have to last as long as it.
     [Fact]
     public Task NoFixForAMappingThatEscapes() => Verify.VerifyNoFixAsync(Verify.Class(@"

@@ -1,5 +1,6 @@
 // Tests of the releases inserted before the jumps that skip them: an unmap before an early break (DMA0003), an end
 // before the break of the switch case that forgot it (DMA0001), a Put before the goto of a check in a loop (DMA0010),
+// an unmap before the goto that skips the unmap rung of an error ladder (DMA0009),
 // each only at the jumps on whose path the resource is held; no fix where the code has no unmap to copy.
 using System.Threading.Tasks;
 using DmaBuf.Analyzers.Rules;
@@ -140,6 +141,64 @@ public class JumpReleaseFixerTests
     err:
         return ret;
     }"), UnputReferenceAtJumpFixer.PutBeforeJumpKey);
+
+    // The allocation failure jumps to the detach rung, past the unmap rung: the unmap goes before that goto only.
+    [Fact]
+    public Task UnmapGoesBeforeTheGotoThatSkipsTheUnmapRung() => CodeFixVerifier<DmaBufFlowAnalyzer, UnmapBeforeJumpToDetachFixer>.VerifyAsync(CodeFixVerifier<DmaBufFlowAnalyzer, UnmapBeforeJumpToDetachFixer>.Class(@"
+    object? M(DmaBuffer buf, Device dev, bool noMemory, bool initFails)
+    {
+        var attach = buf.Attach(dev);
+        ScatterGatherTable sg;
+        try
+        {
+            sg = buf.MapAttachment(attach, DmaDataDirection.Bidirectional);
+        }
+        catch (DmaBufException)
+        {
+            goto fail_detach;
+        }
+
+        if (noMemory)
+            goto fail_detach;
+        if (initFails)
+            goto fail_unmap;
+        return sg;
+
+    fail_unmap:
+        buf.UnmapAttachment(attach, sg);
+    fail_detach:
+        {|DMA0009:buf.Detach(attach)|};
+        return null;
+    }"), CodeFixVerifier<DmaBufFlowAnalyzer, UnmapBeforeJumpToDetachFixer>.Class(@"
+    object? M(DmaBuffer buf, Device dev, bool noMemory, bool initFails)
+    {
+        var attach = buf.Attach(dev);
+        ScatterGatherTable sg;
+        try
+        {
+            sg = buf.MapAttachment(attach, DmaDataDirection.Bidirectional);
+        }
+        catch (DmaBufException)
+        {
+            goto fail_detach;
+        }
+
+        if (noMemory)
+        {
+            buf.UnmapAttachment(attach, sg);
+            goto fail_detach;
+        }
+
+        if (initFails)
+            goto fail_unmap;
+        return sg;
+
+    fail_unmap:
+        buf.UnmapAttachment(attach, sg);
+    fail_detach:
+        buf.Detach(attach);
+        return null;
+    }"), UnmapBeforeJumpToDetachFixer.UnmapBeforeJumpKey);
 
     [Fact]
     public Task NoFixWithoutAnUnmapToCopy() => CodeFixVerifier<DmaBufFlowAnalyzer, UnmatchedKmapAtJumpFixer>.VerifyNoFixAsync(CodeFixVerifier<DmaBufFlowAnalyzer, UnmatchedKmapAtJumpFixer>.Class(@"

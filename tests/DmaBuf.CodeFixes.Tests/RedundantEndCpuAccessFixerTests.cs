@@ -105,6 +105,60 @@ public class RedundantEndCpuAccessFixerTests
         return ret;
     }"), Key);
 
+    // The inner finally ends 'a' again where it was meant to end 'b', the access its try covers.
+    [Fact]
+    public Task FinallyEndsTheBufferItsTryCovers() => Verify.VerifyAsync(Verify.Class(@"
+    int M(DmaBuffer a, DmaBuffer b)
+    {
+        int diff = 0;
+        a.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        try
+        {
+            b.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+            try
+            {
+                using var pa = a.Kmap(0);
+                using var pb = b.Kmap(0);
+                diff = pa.Span.SequenceCompareTo(pb.Span);
+            }
+            finally
+            {
+                a.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+            }
+        }
+        finally
+        {
+            {|DMA0002:a.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice)|};
+        }
+
+        {|DMA0001:return diff;|}
+    }"), Verify.Class(@"
+    int M(DmaBuffer a, DmaBuffer b)
+    {
+        int diff = 0;
+        a.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        try
+        {
+            b.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+            try
+            {
+                using var pa = a.Kmap(0);
+                using var pb = b.Kmap(0);
+                diff = pa.Span.SequenceCompareTo(pb.Span);
+            }
+            finally
+            {
+                b.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+            }
+        }
+        finally
+        {
+            a.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        }
+
+        return diff;
+    }"), Key);
+
     [Fact]
     public Task NoFixWhenNothingWasBegun() => Verify.VerifyNoFixAsync(Verify.Class(@"
     void M(int fd)
