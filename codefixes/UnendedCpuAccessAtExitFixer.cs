@@ -21,7 +21,8 @@ namespace DmaBuf.CodeFixes;
 /// arguments just before the return or throw (or at the end of the body), before a Put of the same buffer there.
 /// Offered when the buffer and the arguments name the same values there as at the begin (nothing between writes
 /// them), and the analyzers confirm that the end removes
-/// the diagnostic and adds none (every path to that way out has the access begun).
+/// the diagnostic and adds none (every path to that way out has the access begun). When they do not, the same end
+/// under the condition the begin is under, then a copy of the code's own if/else that ends the access, are tried.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UnendedCpuAccessAtExitFixer))]
 [Shared]
@@ -63,12 +64,49 @@ public sealed class UnendedCpuAccessAtExitFixer : ExitReleaseFixer
 
         string title = $"End CPU access to '{receiver}' {exit.Where}";
         bool KeepAfter(StatementSyntax s) => IsReleaseOf(s, receiver, "Put", "Detach");
+        ReleaseAtExit? own = OwnEnd(begin, receiver, exit, model, input.Symbols, cancellationToken) is { } ownEnd
+            ? new ReleaseAtExit(exit, ownEnd, title, buffer, KeepAfter)
+            : null;
         return new ReleaseAtExit(exit, end, title, buffer, KeepAfter)
         {
             Fallback = Guard(beginStatement, exit, model, cancellationToken) is { } condition
-                ? new ReleaseAtExit(exit, SyntaxFactory.IfStatement(condition.WithoutTrivia(), end), title, buffer, KeepAfter)
-                : null,
+                ? new ReleaseAtExit(exit, SyntaxFactory.IfStatement(condition.WithoutTrivia(), end), title, buffer, KeepAfter) { Fallback = own }
+                : own,
         };
+    }
+
+    /// <summary>
+    /// The code's own ending statement, copied: an <c>if</c> of the body's block whose branches only end CPU access on
+    /// the buffer, one of them with the begin's arguments, under conditions free of effects that read what still has
+    /// the same value at the way out (<c>if (upload) buf.EndCpuAccess(..., ToDevice); else buf.EndCpuAccess(...,
+    /// FromDevice);</c> after the same choice of begins). Null when there is none.
+    /// </summary>
+    private static StatementSyntax? OwnEnd(InvocationExpressionSyntax begin, ExpressionSyntax receiver, ExitRelease exit, SemanticModel model, KnownSymbols symbols, CancellationToken cancellationToken)
+    {
+        foreach (IfStatementSyntax candidate in exit.Body.DescendantNodes().OfType<IfStatementSyntax>())
+        {
+            if (candidate.Parent is not BlockSyntax || candidate.Else is null || candidate.SpanStart < begin.Span.End ||
+                candidate.Span.Contains(exit.Position))
+            {
+                continue;
+            }
+
+            List<InvocationExpressionSyntax> calls = candidate.DescendantNodes().OfType<InvocationExpressionSyntax>().ToList();
+            if (calls.Count == 0 || !calls.All(c => FixSyntax.Is(model, c, symbols.EndCpuAccess, cancellationToken) &&
+                    FixSyntax.Receiver(c) is { } r && SyntaxFactory.AreEquivalent(r, receiver) && c.Parent is ExpressionStatementSyntax) ||
+                !calls.Any(c => FixSyntax.SameArguments(c, begin)) ||
+                candidate.DescendantNodesAndSelf().OfType<IfStatementSyntax>().Any(i => FixSyntax.HasEffects(i.Condition)) ||
+                !candidate.DescendantNodesAndSelf().OfType<IfStatementSyntax>().SelectMany(i => i.Condition.DescendantNodesAndSelf().OfType<IdentifierNameSyntax>())
+                    .All(id => exit.IsStable(id, begin, model, cancellationToken)) ||
+                !calls.SelectMany(c => c.ArgumentList.Arguments).All(a => exit.IsStable(a.Expression, begin, model, cancellationToken)))
+            {
+                continue;
+            }
+
+            return candidate.WithoutTrivia();
+        }
+
+        return null;
     }
 
     /// <summary>

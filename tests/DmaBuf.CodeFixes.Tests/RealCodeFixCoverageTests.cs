@@ -51,13 +51,13 @@ public class RealCodeFixCoverageTests
 
     /// <summary>
     /// <paramref name="minimumCoverage"/> is the share of a tier's diagnostics that must get a good fix: what the fixes
-    /// reach today (Kernel 27 of 37, Idiomatic 50 of 64), so that losing one good fix fails; the aim is 0.9. The
+    /// reach today (Kernel 27 of 37, Idiomatic 51 of 64), so that losing one good fix fails; the aim is 0.9. The
     /// exporter callbacks that may block (DMA0008: 4 Kernel, 3 Idiomatic) have no fix that keeps the exporter's
     /// behaviour, which alone holds Kernel under 90 %.
     /// </summary>
     [Theory]
     [InlineData(RealCodeCorpus.Kernel, 0.72)]
-    [InlineData(RealCodeCorpus.Idiomatic, 0.78)]
+    [InlineData(RealCodeCorpus.Idiomatic, 0.79)]
     public async Task Tier_FixesAreGoodAndCoverTheDiagnostics(string tier, double minimumCoverage)
     {
         var counts = Enum.GetValues<Outcome>().ToDictionary(o => o, _ => 0);

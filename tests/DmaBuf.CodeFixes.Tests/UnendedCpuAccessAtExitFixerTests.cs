@@ -124,6 +124,49 @@ public class UnendedCpuAccessAtExitFixerTests
         return 0;
     }"), Key);
 
+    // The direction of the access depends on a condition: the early return gets a copy of the code's own if/else end.
+    [Fact]
+    public Task EarlyReturnGetsTheCodesOwnConditionalEnd() => Verify.VerifyAsync(Verify.Class(@"
+    int M(DmaBuffer buf, bool upload, bool skip)
+    {
+        if (upload)
+            buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        else
+            buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        if (skip)
+            {|DMA0001:return 0;|}
+        using (var page = buf.Kmap(0))
+            page.Span[0] ^= 1;
+        if (upload)
+            buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        else
+            buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        return 1;
+    }"), Verify.Class(@"
+    int M(DmaBuffer buf, bool upload, bool skip)
+    {
+        if (upload)
+            buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        else
+            buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        if (skip)
+        {
+            if (upload)
+                buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+            else
+                buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+            return 0;
+        }
+
+        using (var page = buf.Kmap(0))
+            page.Span[0] ^= 1;
+        if (upload)
+            buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        else
+            buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        return 1;
+    }"), Key);
+
     [Fact]
     public Task BeginInTryGetsItsEndAtTheReturn() => Verify.VerifyAsync(Verify.Class(@"
     int M(DmaBuffer buf, bool bad)
