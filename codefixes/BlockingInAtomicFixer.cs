@@ -19,7 +19,9 @@ namespace DmaBuf.CodeFixes;
 /// "Unmap before the blocking call" (<c>DMA0005.UnmapBefore</c>) moves the KunmapAtomic to just before the statement
 /// that blocks, where the mapping is not used from that statement on; "Map with Kmap instead" (<c>DMA0005.UseKmap</c>)
 /// maps the page with Kmap (and unmaps it with Kunmap), which may be held across a blocking call, where no other
-/// atomic mapping may be held at the mapping (Kmap may block itself).
+/// atomic mapping may be held at the mapping (Kmap may block itself). A mapping stored from a try of its own into a
+/// local declared elsewhere gets the same fix for its kmap and every unmap of that local, when the analyzers confirm
+/// that it removes the diagnostic and adds none.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(BlockingInAtomicFixer))]
 [Shared]
@@ -37,7 +39,7 @@ public sealed class BlockingInAtomicFixer : DmaBufFixer
     internal override string FixAllTitle(string equivalenceKey) =>
         equivalenceKey == UseKmapKey ? "Map every page held across a blocking call with Kmap" : "Unmap every atomic page before the blocking call";
 
-    internal override Task<IReadOnlyList<FixPlan>> PlanAsync(FixInput input, Diagnostic diagnostic, CancellationToken cancellationToken)
+    internal override async Task<IReadOnlyList<FixPlan>> PlanAsync(FixInput input, Diagnostic diagnostic, CancellationToken cancellationToken)
     {
         var plans = new List<FixPlan>();
         SemanticModel model = input.Model;
@@ -46,7 +48,7 @@ public sealed class BlockingInAtomicFixer : DmaBufFixer
         if (kmap is null || !FixSyntax.Is(model, kmap, symbols.KmapAtomic, cancellationToken) || FixSyntax.Body(kmap) is not { } body ||
             !body.Span.Contains(input.PrimarySpan))
         {
-            return Done(plans);
+            return plans;
         }
 
         Document document = input.Document;
@@ -75,8 +77,63 @@ public sealed class BlockingInAtomicFixer : DmaBufFixer
                 }));
             }
         }
+        else if (mapping is null && !inCallback && StoredUnmaps(kmap, body, model, symbols, cancellationToken) is { } stored &&
+            !AtomicHold.MayBeHeldAt(body, kmap.SpanStart, model, symbols, new[] { kmap }, cancellationToken))
+        {
+            // try { v = buf.KmapAtomic(n); } catch { v = null; }: the mapping lives in a local declared elsewhere, and
+            // the analyzers confirm that Kmap, held where the code holds it, blocks nowhere it may not.
+            DocumentEditor editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
+            Rename(editor, kmap, "Kmap");
+            foreach (InvocationExpressionSyntax unmap in stored)
+            {
+                Rename(editor, unmap, "Kunmap");
+            }
 
-        return Done(plans);
+            if (await FixCheck.PlanIfFixesAsync(document, editor.GetChangedDocument(), diagnostic, "Map with Kmap instead", UseKmapKey, cancellationToken).ConfigureAwait(false) is { } plan)
+            {
+                plans.Add(plan);
+            }
+        }
+
+        return plans;
+    }
+
+    /// <summary>
+    /// For <c>v = buf.KmapAtomic(n)</c> into a local declared elsewhere: every <c>buf.KunmapAtomic(..., v...)</c> of the
+    /// body, when the local is only read for the page's bytes and those unmaps (not copied, returned or handed whole
+    /// to anything else) and none of its unmaps is a Kunmap; null otherwise.
+    /// </summary>
+    private static List<InvocationExpressionSyntax>? StoredUnmaps(InvocationExpressionSyntax kmap, SyntaxNode body, SemanticModel model, KnownSymbols symbols, CancellationToken cancellationToken)
+    {
+        if (kmap.Parent is not AssignmentExpressionSyntax { Left: IdentifierNameSyntax target } assignment || assignment.Right != kmap ||
+            model.GetSymbolInfo(target, cancellationToken).Symbol is not ILocalSymbol local)
+        {
+            return null;
+        }
+
+        var unmaps = new List<InvocationExpressionSyntax>();
+        foreach (IdentifierNameSyntax id in FixSyntax.References(body, local, model, cancellationToken))
+        {
+            InvocationExpressionSyntax? unmap = id.Ancestors().OfType<ArgumentSyntax>().FirstOrDefault()?.Parent?.Parent as InvocationExpressionSyntax;
+            if (unmap is not null && (FixSyntax.Is(model, unmap, symbols.KunmapAtomic, cancellationToken) || FixSyntax.Is(model, unmap, symbols.Kunmap, cancellationToken)))
+            {
+                if (!FixSyntax.Is(model, unmap, symbols.KunmapAtomic, cancellationToken) || !FixSyntax.SameReceiver(model, unmap, kmap, cancellationToken))
+                {
+                    return null;
+                }
+
+                unmaps.Add(unmap);
+                continue;
+            }
+
+            if (id.Parent is AssignmentExpressionSyntax { Right: var right } && right == id || id.Parent is ArgumentSyntax ||
+                id.Ancestors().Any(a => a is ReturnStatementSyntax or AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax))
+            {
+                return null;
+            }
+        }
+
+        return unmaps.Count > 0 ? unmaps : null;
     }
 
     private static void PlanUnmapBefore(FixInput input, MappingLocal? mapping, List<FixPlan> plans, CancellationToken cancellationToken)

@@ -322,7 +322,8 @@ internal static class FixSyntax
         if (trailing.Any(IsComment))
         {
             kept.AddRange(leading.Skip(lastEol + 1));
-            kept.AddRange(trailing.Where(t => !t.IsKind(SyntaxKind.WhitespaceTrivia) || kept.Count > 0));
+            // The comment takes the statement's indentation, not the space that stood between them.
+            kept.AddRange(trailing.SkipWhile(t => t.IsKind(SyntaxKind.WhitespaceTrivia)));
         }
 
         int index = block.Statements.IndexOf(statement);

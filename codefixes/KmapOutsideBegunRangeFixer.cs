@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using System.Composition;
 using System.Globalization;
 using System.Linq;
+using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
 using DmaBuf.Analyzers;
@@ -18,8 +19,11 @@ namespace DmaBuf.CodeFixes;
 /// <summary>
 /// DMA0006 (reported at the kmap, the begin being the additional location): "Widen the CPU access to page N"
 /// (<c>DMA0006.WidenAccess</c>) extends the begun range so that its page span covers the page, in the begin (or the
-/// CpuAccess scope) and in every EndCpuAccess of that access. Only for constant pages and ranges, and only where the
-/// begin is the one CPU access on that buffer in the method and every end on it names the same arguments.
+/// CpuAccess scope) and in every EndCpuAccess of that access. The pages are a constant page, the pages a loop maps
+/// (the diagnostic names them: "Page p (0..3 on some iteration)") or the constant page a helper maps for the call
+/// ("Page 3 (mapped by 'Touch', ...)"); the last two are offered only when the analyzers confirm that the widened
+/// access removes the diagnostic and adds none. Only for constant ranges, and only where the begin is the one CPU
+/// access on that buffer in the method and every end on it names the same arguments.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(KmapOutsideBegunRangeFixer))]
 [Shared]
@@ -28,38 +32,81 @@ public sealed class KmapOutsideBegunRangeFixer : DmaBufFixer
     /// <summary>The equivalence key of "Widen the CPU access to page N".</summary>
     public const string WidenAccessKey = "DMA0006.WidenAccess";
 
+    // "Page p (0..3 on some iteration) of 'buf'": the pages a loop maps.
+    private static readonly Regex LoopPages = new(@"^Page [^(]+ \((\d+)\.\.(\d+) on some iteration\)", RegexOptions.CultureInvariant);
+
+    // "Page 3 (mapped by 'Touch', which maps it at line 13) of 'buf'": the page a helper maps for the call.
+    private static readonly Regex HelperPage = new(@"^Page (\d+) \(mapped by '[^']+'[^)]*\) of '([^']+)'", RegexOptions.CultureInvariant);
+
     /// <inheritdoc />
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIdentifiers.KmapOutsideBegunRange);
 
     internal override string FixAllTitle(string equivalenceKey) => "Widen every CPU access to the pages mapped";
 
-    internal override Task<IReadOnlyList<FixPlan>> PlanAsync(FixInput input, Diagnostic diagnostic, CancellationToken cancellationToken)
+    internal override async Task<IReadOnlyList<FixPlan>> PlanAsync(FixInput input, Diagnostic diagnostic, CancellationToken cancellationToken)
     {
         var plans = new List<FixPlan>();
         SemanticModel model = input.Model;
         KnownSymbols symbols = input.Symbols;
         InvocationExpressionSyntax? kmap = FixSyntax.InvocationAt(input.Primary);
         InvocationExpressionSyntax? begin = input.Related.Length == 1 ? FixSyntax.InvocationAt(input.Related[0]) : null;
-        if (kmap is null || begin is null || kmap.ArgumentList.Arguments.Count != 1 || begin.ArgumentList.Arguments.Count != 3 ||
-            !(FixSyntax.Is(model, kmap, symbols.Kmap, cancellationToken) || FixSyntax.Is(model, kmap, symbols.KmapAtomic, cancellationToken)) ||
-            !FixSyntax.SameReceiver(model, kmap, begin, cancellationToken) ||
-            FixSyntax.Body(begin) is not { } body)
+        if (kmap is null || begin is null || begin.ArgumentList.Arguments.Count != 3 || FixSyntax.Body(begin) is not { } body)
         {
-            return Done(plans);
+            return plans;
+        }
+
+        // The pages mapped: a constant page, the pages a loop maps (the diagnostic names them), or the constant page a
+        // helper maps for the call.
+        string message = diagnostic.GetMessage(CultureInfo.InvariantCulture);
+        long first;
+        long last;
+        bool checkedByAnalysis = false;
+        if (FixSyntax.Is(model, kmap, symbols.Kmap, cancellationToken) || FixSyntax.Is(model, kmap, symbols.KmapAtomic, cancellationToken))
+        {
+            if (kmap.ArgumentList.Arguments.Count != 1 || !FixSyntax.SameReceiver(model, kmap, begin, cancellationToken))
+            {
+                return plans;
+            }
+
+            if (Constant(model, kmap.ArgumentList.Arguments[0].Expression, cancellationToken) is long page)
+            {
+                (first, last) = (page, page);
+            }
+            else if (LoopPages.Match(message) is { Success: true } loop)
+            {
+                (first, last) = (long.Parse(loop.Groups[1].Value, CultureInfo.InvariantCulture), long.Parse(loop.Groups[2].Value, CultureInfo.InvariantCulture));
+                checkedByAnalysis = true;
+            }
+            else
+            {
+                return plans;
+            }
+        }
+        else if (HelperPage.Match(message) is { Success: true } helper && FixSyntax.Receiver(begin) is { } beginReceiver &&
+            helper.Groups[2].Value == beginReceiver.ToString() &&
+            kmap.ArgumentList.Arguments.Any(a => FixSyntax.ReceiverSymbol(model, a.Expression, cancellationToken) is { } s &&
+                SymbolEqualityComparer.Default.Equals(s, FixSyntax.ReceiverSymbol(model, beginReceiver, cancellationToken))))
+        {
+            long page = long.Parse(helper.Groups[1].Value, CultureInfo.InvariantCulture);
+            (first, last) = (page, page);
+            checkedByAnalysis = true;
+        }
+        else
+        {
+            return plans;
         }
 
         bool scope = FixSyntax.Is(model, begin, symbols.CpuAccess, cancellationToken);
         if (!scope && !FixSyntax.Is(model, begin, symbols.BeginCpuAccess, cancellationToken))
         {
-            return Done(plans);
+            return plans;
         }
 
-        if (Constant(model, kmap.ArgumentList.Arguments[0].Expression, cancellationToken) is not long page ||
-            Constant(model, begin.ArgumentList.Arguments[0].Expression, cancellationToken) is not long start ||
+        if (Constant(model, begin.ArgumentList.Arguments[0].Expression, cancellationToken) is not long start ||
             Constant(model, begin.ArgumentList.Arguments[1].Expression, cancellationToken) is not long length ||
-            page < 0 || start < 0 || length <= 0)
+            first < 0 || last < first || start < 0 || length <= 0)
         {
-            return Done(plans);
+            return plans;
         }
 
         // The begin must be the only CPU access on the buffer here, and every end must be its end, word for word.
@@ -73,14 +120,14 @@ public sealed class KmapOutsideBegunRangeFixer : DmaBufFixer
 
             if (FixSyntax.Is(model, call, symbols.BeginCpuAccess, cancellationToken) || FixSyntax.Is(model, call, symbols.CpuAccess, cancellationToken))
             {
-                return Done(plans);
+                return plans;
             }
 
             if (FixSyntax.Is(model, call, symbols.EndCpuAccess, cancellationToken))
             {
                 if (scope || !FixSyntax.SameArguments(call, begin))
                 {
-                    return Done(plans);
+                    return plans;
                 }
 
                 ends.Add(call);
@@ -88,30 +135,40 @@ public sealed class KmapOutsideBegunRangeFixer : DmaBufFixer
         }
 
         const long pageSize = 4096;
-        long newStart = System.Math.Min(start, page * pageSize);
-        long newEnd = System.Math.Max(start + length, (page + 1) * pageSize);
+        long newStart = System.Math.Min(start, first * pageSize);
+        long newEnd = System.Math.Max(start + length, (last + 1) * pageSize);
         ExpressionSyntax startExpression = newStart == start ? begin.ArgumentList.Arguments[0].Expression : Bytes(newStart);
         ExpressionSyntax lengthExpression = Bytes(newEnd - newStart);
         Document document = input.Document;
-        string pageText = page.ToString(CultureInfo.InvariantCulture);
-        plans.Add(new FixPlan($"Widen the CPU access to page {pageText}", WidenAccessKey, async ct =>
+        string pages = first == last
+            ? "page " + first.ToString(CultureInfo.InvariantCulture)
+            : $"pages {first.ToString(CultureInfo.InvariantCulture)}..{last.ToString(CultureInfo.InvariantCulture)}";
+        string title = $"Widen the CPU access to {pages}";
+        DocumentEditor editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
+        foreach (InvocationExpressionSyntax call in ends.Prepend(begin))
         {
-            DocumentEditor editor = await DocumentEditor.CreateAsync(document, ct).ConfigureAwait(false);
-            foreach (InvocationExpressionSyntax call in ends.Prepend(begin))
+            SeparatedSyntaxList<ArgumentSyntax> arguments = call.ArgumentList.Arguments;
+            arguments = arguments.Replace(arguments[1], arguments[1].WithExpression(lengthExpression.WithTriviaFrom(arguments[1].Expression)));
+            if (newStart != start)
             {
-                SeparatedSyntaxList<ArgumentSyntax> arguments = call.ArgumentList.Arguments;
-                arguments = arguments.Replace(arguments[1], arguments[1].WithExpression(lengthExpression.WithTriviaFrom(arguments[1].Expression)));
-                if (newStart != start)
-                {
-                    arguments = arguments.Replace(arguments[0], arguments[0].WithExpression(startExpression.WithTriviaFrom(arguments[0].Expression)));
-                }
-
-                editor.ReplaceNode(call.ArgumentList, call.ArgumentList.WithArguments(arguments));
+                arguments = arguments.Replace(arguments[0], arguments[0].WithExpression(startExpression.WithTriviaFrom(arguments[0].Expression)));
             }
 
-            return editor.GetChangedDocument();
-        }));
-        return Done(plans);
+            editor.ReplaceNode(call.ArgumentList, call.ArgumentList.WithArguments(arguments));
+        }
+
+        Document widened = editor.GetChangedDocument();
+        if (!checkedByAnalysis)
+        {
+            plans.Add(new FixPlan(title, WidenAccessKey, _ => Task.FromResult(widened)));
+        }
+        else if (await FixCheck.PlanIfFixesAsync(document, widened, diagnostic, title, WidenAccessKey, cancellationToken).ConfigureAwait(false) is { } plan)
+        {
+            // The pages come from the analysis of a loop or a helper: the analyzers confirm the widened access covers them.
+            plans.Add(plan);
+        }
+
+        return plans;
     }
 
     /// <summary>A byte count written the way the samples write it: <c>0</c>, <c>DmaBuffer.PageSize</c>, <c>3 * DmaBuffer.PageSize</c>, or a literal.</summary>

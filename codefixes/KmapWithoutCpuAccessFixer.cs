@@ -17,9 +17,14 @@ using Microsoft.CodeAnalysis.Simplification;
 namespace DmaBuf.CodeFixes;
 
 /// <summary>
-/// DMA0007 (reported at the kmap): "Begin CPU access for page N" (<c>DMA0007.BeginAccess</c>) surrounds the mapping's
-/// use, from the kmap statement to its unmap (or to the end of the block, or the whole <c>using</c> statement that
-/// maps), with <c>using (buf.CpuAccess(N * DmaBuffer.PageSize, DmaBuffer.PageSize, DmaDataDirection.Bidirectional))</c>.
+/// DMA0007 (reported at the kmap), <c>DMA0007.BeginAccess</c>. Where the code ends an access on that buffer in the same
+/// block before the kmap (a <c>BeginCpuAccess</c>/<c>EndCpuAccess</c> pair with the same constant arguments whose
+/// pages hold page N), "End the CPU access after the mapping's use" moves that <c>EndCpuAccess</c> after the mapping's
+/// use (its unmap, or the end of the block), keeping the code's own range and direction. Otherwise "Begin CPU access
+/// for page N" surrounds the mapping's use, from the kmap statement to its unmap (or to the end of the block, or the
+/// whole <c>using</c> statement that maps), with <c>using (buf.CpuAccess(N * DmaBuffer.PageSize, DmaBuffer.PageSize,
+/// direction))</c>, where direction is that of the nearest access the code begins on the buffer before the kmap, and
+/// <c>Bidirectional</c> (right for any use) when there is none.
 /// Only for a constant page, when no path reaches the kmap with access begun (a diagnostic "on some path" is left
 /// alone: a second access over a begun one is not what the code meant), and when no atomic mapping may be held at
 /// the kmap (CpuAccess may block).
@@ -55,11 +60,13 @@ public sealed class KmapWithoutCpuAccessFixer : DmaBufFixer
 
         Document document = input.Document;
         string title = $"Begin CPU access for page {page.ToString(CultureInfo.InvariantCulture)}";
+        ExpressionSyntax direction = EarlierDirection(body, kmap, model, symbols, cancellationToken) ??
+            SyntaxFactory.ParseExpression("global::DmaBuf.DmaDataDirection.Bidirectional").WithAdditionalAnnotations(Simplifier.Annotation);
         ExpressionSyntax scopeCall = (ExpressionSyntax)SyntaxGenerator.GetGenerator(document).InvocationExpression(
             SyntaxFactory.MemberAccessExpression(SyntaxKind.SimpleMemberAccessExpression, receiver.WithoutTrivia(), SyntaxFactory.IdentifierName("CpuAccess")),
             KmapOutsideBegunRangeFixer.Bytes(page * 4096),
             KmapOutsideBegunRangeFixer.Bytes(4096),
-            SyntaxFactory.ParseExpression("global::DmaBuf.DmaDataDirection.Bidirectional").WithAdditionalAnnotations(Simplifier.Annotation));
+            direction);
 
         // using (var page = buf.Kmap(n)) ...: the using statement is the mapping's whole use.
         if (kmap.Parent is EqualsValueClauseSyntax { Parent: VariableDeclaratorSyntax { Parent: VariableDeclarationSyntax { Parent: UsingStatementSyntax usingStatement } } })
@@ -98,6 +105,20 @@ public sealed class KmapWithoutCpuAccessFixer : DmaBufFixer
         }
 
         int count = last - first + 1;
+        if (block.Statements[last] is not (ReturnStatementSyntax or ThrowStatementSyntax or BreakStatementSyntax or ContinueStatementSyntax or GotoStatementSyntax) &&
+            EndedBefore(block, first, FixSyntax.ReceiverSymbol(model, receiver, cancellationToken)!, page, model, symbols, cancellationToken) is { } end)
+        {
+            StatementSyntax lastCovered = block.Statements[last];
+            plans.Add(new FixPlan("End the CPU access after the mapping's use", BeginAccessKey, async ct =>
+            {
+                DocumentEditor editor = await DocumentEditor.CreateAsync(document, ct).ConfigureAwait(false);
+                FixSyntax.RemoveStatementKeepingComments(editor, end);
+                editor.InsertAfter(lastCovered, end.WithoutLeadingTrivia().WithAdditionalAnnotations(Formatter.Annotation));
+                return editor.GetChangedDocument();
+            }));
+            return Done(plans);
+        }
+
         plans.Add(new FixPlan(title, BeginAccessKey, async ct =>
         {
             DocumentEditor editor = await DocumentEditor.CreateAsync(document, ct).ConfigureAwait(false);
@@ -114,7 +135,64 @@ public sealed class KmapWithoutCpuAccessFixer : DmaBufFixer
         return Done(plans);
     }
 
-    private static StatementSyntax Scope(ExpressionSyntax scopeCall, IEnumerable<StatementSyntax> inner) =>
+    /// <summary>
+    /// The direction of the nearest CPU access the code begins on the same buffer before the kmap, when it is a
+    /// constant or an enum member (the access the code meant); null when there is none.
+    /// </summary>
+    internal static ExpressionSyntax? EarlierDirection(SyntaxNode body, InvocationExpressionSyntax kmap, SemanticModel model, KnownSymbols symbols, CancellationToken cancellationToken) =>
+        body.DescendantNodes().OfType<InvocationExpressionSyntax>()
+            .Where(c => c.SpanStart < kmap.SpanStart && c.ArgumentList.Arguments.Count == 3 &&
+                (FixSyntax.Is(model, c, symbols.BeginCpuAccess, cancellationToken) || FixSyntax.Is(model, c, symbols.CpuAccess, cancellationToken)) &&
+                FixSyntax.SameReceiver(model, c, kmap, cancellationToken))
+            .Select(c => c.ArgumentList.Arguments[2].Expression)
+            .LastOrDefault(d => model.GetConstantValue(d, cancellationToken).HasValue)?.WithoutTrivia();
+
+    /// <summary>
+    /// The <c>buf.EndCpuAccess(...)</c> statement of the same block, before the mapping, that ends an access begun by a
+    /// <c>BeginCpuAccess</c> with the same constant arguments before it, whose page span holds the mapped page, when
+    /// nothing between the end and the mapping touches CPU access on that buffer: moving that end after the mapping's
+    /// use is what the code meant (an access ended too early), with its own range and direction.
+    /// </summary>
+    internal static ExpressionStatementSyntax? EndedBefore(BlockSyntax block, int first, ISymbol buffer, long page, SemanticModel model, KnownSymbols symbols, CancellationToken cancellationToken)
+    {
+        bool IsAccess(InvocationExpressionSyntax c) =>
+            (FixSyntax.Is(model, c, symbols.BeginCpuAccess, cancellationToken) || FixSyntax.Is(model, c, symbols.EndCpuAccess, cancellationToken) ||
+             FixSyntax.Is(model, c, symbols.CpuAccess, cancellationToken)) &&
+            SymbolEqualityComparer.Default.Equals(FixSyntax.ReceiverSymbol(model, FixSyntax.Receiver(c), cancellationToken), buffer);
+
+        for (int i = first - 1; i >= 0; i--)
+        {
+            StatementSyntax statement = block.Statements[i];
+            List<InvocationExpressionSyntax> calls = statement.DescendantNodesAndSelf().OfType<InvocationExpressionSyntax>().Where(IsAccess).ToList();
+            if (calls.Count == 0)
+            {
+                continue;
+            }
+
+            if (statement is not ExpressionStatementSyntax { Expression: InvocationExpressionSyntax end } endStatement ||
+                !FixSyntax.Is(model, end, symbols.EndCpuAccess, cancellationToken) || end.ArgumentList.Arguments.Count != 3)
+            {
+                return null;
+            }
+
+            ExpressionStatementSyntax? begin = block.Statements.Take(i).OfType<ExpressionStatementSyntax>().LastOrDefault(s =>
+                s.Expression is InvocationExpressionSyntax b && IsAccess(b));
+            if (begin?.Expression is not InvocationExpressionSyntax beginCall || !FixSyntax.Is(model, beginCall, symbols.BeginCpuAccess, cancellationToken) ||
+                !FixSyntax.SameArguments(beginCall, end) ||
+                KmapOutsideBegunRangeFixer.Constant(model, end.ArgumentList.Arguments[0].Expression, cancellationToken) is not long start ||
+                KmapOutsideBegunRangeFixer.Constant(model, end.ArgumentList.Arguments[1].Expression, cancellationToken) is not long length ||
+                length <= 0 || page < start / 4096 || page > (start + length - 1) / 4096)
+            {
+                return null;
+            }
+
+            return endStatement;
+        }
+
+        return null;
+    }
+
+    internal static StatementSyntax Scope(ExpressionSyntax scopeCall, IEnumerable<StatementSyntax> inner) =>
         SyntaxFactory.UsingStatement(declaration: null, expression: scopeCall, statement: SyntaxFactory.Block(inner))
             .WithAdditionalAnnotations(Formatter.Annotation);
 }

@@ -119,6 +119,12 @@ internal sealed class MappingLocal
             return;
         }
 
+        // Formatting the page into a string ($"{page}") reads it and keeps nothing.
+        if (id.Parent is InterpolationSyntax)
+        {
+            return;
+        }
+
         if (id.Parent is ArgumentSyntax { RefKindKeyword.RawKind: (int)SyntaxKind.None } argument &&
             argument.Parent is ArgumentListSyntax { Parent: InvocationExpressionSyntax unmap } list &&
             list.Arguments.IndexOf(argument) == 1 &&

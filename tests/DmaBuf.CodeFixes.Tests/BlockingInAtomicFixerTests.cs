@@ -267,4 +267,44 @@ public class BlockingInAtomicFixerTests
         buf.KunmapAtomic(1, b);
         buf.EndCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.ToDevice);
     }"), UseKmap);
+
+    // The mapping is stored from a try of its own into a local declared before it (copy_to_user under kmap_atomic).
+    [Fact]
+    public Task StoredAtomicMappingBecomesKmap() => Verify.VerifyAsync(Verify.Class(@"
+    int M(DmaBuffer buf, System.IO.Stream user)
+    {
+        DmaBufPage? vaddr;
+        try
+        {
+            vaddr = buf.KmapAtomic(0);
+        }
+        catch (DmaBufException)
+        {
+            vaddr = null;
+        }
+
+        if (vaddr == null)
+            return -14;
+        {|DMA0005:user.Write(vaddr.Value.Span)|};
+        buf.KunmapAtomic(0, vaddr.Value);
+        return 0;
+    }"), Verify.Class(@"
+    int M(DmaBuffer buf, System.IO.Stream user)
+    {
+        DmaBufPage? vaddr;
+        try
+        {
+            vaddr = buf.Kmap(0);
+        }
+        catch (DmaBufException)
+        {
+            vaddr = null;
+        }
+
+        if (vaddr == null)
+            return -14;
+        user.Write(vaddr.Value.Span);
+        buf.Kunmap(0, vaddr.Value);
+        return 0;
+    }"), UseKmap);
 }

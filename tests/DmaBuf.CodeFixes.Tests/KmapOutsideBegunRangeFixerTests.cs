@@ -99,6 +99,67 @@ public class KmapOutsideBegunRangeFixerTests
         }
     }"), Key);
 
+    // A loop maps pages 0..3 (the analysis counts the iterations); the begin and its end cover them all.
+    [Fact]
+    public Task LoopWidensToThePagesItMaps() => Verify.VerifyAsync(Verify.Class(@"
+    int M()
+    {
+        var buf = DmaBuffer.Export(new SystemHeapExporter(), 4 * DmaBuffer.PageSize);
+        int sum = 0;
+        buf.BeginCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        for (long p = 0; p < buf.PageCount; p++)
+        {
+            using var page = {|DMA0006:buf.Kmap(p)|};
+            sum += page.Span[0];
+        }
+        buf.EndCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        buf.Put();
+        return sum;
+    }"), Verify.Class(@"
+    int M()
+    {
+        var buf = DmaBuffer.Export(new SystemHeapExporter(), 4 * DmaBuffer.PageSize);
+        int sum = 0;
+        buf.BeginCpuAccess(0, 4 * DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        for (long p = 0; p < buf.PageCount; p++)
+        {
+            using var page = buf.Kmap(p);
+            sum += page.Span[0];
+        }
+        buf.EndCpuAccess(0, 4 * DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        buf.Put();
+        return sum;
+    }"), Key);
+
+    [Fact]
+    public Task HelperCallWidensToThePageItMaps() => Verify.VerifyAsync(Verify.Class(@"
+    static byte Touch(DmaBuffer b, long page)
+    {
+        using var mapped = b.Kmap(page);
+        return mapped.Span[0];
+    }
+
+    int M(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        int high = {|DMA0006:Touch(buf, 3)|};
+        buf.EndCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        return high;
+    }"), Verify.Class(@"
+    static byte Touch(DmaBuffer b, long page)
+    {
+        using var mapped = b.Kmap(page);
+        return mapped.Span[0];
+    }
+
+    int M(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, 4 * DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        int high = Touch(buf, 3);
+        buf.EndCpuAccess(0, 4 * DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        return high;
+    }"), Key);
+
     [Fact]
     public Task NoFixWhenAnEndNamesAnotherRange() => Verify.VerifyNoFixAsync(Verify.Class(@"
     void M(DmaBuffer buf, bool early)

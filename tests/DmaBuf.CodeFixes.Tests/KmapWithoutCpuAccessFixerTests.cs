@@ -22,7 +22,7 @@ public class KmapWithoutCpuAccessFixerTests
     {
         buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
         buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
-        using (buf.CpuAccess(DmaBuffer.PageSize, DmaBuffer.PageSize, DmaDataDirection.Bidirectional))
+        using (buf.CpuAccess(DmaBuffer.PageSize, DmaBuffer.PageSize, DmaDataDirection.ToDevice))
         {
             var page = buf.Kmap(1);
             page.Span.Fill(1);
@@ -50,7 +50,7 @@ public class KmapWithoutCpuAccessFixerTests
         buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
         if (fill)
         {
-            using (buf.CpuAccess(2 * DmaBuffer.PageSize, DmaBuffer.PageSize, DmaDataDirection.Bidirectional))
+            using (buf.CpuAccess(2 * DmaBuffer.PageSize, DmaBuffer.PageSize, DmaDataDirection.ToDevice))
             {
                 using (var page = buf.KmapAtomic(2))
                     page.Span.Fill(1);
@@ -74,34 +74,59 @@ public class KmapWithoutCpuAccessFixerTests
     {
         buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
         buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
-        using (buf.CpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.Bidirectional))
+        using (buf.CpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice))
         {
             using (var a = buf.Kmap(0))
                 a.Span.Fill(1);
         }
 
-        using (buf.CpuAccess(DmaBuffer.PageSize, DmaBuffer.PageSize, DmaDataDirection.Bidirectional))
+        using (buf.CpuAccess(DmaBuffer.PageSize, DmaBuffer.PageSize, DmaDataDirection.ToDevice))
         {
             using var b = buf.Kmap(1);
             b.Span.Fill(2);
         }
     }"), Key, iterations: 2);
 
+    // The access the code ended just before the kmap covers the page: its end moves after the mapping's use, with the
+    // code's own range and direction, instead of a second access beside an empty begin/end pair.
     [Fact]
-    public Task ScopeKeepsComments() => Verify.VerifyAsync(Verify.Class(@"
+    public Task EndOfAnAccessThatCoversThePageMovesAfterTheUse() => Verify.VerifyAsync(Verify.Class(@"
     void M(DmaBuffer buf)
     {
-        buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
-        buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        buf.BeginCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        buf.EndCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        // map the page
+        var page = {|DMA0007:buf.Kmap(1)|}; // mapped
+        page.Span.Fill(1); /* filled */
+        buf.Kunmap(1, page); // unmapped
+        Console.WriteLine(buf.Size);
+    }"), Verify.Class(@"
+    void M(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        // map the page
+        var page = buf.Kmap(1); // mapped
+        page.Span.Fill(1); /* filled */
+        buf.Kunmap(1, page); // unmapped
+        buf.EndCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        Console.WriteLine(buf.Size);
+    }"), Key);
+
+    // A freshly exported buffer, no access begun on it before the kmap: the scope is Bidirectional, right for any use; comments stay.
+    [Fact]
+    public Task ScopeKeepsComments() => Verify.VerifyAsync(Verify.Class(@"
+    void M()
+    {
+        var buf = DmaBuffer.Export(new SystemHeapExporter(), DmaBuffer.PageSize);
         // map the page
         var page = {|DMA0007:buf.Kmap(0)|}; // mapped
         page.Span.Fill(1); /* filled */
         buf.Kunmap(0, page); // unmapped
+        buf.Put();
     }"), Verify.Class(@"
-    void M(DmaBuffer buf)
+    void M()
     {
-        buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
-        buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        var buf = DmaBuffer.Export(new SystemHeapExporter(), DmaBuffer.PageSize);
         // map the page
         using (buf.CpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.Bidirectional))
         {
@@ -109,6 +134,8 @@ public class KmapWithoutCpuAccessFixerTests
             page.Span.Fill(1); /* filled */
             buf.Kunmap(0, page); // unmapped
         }
+
+        buf.Put();
     }"), Key);
 
     [Fact]

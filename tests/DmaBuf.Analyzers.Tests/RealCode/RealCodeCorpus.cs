@@ -135,22 +135,37 @@ internal static class RealCodeCorpus
         return findings;
     }
 
-    public static async Task<CaseResult> RunAsync(string tier, string name)
+    public static CSharpParseOptions ParseOptions { get; } = new(LanguageVersion.Latest);
+
+    public static CSharpCompilationOptions CompilationOptions { get; } =
+        new(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true);
+
+    /// <summary>The analyzers every case runs with: each DiagnosticAnalyzer of DmaBuf.Analyzers.</summary>
+    public static ImmutableArray<DiagnosticAnalyzer> AllAnalyzers => Analyzers;
+
+    /// <summary>The metadata every case compiles against: the framework's System assemblies and DmaBuf.Runtime.</summary>
+    public static ImmutableArray<MetadataReference> AllReferences => References;
+
+    /// <summary>The files a case compiles as: the case itself first, then the tier's shared files, as (path, text).</summary>
+    public static List<(string Path, string Text)> Sources(string tier, string name)
     {
         string folder = Folder(tier);
         string path = Path.Combine(folder, name);
-        string source = File.ReadAllText(path);
-        var trees = new List<SyntaxTree> { CSharpSyntaxTree.ParseText(source, new CSharpParseOptions(LanguageVersion.Latest), path: path) };
+        var sources = new List<(string Path, string Text)> { (path, File.ReadAllText(path)) };
         foreach (string shared in Directory.EnumerateFiles(folder, "_*.cs").OrderBy(f => f, StringComparer.Ordinal))
         {
-            trees.Add(CSharpSyntaxTree.ParseText(File.ReadAllText(shared), new CSharpParseOptions(LanguageVersion.Latest), path: shared));
+            sources.Add((shared, File.ReadAllText(shared)));
         }
 
-        var compilation = CSharpCompilation.Create(
-            "RealCode_" + Path.GetFileNameWithoutExtension(name),
-            trees,
-            References,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true));
+        return sources;
+    }
+
+    /// <summary>
+    /// Every analyzer diagnostic of <paramref name="compilation"/> (it must have no compile error), sorted by position;
+    /// throws when an analyzer failed.
+    /// </summary>
+    public static async Task<ImmutableArray<Diagnostic>> AnalyzeAsync(Compilation compilation, string name)
+    {
         List<Diagnostic> errors = compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
         if (errors.Count > 0)
         {
@@ -170,10 +185,23 @@ internal static class RealCodeCorpus
             throw new InvalidOperationException(name + ": an analyzer failed:\n" + string.Join("\n", failures));
         }
 
+        return diagnostics;
+    }
+
+    public static async Task<CaseResult> RunAsync(string tier, string name)
+    {
+        List<(string Path, string Text)> sources = Sources(tier, name);
+        string path = sources[0].Path;
+        var compilation = CSharpCompilation.Create(
+            "RealCode_" + Path.GetFileNameWithoutExtension(name),
+            sources.Select(s => CSharpSyntaxTree.ParseText(s.Text, ParseOptions, path: s.Path)),
+            References,
+            CompilationOptions);
+        ImmutableArray<Diagnostic> diagnostics = await AnalyzeAsync(compilation, name);
         List<Diagnostic> reported = diagnostics
             .Where(d => d.Id.StartsWith("DMA", StringComparison.Ordinal) && d.Location.SourceTree?.FilePath == path)
             .OrderBy(d => d.Location.SourceSpan.Start)
             .ToList();
-        return new CaseResult(tier + "/" + name, ExpectedFindings(source), reported);
+        return new CaseResult(tier + "/" + name, ExpectedFindings(sources[0].Text), reported);
     }
 }

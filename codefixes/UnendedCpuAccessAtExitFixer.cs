@@ -1,0 +1,151 @@
+// DMA0001 at one way out: "End CPU access before this return" (DMA0001.EndBeforeExit) ends the access on the path the
+// diagnostic names, with the begin's own range and direction, where no scope or finally block can cover the access
+// (a begin in a try whose failure is checked later, an access that other paths end themselves).
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Composition;
+using System.Linq;
+using System.Threading;
+using DmaBuf.Analyzers;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace DmaBuf.CodeFixes;
+
+/// <summary>
+/// DMA0001 (reported at the way out, the begin being the additional location): "End CPU access before this return"
+/// (<c>DMA0001.EndBeforeExit</c>) inserts <c>buf.EndCpuAccess(start, length, direction)</c> (<c>buf?.EndCpuAccess</c>
+/// for a begin through <c>?.</c>) with the begin's
+/// arguments just before the return or throw (or at the end of the body), before a Put of the same buffer there.
+/// Offered when the buffer and the arguments name the same values there as at the begin (nothing between writes
+/// them), and the analyzers confirm that the end removes
+/// the diagnostic and adds none (every path to that way out has the access begun). When they do not, the same end
+/// under the condition the begin is under, then a copy of the code's own if/else that ends the access, are tried.
+/// </summary>
+[ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UnendedCpuAccessAtExitFixer))]
+[Shared]
+public sealed class UnendedCpuAccessAtExitFixer : ExitReleaseFixer
+{
+    /// <summary>The equivalence key of "End CPU access before this return".</summary>
+    public const string EndBeforeExitKey = "DMA0001.EndBeforeExit";
+
+    /// <inheritdoc />
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIdentifiers.UnendedCpuAccess);
+
+    internal override string FixAllTitle(string equivalenceKey) => "End every CPU access on the ways out that leave it begun";
+
+    internal override string EquivalenceKey => EndBeforeExitKey;
+
+    internal override ReleaseAtExit? Describe(FixInput input, CancellationToken cancellationToken)
+    {
+        SemanticModel model = input.Model;
+        InvocationExpressionSyntax? begin = input.Related.Length == 1 ? FixSyntax.InvocationAt(input.Related[0]) : null;
+        if (begin is null || !FixSyntax.Is(model, begin, input.Symbols.BeginCpuAccess, cancellationToken) ||
+            begin.ArgumentList.Arguments.Any(a => a.NameColon is not null) ||
+            BeginStatement(begin) is not { } beginStatement ||
+            Receiver(begin) is not { } receiver ||
+            ExitRelease.Find(input, beginStatement) is not { } exit ||
+            !exit.IsStable(receiver, begin, model, cancellationToken) ||
+            begin.ArgumentList.Arguments.Any(a => !exit.IsStable(a.Expression, begin, model, cancellationToken)))
+        {
+            return null;
+        }
+
+        StatementSyntax end = SyntaxFactory.ExpressionStatement(begin.Parent is ConditionalAccessExpressionSyntax conditional
+            ? conditional.WithWhenNotNull(begin.WithExpression(((MemberBindingExpressionSyntax)begin.Expression).WithName(SyntaxFactory.IdentifierName("EndCpuAccess")))).WithoutTrivia()
+            : begin.WithExpression(((MemberAccessExpressionSyntax)begin.Expression).WithName(SyntaxFactory.IdentifierName("EndCpuAccess"))).WithoutTrivia());
+        var buffer = new List<ISymbol>();
+        if (FixSyntax.ReceiverSymbol(model, receiver, cancellationToken) is { } symbol)
+        {
+            buffer.Add(symbol);
+        }
+
+        string title = $"End CPU access to '{receiver}' {exit.Where}";
+        bool KeepAfter(StatementSyntax s) => IsReleaseOf(s, receiver, "Put", "Detach");
+        ReleaseAtExit? own = OwnEnd(begin, receiver, exit, model, input.Symbols, cancellationToken) is { } ownEnd
+            ? new ReleaseAtExit(exit, ownEnd, title, buffer, KeepAfter)
+            : null;
+        return new ReleaseAtExit(exit, end, title, buffer, KeepAfter)
+        {
+            Fallback = Guard(beginStatement, exit, model, cancellationToken) is { } condition
+                ? new ReleaseAtExit(exit, SyntaxFactory.IfStatement(condition.WithoutTrivia(), end), title, buffer, KeepAfter) { Fallback = own }
+                : own,
+        };
+    }
+
+    /// <summary>
+    /// The code's own ending statement, copied: an <c>if</c> of the body's block whose branches only end CPU access on
+    /// the buffer, one of them with the begin's arguments, under conditions free of effects that read what still has
+    /// the same value at the way out (<c>if (upload) buf.EndCpuAccess(..., ToDevice); else buf.EndCpuAccess(...,
+    /// FromDevice);</c> after the same choice of begins). Null when there is none.
+    /// </summary>
+    private static StatementSyntax? OwnEnd(InvocationExpressionSyntax begin, ExpressionSyntax receiver, ExitRelease exit, SemanticModel model, KnownSymbols symbols, CancellationToken cancellationToken)
+    {
+        foreach (IfStatementSyntax candidate in exit.Body.DescendantNodes().OfType<IfStatementSyntax>())
+        {
+            if (candidate.Parent is not BlockSyntax || candidate.Else is null || candidate.SpanStart < begin.Span.End ||
+                candidate.Span.Contains(exit.Position))
+            {
+                continue;
+            }
+
+            List<InvocationExpressionSyntax> calls = candidate.DescendantNodes().OfType<InvocationExpressionSyntax>().ToList();
+            if (calls.Count == 0 || !calls.All(c => FixSyntax.Is(model, c, symbols.EndCpuAccess, cancellationToken) &&
+                    FixSyntax.Receiver(c) is { } r && SyntaxFactory.AreEquivalent(r, receiver) && c.Parent is ExpressionStatementSyntax) ||
+                !calls.Any(c => FixSyntax.SameArguments(c, begin)) ||
+                candidate.DescendantNodesAndSelf().OfType<IfStatementSyntax>().Any(i => FixSyntax.HasEffects(i.Condition)) ||
+                !candidate.DescendantNodesAndSelf().OfType<IfStatementSyntax>().SelectMany(i => i.Condition.DescendantNodesAndSelf().OfType<IdentifierNameSyntax>())
+                    .All(id => exit.IsStable(id, begin, model, cancellationToken)) ||
+                !calls.SelectMany(c => c.ArgumentList.Arguments).All(a => exit.IsStable(a.Expression, begin, model, cancellationToken)))
+            {
+                continue;
+            }
+
+            return candidate.WithoutTrivia();
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The condition of the <c>if</c> (without an else) the begin is under, when the way out is not under it too and
+    /// the condition, free of effects, reads only what still has the same value at the way out: the end the code
+    /// writes after such a begin is guarded the same way (<c>if (attach != null) attach.Buffer.EndCpuAccess(...)</c>).
+    /// </summary>
+    private static ExpressionSyntax? Guard(StatementSyntax beginStatement, ExitRelease exit, SemanticModel model, CancellationToken cancellationToken)
+    {
+        IfStatementSyntax? guard = beginStatement.Ancestors().TakeWhile(a => a != exit.Body).OfType<IfStatementSyntax>().FirstOrDefault();
+        if (guard is null || guard.Else is not null || exit.Exit is { } way && guard.Statement.Span.Contains(way.Span) || FixSyntax.HasEffects(guard.Condition))
+        {
+            return null;
+        }
+
+        return guard.Condition.DescendantNodesAndSelf().OfType<IdentifierNameSyntax>()
+            .Where(id => id.Parent is not MemberAccessExpressionSyntax { Name: var name } || name != id)
+            .All(id => exit.IsStable(id, beginStatement, model, cancellationToken))
+            ? guard.Condition
+            : null;
+    }
+
+    /// <summary>The statement of <c>buf.BeginCpuAccess(...);</c> or <c>buf?.BeginCpuAccess(...);</c>.</summary>
+    private static ExpressionStatementSyntax? BeginStatement(InvocationExpressionSyntax begin) => begin.Parent switch
+    {
+        ExpressionStatementSyntax statement => statement,
+        ConditionalAccessExpressionSyntax { Parent: ExpressionStatementSyntax statement } conditional when conditional.WhenNotNull == begin => statement,
+        _ => null,
+    };
+
+    /// <summary>The buffer of <c>buf.BeginCpuAccess(...)</c> or <c>buf?.BeginCpuAccess(...)</c>.</summary>
+    private static ExpressionSyntax? Receiver(InvocationExpressionSyntax begin) =>
+        begin.Parent is ConditionalAccessExpressionSyntax { Expression: var receiver } && begin.Expression is MemberBindingExpressionSyntax
+            ? receiver
+            : FixSyntax.Receiver(begin);
+
+    /// <summary>Whether the statement is <c>buf.Name(...);</c> with one of <paramref name="names"/>, on the same buffer expression.</summary>
+    internal static bool IsReleaseOf(StatementSyntax statement, ExpressionSyntax receiver, params string[] names) =>
+        statement is ExpressionStatementSyntax { Expression: InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax access } } &&
+        names.Contains(access.Name.Identifier.ValueText) &&
+        SyntaxFactory.AreEquivalent(access.Expression, receiver);
+}

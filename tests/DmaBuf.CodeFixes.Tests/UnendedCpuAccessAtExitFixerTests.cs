@@ -1,0 +1,214 @@
+// Tests of "End CPU access before this return" (DMA0001.EndBeforeExit): an early return after a begin whose failure is
+// checked later, the end going before a Put at that way out, and no fix where a path reaches the return without access.
+using System.Threading.Tasks;
+using Verify = DmaBuf.CodeFixes.Tests.CodeFixVerifier<DmaBuf.Analyzers.Rules.DmaBufFlowAnalyzer, DmaBuf.CodeFixes.UnendedCpuAccessAtExitFixer>;
+
+namespace DmaBuf.CodeFixes.Tests;
+
+public class UnendedCpuAccessAtExitFixerTests
+{
+    private const string Key = UnendedCpuAccessAtExitFixer.EndBeforeExitKey;
+
+    [Fact]
+    public Task EndGoesBeforeThePutAtTheWayOut() => Verify.VerifyAsync(Verify.Class(@"
+    int M(DmaBuffer buf, bool bad)
+    {
+        buf.BeginCpuAccess(0, buf.Size, DmaDataDirection.FromDevice);
+        if (bad)
+        {
+            // give up
+            buf.Put();
+            {|DMA0001:return -5;|}
+        }
+
+        buf.EndCpuAccess(0, buf.Size, DmaDataDirection.FromDevice);
+        buf.Put();
+        return 0;
+    }"), Verify.Class(@"
+    int M(DmaBuffer buf, bool bad)
+    {
+        buf.BeginCpuAccess(0, buf.Size, DmaDataDirection.FromDevice);
+        if (bad)
+        {
+            // give up
+            buf.EndCpuAccess(0, buf.Size, DmaDataDirection.FromDevice);
+            buf.Put();
+            return -5;
+        }
+
+        buf.EndCpuAccess(0, buf.Size, DmaDataDirection.FromDevice);
+        buf.Put();
+        return 0;
+    }"), Key);
+
+    // A begin inside a try whose failure is only checked later: no scope can cover it; the end goes at the return.
+    // A begin through ?. gets its end through ?. as well.
+    [Fact]
+    public Task NullConditionalBeginGetsANullConditionalEnd() => Verify.VerifyAsync(Verify.Class(@"
+    int M(DmaBuffer frame, DmaBuffer? overlay)
+    {
+        int result = 0;
+        overlay?.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        if (frame.Size == 0)
+            {|DMA0001:return -22;|}
+        if (overlay is not null)
+        {
+            using var source = overlay.Kmap(0);
+            result = source.Span[0];
+        }
+
+        overlay?.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        return result;
+    }"), Verify.Class(@"
+    int M(DmaBuffer frame, DmaBuffer? overlay)
+    {
+        int result = 0;
+        overlay?.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        if (frame.Size == 0)
+        {
+            overlay?.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+            return -22;
+        }
+
+        if (overlay is not null)
+        {
+            using var source = overlay.Kmap(0);
+            result = source.Span[0];
+        }
+
+        overlay?.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        return result;
+    }"), Key);
+
+    // The begin is under a check: the end at the early return is under the same check, like the code's own end.
+    [Fact]
+    public Task GuardedBeginGetsAGuardedEnd() => Verify.VerifyAsync(Verify.Class(@"
+    int M(DmaBufAttachment? attach, int format, long size)
+    {
+        if (attach != null)
+        {
+            attach.Buffer.BeginCpuAccess(0, size, DmaDataDirection.FromDevice);
+        }
+
+        switch (format)
+        {
+            case 1:
+                break;
+            default:
+                {|DMA0001:return -22;|}
+        }
+
+        if (attach != null)
+            attach.Buffer.EndCpuAccess(0, size, DmaDataDirection.FromDevice);
+        return 0;
+    }"), Verify.Class(@"
+    int M(DmaBufAttachment? attach, int format, long size)
+    {
+        if (attach != null)
+        {
+            attach.Buffer.BeginCpuAccess(0, size, DmaDataDirection.FromDevice);
+        }
+
+        switch (format)
+        {
+            case 1:
+                break;
+            default:
+                if (attach != null)
+                    attach.Buffer.EndCpuAccess(0, size, DmaDataDirection.FromDevice);
+                return -22;
+        }
+
+        if (attach != null)
+            attach.Buffer.EndCpuAccess(0, size, DmaDataDirection.FromDevice);
+        return 0;
+    }"), Key);
+
+    // The direction of the access depends on a condition: the early return gets a copy of the code's own if/else end.
+    [Fact]
+    public Task EarlyReturnGetsTheCodesOwnConditionalEnd() => Verify.VerifyAsync(Verify.Class(@"
+    int M(DmaBuffer buf, bool upload, bool skip)
+    {
+        if (upload)
+            buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        else
+            buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        if (skip)
+            {|DMA0001:return 0;|}
+        using (var page = buf.Kmap(0))
+            page.Span[0] ^= 1;
+        if (upload)
+            buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        else
+            buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        return 1;
+    }"), Verify.Class(@"
+    int M(DmaBuffer buf, bool upload, bool skip)
+    {
+        if (upload)
+            buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        else
+            buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        if (skip)
+        {
+            if (upload)
+                buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+            else
+                buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+            return 0;
+        }
+
+        using (var page = buf.Kmap(0))
+            page.Span[0] ^= 1;
+        if (upload)
+            buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        else
+            buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        return 1;
+    }"), Key);
+
+    [Fact]
+    public Task BeginInTryGetsItsEndAtTheReturn() => Verify.VerifyAsync(Verify.Class(@"
+    int M(DmaBuffer buf, bool bad)
+    {
+        int ret = 0;
+        try
+        {
+            buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        }
+        catch (DmaBufException e)
+        {
+            ret = -e.Errno;
+        }
+
+        if (ret != 0)
+            return ret;
+        if (bad)
+            {|DMA0001:return -22;|}
+        buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        return 0;
+    }"), Verify.Class(@"
+    int M(DmaBuffer buf, bool bad)
+    {
+        int ret = 0;
+        try
+        {
+            buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        }
+        catch (DmaBufException e)
+        {
+            ret = -e.Errno;
+        }
+
+        if (ret != 0)
+            return ret;
+        if (bad)
+        {
+            buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+            return -22;
+        }
+
+        buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        return 0;
+    }"), Key);
+}
