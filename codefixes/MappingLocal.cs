@@ -9,14 +9,15 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace DmaBuf.CodeFixes;
 
 /// <summary>
-/// A mapping held in a local declared by <c>var page = buf.Kmap(n);</c> (or <c>KmapAtomic</c>, or a <c>using</c>
-/// declaration), directly in a block, and every use of that local: reads through it (<c>page.Span</c>), unmaps
-/// (<c>Kunmap(n, page)</c>, <c>page.Dispose()</c>) and anything else, which the fixes treat as an escape.
+/// A mapping held in a local declared by <c>var page = buf.Kmap(n);</c> (or <c>KmapAtomic</c>, <c>Vmap()</c>, or a
+/// <c>using</c> declaration), directly in a block, and every use of that local: reads through it (<c>page.Span</c>),
+/// unmaps (<c>Kunmap(n, page)</c>, <c>Vunmap(map)</c>, <c>Dispose()</c>) and anything else, which the fixes treat as an escape.
 /// </summary>
 internal sealed class MappingLocal
 {
-    private MappingLocal(InvocationExpressionSyntax call, LocalDeclarationStatementSyntax statement, BlockSyntax block, ILocalSymbol local, bool atomic, SyntaxNode body)
+    private MappingLocal(InvocationExpressionSyntax call, LocalDeclarationStatementSyntax statement, BlockSyntax block, ILocalSymbol local, bool atomic, SyntaxNode body, bool vmap = false)
     {
+        IsVmap = vmap;
         Call = call;
         Statement = statement;
         Block = block;
@@ -34,6 +35,9 @@ internal sealed class MappingLocal
     public ILocalSymbol Local { get; }
 
     public bool Atomic { get; }
+
+    /// <summary>Whether the mapping is a whole-buffer <c>Vmap()</c> (given back with <c>Vunmap(map)</c>), not a page's kmap.</summary>
+    public bool IsVmap { get; }
 
     public SyntaxNode Body { get; }
 
@@ -55,16 +59,25 @@ internal sealed class MappingLocal
     /// <summary>Whether the local is used any other way than reading through it or unmapping it (copied, passed on, written).</summary>
     public bool Escapes { get; private set; }
 
-    public static MappingLocal? From(SyntaxNode? node, SemanticModel model, KnownSymbols symbols, CancellationToken cancellationToken)
+    /// <summary>The mapping local declared by the kmap at <paramref name="node"/> (with <paramref name="allowVmap"/>, also by a <c>Vmap()</c>).</summary>
+    public static MappingLocal? From(SyntaxNode? node, SemanticModel model, KnownSymbols symbols, CancellationToken cancellationToken, bool allowVmap = false)
     {
         InvocationExpressionSyntax? call = FixSyntax.InvocationAt(node);
-        if (call is null || FixSyntax.Receiver(call) is null || call.ArgumentList.Arguments.Count != 1)
+        if (call is null || FixSyntax.Receiver(call) is null || call.ArgumentList.Arguments.Count > 1)
         {
             return null;
         }
 
-        bool atomic;
-        if (FixSyntax.Is(model, call, symbols.KmapAtomic, cancellationToken))
+        bool atomic = false;
+        bool vmap = call.ArgumentList.Arguments.Count == 0;
+        if (vmap)
+        {
+            if (!allowVmap || !FixSyntax.Is(model, call, symbols.Vmap, cancellationToken))
+            {
+                return null;
+            }
+        }
+        else if (FixSyntax.Is(model, call, symbols.KmapAtomic, cancellationToken))
         {
             atomic = true;
         }
@@ -90,7 +103,7 @@ internal sealed class MappingLocal
             return null;
         }
 
-        var mapping = new MappingLocal(call, statement, block, local, atomic, body);
+        var mapping = new MappingLocal(call, statement, block, local, atomic, body, vmap);
         foreach (IdentifierNameSyntax id in FixSyntax.References(body, local, model, cancellationToken))
         {
             mapping.References.Add(id);
@@ -111,7 +124,7 @@ internal sealed class MappingLocal
         if (id.Parent is MemberAccessExpressionSyntax access && access.Expression == id)
         {
             if (access.Name.Identifier.ValueText == "Dispose" && access.Parent is InvocationExpressionSyntax dispose &&
-                FixSyntax.Is(model, dispose, symbols.DmaBufPageDispose, cancellationToken))
+                FixSyntax.Is(model, dispose, IsVmap ? symbols.DmaBufVmapDispose : symbols.DmaBufPageDispose, cancellationToken))
             {
                 Disposed = true;
             }
@@ -127,8 +140,10 @@ internal sealed class MappingLocal
 
         if (id.Parent is ArgumentSyntax { RefKindKeyword.RawKind: (int)SyntaxKind.None } argument &&
             argument.Parent is ArgumentListSyntax { Parent: InvocationExpressionSyntax unmap } list &&
-            list.Arguments.IndexOf(argument) == 1 &&
-            (FixSyntax.Is(model, unmap, symbols.Kunmap, cancellationToken) || FixSyntax.Is(model, unmap, symbols.KunmapAtomic, cancellationToken)))
+            (IsVmap
+                ? list.Arguments.IndexOf(argument) == 0 && FixSyntax.Is(model, unmap, symbols.Vunmap, cancellationToken)
+                : list.Arguments.IndexOf(argument) == 1 &&
+                  (FixSyntax.Is(model, unmap, symbols.Kunmap, cancellationToken) || FixSyntax.Is(model, unmap, symbols.KunmapAtomic, cancellationToken))))
         {
             Unmaps.Add(unmap);
             return;
