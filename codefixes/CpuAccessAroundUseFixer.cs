@@ -45,6 +45,9 @@ namespace DmaBuf.CodeFixes;
 [Shared]
 public sealed class CpuAccessAroundUseFixer : DmaBufFixer
 {
+    /// <inheritdoc />
+    private protected override bool FixesWholeSolution => false;
+
     /// <summary>The equivalence key of the fixes that give the mapping's use CPU access.</summary>
     public const string AccessAroundUseKey = "DMA0007.AccessAroundUse";
 

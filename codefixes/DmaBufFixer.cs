@@ -131,6 +131,14 @@ public abstract class DmaBufFixer : CodeFixProvider
     public override FixAllProvider GetFixAllProvider() => new SequentialFixAllProvider(this);
 
     /// <summary>
+    /// Whether Fix All is offered for the whole solution: by the first fix of each rule only. A host that fixes a
+    /// solution in one batch (<c>dotnet format</c>) runs every provider of a rule over one analysis, which breaks as
+    /// soon as two of them change the code; the other fixes of a rule are offered in the editor, with Fix All in a
+    /// document or project.
+    /// </summary>
+    private protected virtual bool FixesWholeSolution => true;
+
+    /// <summary>
     /// Fixes the diagnostics of a document one at a time, each on the document as the previous fixes left it.
     /// Several diagnostics often share one cause (a begin reported at every way out, a mapping reported at every
     /// return), and the fixes rewrite whole blocks around each other, so merging independently computed text changes
@@ -218,7 +226,9 @@ public abstract class DmaBufFixer : CodeFixProvider
         public SequentialFixAllProvider(DmaBufFixer fixer) => _fixer = fixer;
 
         public override IEnumerable<FixAllScope> GetSupportedFixAllScopes() =>
-            new[] { FixAllScope.Document, FixAllScope.Project, FixAllScope.Solution };
+            _fixer.FixesWholeSolution
+                ? new[] { FixAllScope.Document, FixAllScope.Project, FixAllScope.Solution }
+                : new[] { FixAllScope.Document, FixAllScope.Project };
 
         public override Task<CodeAction?> GetFixAsync(FixAllContext fixAllContext)
         {
@@ -241,9 +251,10 @@ public abstract class DmaBufFixer : CodeFixProvider
             };
 
             Solution solution = context.Solution;
+            var byProject = new Dictionary<ProjectId, ImmutableArray<Diagnostic>>();
             foreach (Document document in documents.ToList())
             {
-                ImmutableArray<Diagnostic> diagnostics = await context.GetDocumentDiagnosticsAsync(document).ConfigureAwait(false);
+                ImmutableArray<Diagnostic> diagnostics = await DiagnosticsOf(context, document, byProject, cancellationToken).ConfigureAwait(false);
                 if (diagnostics.IsEmpty)
                 {
                     continue;
@@ -251,13 +262,39 @@ public abstract class DmaBufFixer : CodeFixProvider
 
                 Document fixedDocument = await _fixer.FixDocumentAsync(document, diagnostics, context.CodeActionEquivalenceKey, cancellationToken).ConfigureAwait(false);
                 SyntaxNode? newRoot = await fixedDocument.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
-                if (newRoot is not null && fixedDocument != document)
+
+                // A document no plan changed is left as it was, not as a tree carrying the tracking annotations: a
+                // host that runs several providers over one analysis (dotnet format) keys its diagnostics by the
+                // solution's projects, and an untouched solution must stay the same solution for the next provider.
+                if (newRoot is not null && fixedDocument != document &&
+                    !(await fixedDocument.GetTextAsync(cancellationToken).ConfigureAwait(false)).ContentEquals(await document.GetTextAsync(cancellationToken).ConfigureAwait(false)))
                 {
                     solution = solution.WithDocumentSyntaxRoot(document.Id, newRoot);
                 }
             }
 
             return solution;
+        }
+
+        /// <summary>
+        /// The diagnostics to fix in one document. For a project or the solution they are asked of the project, once,
+        /// and split by tree: a host that analyzes whole projects (<c>dotnet format</c>) answers only project queries.
+        /// </summary>
+        private static async Task<ImmutableArray<Diagnostic>> DiagnosticsOf(FixAllContext context, Document document, Dictionary<ProjectId, ImmutableArray<Diagnostic>> byProject, CancellationToken cancellationToken)
+        {
+            if (context.Scope == FixAllScope.Document)
+            {
+                return await context.GetDocumentDiagnosticsAsync(document).ConfigureAwait(false);
+            }
+
+            if (!byProject.TryGetValue(document.Project.Id, out ImmutableArray<Diagnostic> all))
+            {
+                all = await context.GetAllDiagnosticsAsync(document.Project).ConfigureAwait(false);
+                byProject[document.Project.Id] = all;
+            }
+
+            SyntaxTree? tree = await document.GetSyntaxTreeAsync(cancellationToken).ConfigureAwait(false);
+            return all.Where(d => d.Location.SourceTree == tree).ToImmutableArray();
         }
     }
 }

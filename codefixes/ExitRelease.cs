@@ -44,6 +44,9 @@ internal sealed class ReleaseAtExit
 /// <summary>The base of the fixes that insert a release at the way out a diagnostic names, checked by the analyzers.</summary>
 public abstract class ExitReleaseFixer : DmaBufFixer
 {
+    /// <inheritdoc />
+    private protected override bool FixesWholeSolution => false;
+
     internal abstract ReleaseAtExit? Describe(FixInput input, CancellationToken cancellationToken);
 
     internal abstract string EquivalenceKey { get; }

@@ -29,6 +29,9 @@ namespace DmaBuf.CodeFixes;
 [Shared]
 public sealed class MismatchedDirectionFixer : DmaBufFixer
 {
+    /// <inheritdoc />
+    private protected override bool FixesWholeSolution => false;
+
     /// <summary>The equivalence key of "Begin and end the access Bidirectional".</summary>
     public const string BidirectionalKey = "DMA0002.Bidirectional";
 

@@ -41,6 +41,9 @@ namespace DmaBuf.CodeFixes;
 [Shared]
 public sealed class RedundantEndCpuAccessFixer : DmaBufFixer
 {
+    /// <inheritdoc />
+    private protected override bool FixesWholeSolution => false;
+
     /// <summary>The equivalence key of the fixes that remove or move a repeated end.</summary>
     public const string RemoveRepeatedEndKey = "DMA0002.RemoveRepeatedEnd";
 

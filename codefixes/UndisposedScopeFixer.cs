@@ -28,6 +28,9 @@ namespace DmaBuf.CodeFixes;
 [Shared]
 public sealed class UndisposedScopeFixer : DmaBufFixer
 {
+    /// <inheritdoc />
+    private protected override bool FixesWholeSolution => false;
+
     /// <summary>The equivalence key of "Dispose the CPU access scope at the end of the block".</summary>
     public const string UsingScopeKey = "DMA0001.UsingScope";
 

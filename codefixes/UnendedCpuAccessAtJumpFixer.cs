@@ -27,6 +27,9 @@ namespace DmaBuf.CodeFixes;
 [Shared]
 public sealed class UnendedCpuAccessAtJumpFixer : DmaBufFixer
 {
+    /// <inheritdoc />
+    private protected override bool FixesWholeSolution => false;
+
     /// <summary>The equivalence key of "End CPU access before the jumps that skip it".</summary>
     public const string EndBeforeJumpKey = "DMA0001.EndBeforeJump";
 

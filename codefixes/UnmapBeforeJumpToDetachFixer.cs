@@ -27,6 +27,9 @@ namespace DmaBuf.CodeFixes;
 [Shared]
 public sealed class UnmapBeforeJumpToDetachFixer : DmaBufFixer
 {
+    /// <inheritdoc />
+    private protected override bool FixesWholeSolution => false;
+
     /// <summary>The equivalence key of "Unmap the table before the jumps that skip it".</summary>
     public const string UnmapBeforeJumpKey = "DMA0009.UnmapBeforeJump";
 

@@ -31,6 +31,9 @@ namespace DmaBuf.CodeFixes;
 [Shared]
 public sealed class UnmapInFinallyFixer : DmaBufFixer
 {
+    /// <inheritdoc />
+    private protected override bool FixesWholeSolution => false;
+
     /// <summary>The equivalence key of "Unmap the table in a finally block".</summary>
     public const string UnmapInFinallyKey = "DMA0009.UnmapInFinally";
 

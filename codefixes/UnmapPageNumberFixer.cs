@@ -25,6 +25,9 @@ namespace DmaBuf.CodeFixes;
 [Shared]
 public sealed class UnmapPageNumberFixer : DmaBufFixer
 {
+    /// <inheritdoc />
+    private protected override bool FixesWholeSolution => false;
+
     /// <summary>The equivalence key of "Unmap the page that was mapped".</summary>
     public const string MappedPageNumberKey = "DMA0003.MappedPageNumber";
 

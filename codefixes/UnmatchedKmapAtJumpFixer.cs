@@ -26,6 +26,9 @@ namespace DmaBuf.CodeFixes;
 [Shared]
 public sealed class UnmatchedKmapAtJumpFixer : DmaBufFixer
 {
+    /// <inheritdoc />
+    private protected override bool FixesWholeSolution => false;
+
     /// <summary>The equivalence key of "Unmap the page before the jumps that skip it".</summary>
     public const string UnmapBeforeJumpKey = "DMA0003.UnmapBeforeJump";
 

@@ -23,6 +23,9 @@ namespace DmaBuf.CodeFixes;
 [Shared]
 public sealed class UnmatchedVmapAtExitFixer : ExitReleaseFixer
 {
+    /// <inheritdoc />
+    private protected override bool FixesWholeSolution => true;
+
     /// <summary>The equivalence key of "Vunmap before this return".</summary>
     public const string VunmapBeforeExitKey = "DMA0012.VunmapBeforeExit";
 

@@ -26,6 +26,9 @@ namespace DmaBuf.CodeFixes;
 [Shared]
 public sealed class UnputReferenceAtJumpFixer : DmaBufFixer
 {
+    /// <inheritdoc />
+    private protected override bool FixesWholeSolution => false;
+
     /// <summary>The equivalence key of "Put the reference before the jumps that skip it".</summary>
     public const string PutBeforeJumpKey = "DMA0010.PutBeforeJump";
 

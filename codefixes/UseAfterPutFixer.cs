@@ -30,6 +30,9 @@ namespace DmaBuf.CodeFixes;
 [Shared]
 public sealed class UseAfterPutFixer : DmaBufFixer
 {
+    /// <inheritdoc />
+    private protected override bool FixesWholeSolution => false;
+
     /// <summary>The equivalence key of "Put 'buf' after its last use".</summary>
     public const string PutAfterUseKey = "DMA0011.PutAfterUse";
 

@@ -1,3 +1,4 @@
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.CodeAnalysis;
@@ -35,6 +36,14 @@ internal static class CodeFixVerifier<TAnalyzer, TCodeFix>
         test.TestState.AdditionalReferences.Add(MetadataReference.CreateFromFile(typeof(DmaBuffer).Assembly.Location));
         test.FixedState.AdditionalReferences.Add(MetadataReference.CreateFromFile(typeof(DmaBuffer).Assembly.Location));
         test.BatchFixedState.AdditionalReferences.Add(MetadataReference.CreateFromFile(typeof(DmaBuffer).Assembly.Location));
+
+        // A rule's further fixes offer Fix All in a document or project only (the first fix of a rule covers the
+        // solution, for hosts such as dotnet format): the solution check runs where the provider offers it.
+        if (new TCodeFix().GetFixAllProvider()?.GetSupportedFixAllScopes().Contains(FixAllScope.Solution) == false)
+        {
+            test.CodeFixTestBehaviors |= CodeFixTestBehaviors.SkipFixAllInSolutionCheck;
+        }
+
         return test;
     }
 

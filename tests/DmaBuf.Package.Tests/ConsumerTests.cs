@@ -105,7 +105,7 @@ public sealed class ConsumerTests
 
         Assert.True(format.ExitCode == 0, format.ToString());
         string after = File.ReadAllText(Path.Combine(consumer, "Program.cs"));
-        Assert.NotEqual(before, after);
+        Assert.True(before != after, format.ToString());
         Assert.Contains("CpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice)", after);
         Assert.DoesNotContain("BeginCpuAccess", after);
         Assert.True(build.ExitCode == 0, build.ToString());

@@ -1,4 +1,4 @@
-// Atomic mappings and threads (issue 13, item 5): an atomic mapping unmapped on another thread (after an await that
+// Atomic mappings and threads: an atomic mapping unmapped on another thread (after an await that
 // resumed elsewhere, or a hand-off) is reported once as DMA0005 naming both threads and is then forgotten, and a
 // thread that exits holding one does not pin the buffer. With the validator off both are simply allowed.
 using System;

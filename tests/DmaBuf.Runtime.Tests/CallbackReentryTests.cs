@@ -1,4 +1,4 @@
-// What an exporter's callbacks may call on their own buffer (issue 13, item 9). Attach, Detach, MapDmaBuf, UnmapDmaBuf,
+// What an exporter's callbacks may call on their own buffer. Attach, Detach, MapDmaBuf, UnmapDmaBuf,
 // BeginCpuAccess and EndCpuAccess run under the buffer's lock: from them Fd, Get, a Put that is not the last, kmaps and
 // the property getters work (an Fd used to deadlock against another thread's Get); the calls that change what the
 // runtime is in the middle of changing are refused with InvalidOperationException.

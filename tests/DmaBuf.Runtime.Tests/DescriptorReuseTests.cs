@@ -1,4 +1,4 @@
-// Descriptor numbers are reused at once, lowest free first, as POSIX file descriptors are (issue 13, item 8): a
+// Descriptor numbers are reused at once, lowest free first, as POSIX file descriptors are: a
 // descriptor kept after its close may name another buffer. Code that keeps descriptors detects that by passing the
 // buffer's Id to Get and CloseFd, which then refuse a number that no longer names that buffer.
 using System;

@@ -1,4 +1,4 @@
-// What a call does when the exporter's callback throws (issue 13, items 6, 10 and 11). A call that makes one callback
+// What a call does when the exporter's callback throws. A call that makes one callback
 // changes nothing; Detach and the release cannot be undone once begun, so they complete and report the exporter's
 // exception wrapped in DmaBufException(EIO); an exporter that maps a table twice is refused and told to unmap it.
 using System;

@@ -1,4 +1,4 @@
-// Sizes the machine cannot back (issue 13, item 4): the shipped exporters refuse an allocation larger than the memory
+// Sizes the machine cannot back: the shipped exporters refuse an allocation larger than the memory
 // the process may use with DmaBufException(ENOMEM), before touching any of it, and a fresh allocation is not zeroed
 // page by page again. Both run in a child process: one under a GC heap limit, one that measures its own working set.
 using System;

@@ -1,5 +1,5 @@
-// The calls documented as never blocking (KmapAtomic, KunmapAtomic, Kunmap) do not wait for the buffer's lock
-// (issue 13, item 12): they complete while another thread's BeginCpuAccess holds it for as long as its exporter takes.
+// The calls documented as never blocking (KmapAtomic, KunmapAtomic, Kunmap) do not wait for the buffer's lock: they
+// complete while another thread's BeginCpuAccess holds it for as long as its exporter takes.
 using System;
 using System.Threading;
 using static DmaBuf.Runtime.Tests.TestSupport;
@@ -44,7 +44,7 @@ public class NonBlockingTests
         {
             try
             {
-                // While holding an atomic mapping, as the issue's reproducer did.
+                // While holding an atomic mapping, as the code that first showed the wait did.
                 DmaBufPage atomic = buffer.KmapAtomic(1);
                 atomic.Span[0] = 1;
                 buffer.Kunmap(0, plain);

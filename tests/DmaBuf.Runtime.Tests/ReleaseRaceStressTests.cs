@@ -1,5 +1,5 @@
-// The races of issue 13's items 1 and 5, run for at least ten seconds in a child process (a wrong runtime corrupts the
-// heap and crashes it), with the validator off and on: the last put against plain and atomic kmaps that write through
+// Races of the last put, run for at least ten seconds in a child process (a wrong runtime corrupts the heap and
+// crashes it), with the validator off and on: the last put against plain and atomic kmaps that write through
 // their pages and against device DMA through a mapped table, atomic mappings handed to another thread, and threads
 // that exit holding one.
 using System;

@@ -1,4 +1,4 @@
-// The checks of Kunmap and KunmapAtomic (issue 13, item 7), with the validator off and on: a page number past the end,
+// The checks of Kunmap and KunmapAtomic, with the validator off and on: a page number past the end,
 // a page number or kind that is not the mapping's, a second unmap of the same mapping, and two threads unmapping one
 // mapping at once are refused and change nothing; only one unmap ever reaches the exporter.
 using System;
