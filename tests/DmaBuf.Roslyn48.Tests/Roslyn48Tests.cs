@@ -120,7 +120,8 @@ public sealed class Roslyn48Tests
         Document document = project.AddDocument("Sample.cs", SourceText.From(Sample));
         ImmutableArray<Diagnostic> before = await AnalyzeAsync((await document.Project.GetCompilationAsync())!);
         Diagnostic unended = before.Single(d => d.Id == "DMA0001");
-        CodeFixProvider fixer = Components.CreateFixers().Single(f => f.FixableDiagnosticIds.Contains("DMA0001"));
+        // DMA0001 has several fixes; its first ("Use a CpuAccess scope") is the one every host applies.
+        CodeFixProvider fixer = Components.CreateFixers().Single(f => f.FixableDiagnosticIds.Contains("DMA0001") && f.GetType().Name == "UnendedCpuAccessFixer");
 
         var actions = new List<CodeAction>();
         await fixer.RegisterCodeFixesAsync(new CodeFixContext(document, unended, (action, _) => actions.Add(action), CancellationToken.None));
