@@ -298,7 +298,8 @@ internal sealed class BlockingCallTable
         Kinds kinds = Kinds.None;
         foreach (Entry entry in entries)
         {
-            if (!entry.Members.Contains(name) || (getter ? false : definition.AssociatedSymbol is not null))
+            // A setter or an event accessor is not what the table lists, whatever its property's or event's name.
+            if (!entry.Members.Contains(name) || (!getter && definition.AssociatedSymbol is not null))
             {
                 continue;
             }
@@ -355,7 +356,7 @@ internal sealed class BlockingCallTable
 
     /// <summary>Whether <paramref name="type"/> is the type called <paramref name="metadataName"/> of a referenced assembly.</summary>
     private bool IsReferenced(INamedTypeSymbol? type, string metadataName) =>
-        type is not null && type.MetadataName == metadataName.Substring(metadataName.LastIndexOf('.') + 1) && !IsInSource(type) && MetadataNameOf(type) == metadataName;
+        type is not null && metadataName.EndsWith(type.MetadataName, StringComparison.Ordinal) && !IsInSource(type) && MetadataNameOf(type) == metadataName;
 
     /// <summary>A type declared in the compilation itself is never the BCL's, whatever its name.</summary>
     private bool IsInSource(INamedTypeSymbol type) => SymbolEqualityComparer.Default.Equals(type.ContainingAssembly, _source);
