@@ -18,7 +18,7 @@ namespace DmaBuf.CodeFixes;
 
 /// <summary>
 /// DMA0002 (reported at the end, the begin being the additional location) where the end names the begun range in
-/// the same words but another constant direction: the code read what the device wrote (begun <c>FromDevice</c>) and
+/// the same words (or both are whole-buffer calls) but another constant direction: the code read what the device wrote (begun <c>FromDevice</c>) and
 /// then wrote back for the device (ended <c>ToDevice</c>), or the reverse. "Begin and end the access Bidirectional"
 /// (<c>DMA0002.Bidirectional</c>) makes both directions <c>Bidirectional</c>, which keeps what each call did: the
 /// begin still makes the device's data visible, the end still writes the CPU's back. Giving the end the begin's
@@ -47,28 +47,31 @@ public sealed class MismatchedDirectionFixer : DmaBufFixer
         InvocationExpressionSyntax? end = FixSyntax.InvocationAt(input.Primary);
         InvocationExpressionSyntax? begin = input.Related.Length == 1 ? FixSyntax.InvocationAt(input.Related[0]) : null;
         if (end is null || begin is null || !diagnostic.GetMessage(CultureInfo.InvariantCulture).Contains("the access begun at line") ||
-            !FixSyntax.Is(model, end, input.Symbols.EndCpuAccess, cancellationToken) ||
-            !FixSyntax.Is(model, begin, input.Symbols.BeginCpuAccess, cancellationToken) ||
+            !CpuAccessCall.IsEnd(model, input.Symbols, end, cancellationToken) ||
+            !CpuAccessCall.IsBegin(model, input.Symbols, begin, cancellationToken) ||
             FixSyntax.Receiver(begin) is not { } beginReceiver || FixSyntax.Receiver(end) is not { } endReceiver ||
             !SyntaxFactory.AreEquivalent(beginReceiver, endReceiver) ||
-            begin.ArgumentList.Arguments.Count != 3 || end.ArgumentList.Arguments.Count != 3)
+            !CpuAccessCall.HasPositionalArguments(begin) || !CpuAccessCall.HasPositionalArguments(end) ||
+            begin.ArgumentList.Arguments.Count != end.ArgumentList.Arguments.Count)
         {
             return plans;
         }
 
+        // The same form and the same range in the same words (a whole-buffer access has none to compare).
         SeparatedSyntaxList<ArgumentSyntax> b = begin.ArgumentList.Arguments;
         SeparatedSyntaxList<ArgumentSyntax> e = end.ArgumentList.Arguments;
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < b.Count - 1; i++)
         {
-            if (b[i].NameColon is not null || e[i].NameColon is not null)
+            if (!SyntaxFactory.AreEquivalent(b[i].Expression, e[i].Expression))
             {
                 return plans;
             }
         }
 
-        if (!SyntaxFactory.AreEquivalent(b[0].Expression, e[0].Expression) || !SyntaxFactory.AreEquivalent(b[1].Expression, e[1].Expression) ||
-            model.GetConstantValue(b[2].Expression, cancellationToken).Value is not int from ||
-            model.GetConstantValue(e[2].Expression, cancellationToken).Value is not int to ||
+        ArgumentSyntax beginDirection = CpuAccessCall.Direction(begin);
+        ArgumentSyntax endDirection = CpuAccessCall.Direction(end);
+        if (model.GetConstantValue(beginDirection.Expression, cancellationToken).Value is not int from ||
+            model.GetConstantValue(endDirection.Expression, cancellationToken).Value is not int to ||
             from == to || from == 0 || to == 0 || from == 3 || to == 3)
         {
             return plans;
@@ -76,7 +79,7 @@ public sealed class MismatchedDirectionFixer : DmaBufFixer
 
         Document document = input.Document;
         DocumentEditor editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
-        foreach (ArgumentSyntax direction in new[] { b[2], e[2] })
+        foreach (ArgumentSyntax direction in new[] { beginDirection, endDirection })
         {
             ExpressionSyntax both = SyntaxFactory.ParseExpression("global::DmaBuf.DmaDataDirection.Bidirectional")
                 .WithTriviaFrom(direction.Expression)

@@ -14,7 +14,9 @@ namespace DmaBuf.CodeFixes;
 
 /// <summary>
 /// DMA0002, for an end whose range or direction differs from the access begun (reported at the end, the begin being
-/// the additional location): "Match the begun range" (<c>DMA0002.MatchBegin</c>) gives the end the begin's arguments.
+/// the additional location): "Match the begun range" (<c>DMA0002.MatchBegin</c>) gives the end the begin's arguments,
+/// and so its form: a whole-buffer end of a ranged begin gets the range, a ranged end of a whole-buffer begin becomes
+/// <c>EndCpuAccess(direction)</c>.
 /// Not offered where nothing was begun or the access was already ended (the additional location is then absent or
 /// another end), where the begin is a CpuAccess scope (its disposal ends the access), or where the begin's arguments
 /// could have other values at the end.
@@ -45,12 +47,11 @@ public sealed class MismatchedEndCpuAccessFixer : DmaBufFixer
         InvocationExpressionSyntax? end = FixSyntax.InvocationAt(input.Primary);
         InvocationExpressionSyntax? begin = input.Related.Length == 1 ? FixSyntax.InvocationAt(input.Related[0]) : null;
         if (end is null || begin is null ||
-            !FixSyntax.Is(model, end, input.Symbols.EndCpuAccess, cancellationToken) ||
-            !FixSyntax.Is(model, begin, input.Symbols.BeginCpuAccess, cancellationToken) ||
+            !CpuAccessCall.IsEnd(model, input.Symbols, end, cancellationToken) ||
+            !CpuAccessCall.IsBegin(model, input.Symbols, begin, cancellationToken) ||
             !FixSyntax.SameReceiver(model, begin, end, cancellationToken) ||
             FixSyntax.SameArguments(begin, end) ||
-            begin.ArgumentList.Arguments.Count != 3 || end.ArgumentList.Arguments.Count != 3 ||
-            begin.ArgumentList.Arguments.Concat(end.ArgumentList.Arguments).Any(a => a.NameColon is not null) ||
+            !CpuAccessCall.HasPositionalArguments(begin) || !CpuAccessCall.HasPositionalArguments(end) ||
             FixSyntax.Body(end) is not { } body || FixSyntax.Body(begin) != body)
         {
             return Task.FromResult<IReadOnlyList<FixPlan>>(plans);
@@ -67,12 +68,20 @@ public sealed class MismatchedEndCpuAccessFixer : DmaBufFixer
         {
             DocumentEditor editor = await DocumentEditor.CreateAsync(document, ct).ConfigureAwait(false);
             SeparatedSyntaxList<ArgumentSyntax> arguments = end.ArgumentList.Arguments;
-            for (int i = 0; i < arguments.Count; i++)
+            if (arguments.Count != begin.ArgumentList.Arguments.Count)
             {
-                ExpressionSyntax from = begin.ArgumentList.Arguments[i].Expression;
-                if (!Microsoft.CodeAnalysis.CSharp.SyntaxFactory.AreEquivalent(from, arguments[i].Expression))
+                // The other form (a whole-buffer end of a ranged begin, or the reverse): the end takes the begin's.
+                arguments = begin.ArgumentList.WithoutTrivia().Arguments;
+            }
+            else
+            {
+                for (int i = 0; i < arguments.Count; i++)
                 {
-                    arguments = arguments.Replace(arguments[i], arguments[i].WithExpression(from.WithTriviaFrom(arguments[i].Expression)));
+                    ExpressionSyntax from = begin.ArgumentList.Arguments[i].Expression;
+                    if (!Microsoft.CodeAnalysis.CSharp.SyntaxFactory.AreEquivalent(from, arguments[i].Expression))
+                    {
+                        arguments = arguments.Replace(arguments[i], arguments[i].WithExpression(from.WithTriviaFrom(arguments[i].Expression)));
+                    }
                 }
             }
 

@@ -19,7 +19,7 @@ namespace DmaBuf.CodeFixes;
 
 /// <summary>
 /// DMA0002 where the access was already ended (reported at the second end, or at the CpuAccess scope whose disposal
-/// ends it again, the earlier end being the additional location), <c>DMA0002.RemoveRepeatedEnd</c>:
+/// ends it again, the earlier end being the additional location), ranged or whole-buffer alike, <c>DMA0002.RemoveRepeatedEnd</c>:
 /// <list type="bullet">
 /// <item>"End the CPU access after the loop": an end that is a statement of a loop's body, of an access begun
 /// before the loop, moves after the loop (it ended the access on the first iteration, and the next ones used it
@@ -68,18 +68,18 @@ public sealed class RedundantEndCpuAccessFixer : DmaBufFixer
             ? scope
             : FixSyntax.InvocationAt(input.Primary);
         InvocationExpressionSyntax? earlier = FixSyntax.InvocationAt(input.Related[0]);
-        if (reported is null || earlier is null || !FixSyntax.Is(model, earlier, symbols.EndCpuAccess, cancellationToken))
+        if (reported is null || earlier is null || !CpuAccessCall.IsEnd(model, symbols, earlier, cancellationToken))
         {
             return plans;
         }
 
         var candidates = new List<(string Title, System.Func<SyntaxEditor, bool> Edit)>();
-        if (FixSyntax.Is(model, reported, symbols.EndCpuAccess, cancellationToken) && AfterLoop(reported) is { } afterLoop)
+        if (CpuAccessCall.IsEnd(model, symbols, reported, cancellationToken) && AfterLoop(reported) is { } afterLoop)
         {
             candidates.Add(("End the CPU access after the loop", afterLoop));
         }
 
-        if (FixSyntax.Is(model, reported, symbols.EndCpuAccess, cancellationToken) && reported != earlier &&
+        if (CpuAccessCall.IsEnd(model, symbols, reported, cancellationToken) && reported != earlier &&
             OtherBufferOfTheTry(earlier, model, symbols, cancellationToken) is { } other)
         {
             candidates.Add(($"End '{other}' here instead", editor =>
@@ -89,11 +89,11 @@ public sealed class RedundantEndCpuAccessFixer : DmaBufFixer
             }));
         }
 
-        if (FixSyntax.Is(model, reported, symbols.CpuAccess, cancellationToken))
+        if (CpuAccessCall.IsScope(model, symbols, reported, cancellationToken))
         {
             candidates.Add(("Remove the explicit end", editor => Remove(editor, earlier)));
         }
-        else if (FixSyntax.Is(model, reported, symbols.EndCpuAccess, cancellationToken) && reported != earlier)
+        else if (CpuAccessCall.IsEnd(model, symbols, reported, cancellationToken) && reported != earlier)
         {
             candidates.Add(("Remove the earlier end", editor => Remove(editor, earlier)));
             candidates.Add(("Remove this end", editor => Remove(editor, reported)));
@@ -147,7 +147,7 @@ public sealed class RedundantEndCpuAccessFixer : DmaBufFixer
         if (end.Parent is not ExpressionStatementSyntax { Parent: BlockSyntax { Parent: FinallyClauseSyntax { Parent: TryStatementSyntax tryStatement } } } ||
             tryStatement.Parent is not BlockSyntax block || block.Statements.IndexOf(tryStatement) is var index && index < 1 ||
             block.Statements[index - 1] is not ExpressionStatementSyntax { Expression: InvocationExpressionSyntax begin } ||
-            !FixSyntax.Is(model, begin, symbols.BeginCpuAccess, cancellationToken) || !FixSyntax.SameArguments(begin, end) ||
+            !CpuAccessCall.IsBegin(model, symbols, begin, cancellationToken) || !FixSyntax.SameArguments(begin, end) ||
             FixSyntax.Receiver(begin) is not { } other || FixSyntax.ReceiverSymbol(model, other, cancellationToken) is null ||
             FixSyntax.SameReceiver(model, begin, end, cancellationToken))
         {

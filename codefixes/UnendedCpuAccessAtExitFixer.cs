@@ -16,8 +16,8 @@ namespace DmaBuf.CodeFixes;
 
 /// <summary>
 /// DMA0001 (reported at the way out, the begin being the additional location): "End CPU access before this return"
-/// (<c>DMA0001.EndBeforeExit</c>) inserts <c>buf.EndCpuAccess(start, length, direction)</c> (<c>buf?.EndCpuAccess</c>
-/// for a begin through <c>?.</c>) with the begin's
+/// (<c>DMA0001.EndBeforeExit</c>) inserts <c>buf.EndCpuAccess(start, length, direction)</c>, or
+/// <c>buf.EndCpuAccess(direction)</c> for a whole-buffer begin (<c>buf?.EndCpuAccess</c> for a begin through <c>?.</c>), with the begin's
 /// arguments just before the return or throw (or at the end of the body), before a Put of the same buffer there.
 /// Offered when the buffer and the arguments name the same values there as at the begin (nothing between writes
 /// them), and the analyzers confirm that the end removes
@@ -42,8 +42,8 @@ public sealed class UnendedCpuAccessAtExitFixer : ExitReleaseFixer
     {
         SemanticModel model = input.Model;
         InvocationExpressionSyntax? begin = input.Related.Length == 1 ? FixSyntax.InvocationAt(input.Related[0]) : null;
-        if (begin is null || !FixSyntax.Is(model, begin, input.Symbols.BeginCpuAccess, cancellationToken) ||
-            begin.ArgumentList.Arguments.Any(a => a.NameColon is not null) ||
+        if (begin is null || !CpuAccessCall.IsBegin(model, input.Symbols, begin, cancellationToken) ||
+            !CpuAccessCall.HasPositionalArguments(begin) ||
             BeginStatement(begin) is not { } beginStatement ||
             Receiver(begin) is not { } receiver ||
             ExitRelease.Find(input, beginStatement) is not { } exit ||
@@ -54,8 +54,8 @@ public sealed class UnendedCpuAccessAtExitFixer : ExitReleaseFixer
         }
 
         StatementSyntax end = SyntaxFactory.ExpressionStatement(begin.Parent is ConditionalAccessExpressionSyntax conditional
-            ? conditional.WithWhenNotNull(begin.WithExpression(((MemberBindingExpressionSyntax)begin.Expression).WithName(SyntaxFactory.IdentifierName("EndCpuAccess")))).WithoutTrivia()
-            : begin.WithExpression(((MemberAccessExpressionSyntax)begin.Expression).WithName(SyntaxFactory.IdentifierName("EndCpuAccess"))).WithoutTrivia());
+            ? conditional.WithWhenNotNull(CpuAccessCall.Renamed(begin, "EndCpuAccess")).WithoutTrivia()
+            : CpuAccessCall.Renamed(begin, "EndCpuAccess"));
         var buffer = new List<ISymbol>();
         if (FixSyntax.ReceiverSymbol(model, receiver, cancellationToken) is { } symbol)
         {
@@ -92,7 +92,7 @@ public sealed class UnendedCpuAccessAtExitFixer : ExitReleaseFixer
             }
 
             List<InvocationExpressionSyntax> calls = candidate.DescendantNodes().OfType<InvocationExpressionSyntax>().ToList();
-            if (calls.Count == 0 || !calls.All(c => FixSyntax.Is(model, c, symbols.EndCpuAccess, cancellationToken) &&
+            if (calls.Count == 0 || !calls.All(c => CpuAccessCall.IsEnd(model, symbols, c, cancellationToken) &&
                     FixSyntax.Receiver(c) is { } r && SyntaxFactory.AreEquivalent(r, receiver) && c.Parent is ExpressionStatementSyntax) ||
                 !calls.Any(c => FixSyntax.SameArguments(c, begin)) ||
                 candidate.DescendantNodesAndSelf().OfType<IfStatementSyntax>().Any(i => FixSyntax.HasEffects(i.Condition)) ||

@@ -18,7 +18,8 @@ namespace DmaBuf.CodeFixes;
 /// <summary>
 /// DMA0001 (reported at the way out, the begin being the additional location) for an access not ended on some path:
 /// "End CPU access before the jumps that skip it" (<c>DMA0001.EndBeforeJump</c>) inserts
-/// <c>buf.EndCpuAccess(start, length, direction);</c> with the begin's arguments before each <c>break</c>,
+/// <c>buf.EndCpuAccess(start, length, direction);</c> (<c>buf.EndCpuAccess(direction);</c> for a whole-buffer begin)
+/// with the begin's arguments before each <c>break</c>,
 /// <c>continue</c> or <c>goto</c> after the begin on whose path the access is still begun, as the analyzers tell jump
 /// by jump; offered when they confirm that the whole removes the diagnostic and adds none, and where nothing between
 /// the begin and the jump assigns what the end reads.
@@ -43,15 +44,15 @@ public sealed class UnendedCpuAccessAtJumpFixer : DmaBufFixer
         var plans = new List<FixPlan>();
         SemanticModel model = input.Model;
         InvocationExpressionSyntax? begin = input.Related.Length == 1 ? FixSyntax.InvocationAt(input.Related[0]) : null;
-        if (begin is null || !FixSyntax.Is(model, begin, input.Symbols.BeginCpuAccess, cancellationToken) ||
-            begin.Parent is not ExpressionStatementSyntax beginStatement || begin.Expression is not MemberAccessExpressionSyntax access ||
-            begin.ArgumentList.Arguments.Any(a => a.NameColon is not null) ||
+        if (begin is null || !CpuAccessCall.IsBegin(model, input.Symbols, begin, cancellationToken) ||
+            begin.Parent is not ExpressionStatementSyntax beginStatement || begin.Expression is not MemberAccessExpressionSyntax ||
+            !CpuAccessCall.HasPositionalArguments(begin) ||
             !diagnostic.GetMessage(CultureInfo.InvariantCulture).Contains("is not ended on the path"))
         {
             return plans;
         }
 
-        StatementSyntax end = SyntaxFactory.ExpressionStatement(begin.WithExpression(access.WithName(SyntaxFactory.IdentifierName("EndCpuAccess"))).WithoutTrivia());
+        StatementSyntax end = SyntaxFactory.ExpressionStatement(CpuAccessCall.Renamed(begin, "EndCpuAccess"));
         if (await JumpRelease.PlanAsync(input, diagnostic, beginStatement, end, JumpRelease.Reads(begin, model, cancellationToken), "End CPU access before the jumps that skip it", EndBeforeJumpKey, cancellationToken).ConfigureAwait(false) is { } plan)
         {
             plans.Add(plan);

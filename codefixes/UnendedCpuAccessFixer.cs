@@ -15,7 +15,8 @@ using Microsoft.CodeAnalysis.Formatting;
 namespace DmaBuf.CodeFixes;
 
 /// <summary>
-/// DMA0001 (reported at the way out, the begin being the additional location): "Use a CpuAccess scope"
+/// DMA0001 (reported at the way out, the begin being the additional location), for a ranged or a whole-buffer begin
+/// (the scope and the end are written in the begin's form): "Use a CpuAccess scope"
 /// (<c>DMA0001.UseScope</c>) turns <c>buf.BeginCpuAccess(...)</c> into <c>using var access = buf.CpuAccess(...)</c>, or
 /// <c>using (buf.CpuAccess(...)) { ... }</c> when code after the access's end must stay outside it; "End CPU access in a
 /// finally block" (<c>DMA0001.EndInFinally</c>) wraps the code after the begin in <c>try { ... } finally { buf.EndCpuAccess(...); }</c>.
@@ -153,11 +154,11 @@ public sealed class UnendedCpuAccessFixer : DmaBufFixer
             SemanticModel model = input.Model;
             KnownSymbols symbols = input.Symbols;
             bool isScope;
-            if (FixSyntax.Is(model, begin, symbols.BeginCpuAccess, cancellationToken))
+            if (CpuAccessCall.IsBegin(model, symbols, begin, cancellationToken))
             {
                 isScope = false;
             }
-            else if (FixSyntax.Is(model, begin, symbols.CpuAccess, cancellationToken))
+            else if (CpuAccessCall.IsScope(model, symbols, begin, cancellationToken))
             {
                 isScope = true;
             }
@@ -167,7 +168,7 @@ public sealed class UnendedCpuAccessFixer : DmaBufFixer
             }
 
             if (begin!.Parent is not ExpressionStatementSyntax { Parent: BlockSyntax block } beginStatement ||
-                begin.ArgumentList.Arguments.Count != 3 || begin.ArgumentList.Arguments.Any(a => a.NameColon is not null) ||
+                !CpuAccessCall.HasPositionalArguments(begin) ||
                 FixSyntax.ReceiverSymbol(model, FixSyntax.Receiver(begin), cancellationToken) is null ||
                 FixSyntax.Body(block) is not { } body)
             {
@@ -176,8 +177,9 @@ public sealed class UnendedCpuAccessFixer : DmaBufFixer
 
             var region = new Region(begin, beginStatement, block, isScope);
             List<StatementSyntax> rest = block.Statements.Skip(region.BeginIndex + 1).ToList();
+            // The same arguments are the same form: a whole-buffer end never ends a ranged access, nor the reverse.
             bool Matches(InvocationExpressionSyntax call) =>
-                FixSyntax.Is(model, call, symbols.EndCpuAccess, cancellationToken) &&
+                CpuAccessCall.IsEnd(model, symbols, call, cancellationToken) &&
                 FixSyntax.SameReceiver(model, begin, call, cancellationToken) &&
                 FixSyntax.SameArguments(begin, call);
 
@@ -222,7 +224,7 @@ public sealed class UnendedCpuAccessFixer : DmaBufFixer
             {
                 foreach (InvocationExpressionSyntax call in statement.DescendantNodesAndSelf().OfType<InvocationExpressionSyntax>())
                 {
-                    if (!IsAccessCall(model, symbols, call, cancellationToken) || !FixSyntax.SameReceiver(model, begin, call, cancellationToken))
+                    if (!CpuAccessCall.IsAny(model, symbols, call, cancellationToken) || !FixSyntax.SameReceiver(model, begin, call, cancellationToken))
                     {
                         continue;
                     }
@@ -239,7 +241,7 @@ public sealed class UnendedCpuAccessFixer : DmaBufFixer
             // An end of this buffer outside the region would end the access twice once the region ends it.
             foreach (InvocationExpressionSyntax call in body.DescendantNodes().OfType<InvocationExpressionSyntax>())
             {
-                if (FixSyntax.Is(model, call, symbols.EndCpuAccess, cancellationToken) && FixSyntax.SameReceiver(model, begin, call, cancellationToken) &&
+                if (CpuAccessCall.IsEnd(model, symbols, call, cancellationToken) && FixSyntax.SameReceiver(model, begin, call, cancellationToken) &&
                     call.Parent != region.MovedEnd && !covered.Any(s => s.Span.Contains(call.Span)) &&
                     (call.SpanStart > begin.SpanStart || begin.Ancestors().Any(FixSyntax.IsLoop)))
                 {
@@ -250,11 +252,6 @@ public sealed class UnendedCpuAccessFixer : DmaBufFixer
             region.Count = covered.Count - region.Removed.Count(r => r.Parent == block);
             return region;
         }
-
-        private static bool IsAccessCall(SemanticModel model, KnownSymbols symbols, InvocationExpressionSyntax call, CancellationToken cancellationToken) =>
-            FixSyntax.Is(model, call, symbols.EndCpuAccess, cancellationToken) ||
-            FixSyntax.Is(model, call, symbols.BeginCpuAccess, cancellationToken) ||
-            FixSyntax.Is(model, call, symbols.CpuAccess, cancellationToken);
 
         private bool IsRedundant(ExpressionStatementSyntax end, StatementSyntax top)
         {
@@ -278,12 +275,8 @@ public sealed class UnendedCpuAccessFixer : DmaBufFixer
             };
         }
 
-        /// <summary>The begin's call with another method name (<c>CpuAccess</c>, <c>EndCpuAccess</c>), arguments and comments kept.</summary>
-        public ExpressionSyntax CallNamed(string name)
-        {
-            var access = (MemberAccessExpressionSyntax)Begin.Expression;
-            return Begin.WithExpression(access.WithName(SyntaxFactory.IdentifierName(name).WithTriviaFrom(access.Name))).WithoutTrivia();
-        }
+        /// <summary>The begin's call with another method name (<c>CpuAccess</c>, <c>EndCpuAccess</c>), in its form, arguments and comments kept.</summary>
+        public ExpressionSyntax CallNamed(string name) => CpuAccessCall.Renamed(Begin, name);
 
         public void RemoveEnds(DocumentEditor editor, bool keepMovedComments)
         {

@@ -97,6 +97,50 @@ public class JumpReleaseFixerTests
     }"), UnendedCpuAccessAtJumpFixer.EndBeforeJumpKey);
 
     [Fact]
+    public Task WholeBufferEndGoesBeforeTheBreakOfTheCaseThatForgotIt() => CodeFixVerifier<DmaBufFlowAnalyzer, UnendedCpuAccessAtJumpFixer>.VerifyAsync(CodeFixVerifier<DmaBufFlowAnalyzer, UnendedCpuAccessAtJumpFixer>.Class(@"
+    int M(DmaBuffer buf, int mode)
+    {
+        int sum = 0;
+        switch (mode)
+        {
+            case 0:
+                buf.BeginCpuAccess(DmaDataDirection.FromDevice);
+                using (var page = buf.Kmap(0))
+                    sum = page.Span[0];
+                buf.EndCpuAccess(DmaDataDirection.FromDevice);
+                break;
+            case 1:
+                buf.BeginCpuAccess(DmaDataDirection.FromDevice);
+                using (var page = buf.Kmap(1))
+                    sum = page.Span[0];
+                break;
+        }
+
+        {|DMA0001:return sum;|}
+    }"), CodeFixVerifier<DmaBufFlowAnalyzer, UnendedCpuAccessAtJumpFixer>.Class(@"
+    int M(DmaBuffer buf, int mode)
+    {
+        int sum = 0;
+        switch (mode)
+        {
+            case 0:
+                buf.BeginCpuAccess(DmaDataDirection.FromDevice);
+                using (var page = buf.Kmap(0))
+                    sum = page.Span[0];
+                buf.EndCpuAccess(DmaDataDirection.FromDevice);
+                break;
+            case 1:
+                buf.BeginCpuAccess(DmaDataDirection.FromDevice);
+                using (var page = buf.Kmap(1))
+                    sum = page.Span[0];
+                buf.EndCpuAccess(DmaDataDirection.FromDevice);
+                break;
+        }
+
+        return sum;
+    }"), UnendedCpuAccessAtJumpFixer.EndBeforeJumpKey);
+
+    [Fact]
     public Task PutGoesBeforeTheGotoOfACheckInALoop() => CodeFixVerifier<DmaBufFlowAnalyzer, UnputReferenceAtJumpFixer>.VerifyAsync(CodeFixVerifier<DmaBufFlowAnalyzer, UnputReferenceAtJumpFixer>.Class(@"
     DmaBuffer?[] _planes = new DmaBuffer?[4];
 

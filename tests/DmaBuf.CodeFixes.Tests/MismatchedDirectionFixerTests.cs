@@ -35,4 +35,32 @@ public class MismatchedDirectionFixerTests
             page.Span.Clear();
         {|DMA0002:buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice)|};
     }"), Key);
+
+    [Fact]
+    public Task WholeBufferCallsBecomeBidirectional() => Verify.VerifyAsync(Verify.Class(@"
+    void M(DmaBuffer buf, byte from, byte to)
+    {
+        buf.BeginCpuAccess(DmaDataDirection.FromDevice);
+        using (var page = buf.Kmap(0))
+            page.Span.Replace(from, to);
+        {|DMA0002:buf.EndCpuAccess(DmaDataDirection.ToDevice)|};
+    }"), Verify.Class(@"
+    void M(DmaBuffer buf, byte from, byte to)
+    {
+        buf.BeginCpuAccess(DmaDataDirection.Bidirectional);
+        using (var page = buf.Kmap(0))
+            page.Span.Replace(from, to);
+        buf.EndCpuAccess(DmaDataDirection.Bidirectional);
+    }"), Key);
+
+    // A ranged end of a whole-buffer access is another range, not another direction.
+    [Fact]
+    public Task NoFixWhenOnlyOneCallIsWholeBuffer() => Verify.VerifyNoFixAsync(Verify.Class(@"
+    void M(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(DmaDataDirection.FromDevice);
+        using (var page = buf.Kmap(0))
+            page.Span.Clear();
+        {|DMA0002:buf.EndCpuAccess(0, buf.Size, DmaDataDirection.ToDevice)|};
+    }"), Key);
 }

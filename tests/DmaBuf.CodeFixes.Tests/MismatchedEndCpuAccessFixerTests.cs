@@ -118,4 +118,80 @@ public class MismatchedEndCpuAccessFixerTests
             {|DMA0002:buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice)|};
         }
     }"), Key);
+
+    // ---- whole-buffer access: a whole-buffer end never matches a ranged begin; the end takes the begin's form ----
+
+    [Fact]
+    public Task RangedEndOfAWholeBufferBeginBecomesWholeBuffer() => Verify.VerifyAsync(Verify.Class(@"
+    void M(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(DmaDataDirection.FromDevice);
+        {|DMA0002:buf.EndCpuAccess(0, buf.Size, DmaDataDirection.FromDevice)|};
+    }"), Verify.Class(@"
+    void M(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(DmaDataDirection.FromDevice);
+        buf.EndCpuAccess(DmaDataDirection.FromDevice);
+    }"), Key);
+
+    [Fact]
+    public Task WholeBufferEndOfARangedBeginGetsTheRange() => Verify.VerifyAsync(Verify.Class(@"
+    void M(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        {|DMA0002:buf.EndCpuAccess(DmaDataDirection.ToDevice)|};
+    }"), Verify.Class(@"
+    void M(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+    }"), Key);
+
+    [Fact]
+    public Task WholeBufferEndGetsTheBegunDirection() => Verify.VerifyAsync(Verify.Class(@"
+    void M(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(DmaDataDirection.ToDevice);
+        {|DMA0002:buf.EndCpuAccess(DmaDataDirection.FromDevice)|};
+    }"), Verify.Class(@"
+    void M(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(DmaDataDirection.ToDevice);
+        buf.EndCpuAccess(DmaDataDirection.ToDevice);
+    }"), Key);
+
+    [Fact]
+    public Task FixAllMatchesEveryEndInEitherForm() => Verify.VerifyAsync(Verify.Class(@"
+    void A(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(DmaDataDirection.FromDevice);
+        {|DMA0002:buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice)|};
+    }
+
+    void B(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        {|DMA0002:buf.EndCpuAccess(DmaDataDirection.FromDevice)|};
+    }"), Verify.Class(@"
+    void A(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(DmaDataDirection.FromDevice);
+        buf.EndCpuAccess(DmaDataDirection.FromDevice);
+    }
+
+    void B(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+    }"), Key, iterations: 2);
+
+    [Fact]
+    public Task NoFixWhenTheBeginIsAWholeBufferScope() => Verify.VerifyNoFixAsync(Verify.Class(@"
+    void M(DmaBuffer buf)
+    {
+        using (buf.CpuAccess(DmaDataDirection.ToDevice))
+        {
+            {|DMA0002:buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice)|};
+        }
+    }"), Key);
 }

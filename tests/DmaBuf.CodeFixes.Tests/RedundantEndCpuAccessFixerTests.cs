@@ -61,6 +61,55 @@ public class RedundantEndCpuAccessFixerTests
         }
     }"), Key);
 
+    [Fact]
+    public Task WholeBufferEndInALoopMovesAfterIt() => Verify.VerifyAsync(Verify.Class(@"
+    int M(DmaBuffer buf)
+    {
+        int sum = 0;
+        buf.BeginCpuAccess(DmaDataDirection.FromDevice);
+        for (int pass = 0; pass < 2; pass++)
+        {
+            using (var page = {|DMA0007:buf.Kmap(0)|})
+                sum += page.Span[pass];
+            {|DMA0002:buf.EndCpuAccess(DmaDataDirection.FromDevice)|};
+        }
+
+        return sum;
+    }"), Verify.Class(@"
+    int M(DmaBuffer buf)
+    {
+        int sum = 0;
+        buf.BeginCpuAccess(DmaDataDirection.FromDevice);
+        for (int pass = 0; pass < 2; pass++)
+        {
+            using (var page = buf.Kmap(0))
+                sum += page.Span[pass];
+        }
+
+        buf.EndCpuAccess(DmaDataDirection.FromDevice);
+        return sum;
+    }"), Key);
+
+    [Fact]
+    public Task ExplicitEndInsideTheWholeBufferScopeGoes() => Verify.VerifyAsync(Verify.Class(@"
+    void M(DmaBuffer buf)
+    {
+        {|DMA0002:using|} (buf.CpuAccess(DmaDataDirection.ToDevice))
+        {
+            using (var page = buf.Kmap(0))
+                page.Span.Clear();
+            buf.EndCpuAccess(DmaDataDirection.ToDevice);
+        }
+    }"), Verify.Class(@"
+    void M(DmaBuffer buf)
+    {
+        using (buf.CpuAccess(DmaDataDirection.ToDevice))
+        {
+            using (var page = buf.Kmap(0))
+                page.Span.Clear();
+        }
+    }"), Key);
+
     // The end on the default branch is repeated by the end after the switch, which every path reaches.
     [Fact]
     public Task EarlierEndOnOneBranchGoesWithItsGuard() => Verify.VerifyAsync(Verify.Class(@"

@@ -27,6 +27,21 @@ public class UndisposedScopeFixerTests
     }"), Key);
 
     [Fact]
+    public Task WholeBufferScopeBecomesAUsingDeclaration() => Verify.VerifyAsync(Verify.Class(@"
+    int M(DmaBuffer buffer)
+    {
+        var scope = buffer.CpuAccess(DmaDataDirection.FromDevice);
+        using DmaBufPage page = buffer.Kmap(0);
+        {|DMA0001:return page.Span[0];|}
+    }"), Verify.Class(@"
+    int M(DmaBuffer buffer)
+    {
+        using var scope = buffer.CpuAccess(DmaDataDirection.FromDevice);
+        using DmaBufPage page = buffer.Kmap(0);
+        return page.Span[0];
+    }"), Key);
+
+    [Fact]
     public Task ScopeFromAHelper() => Verify.VerifyAsync(Verify.Class(@"
     static CpuAccessScope Read(DmaBuffer b) => b.CpuAccess(0, b.Size, DmaDataDirection.FromDevice);
 

@@ -211,4 +211,72 @@ public class UnendedCpuAccessAtExitFixerTests
         buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
         return 0;
     }"), Key);
+
+    // A whole-buffer begin gets a whole-buffer end, through ?. as well.
+    [Fact]
+    public Task WholeBufferBeginGetsAWholeBufferEnd() => Verify.VerifyAsync(Verify.Class(@"
+    int M(DmaBuffer frame, DmaBuffer? overlay)
+    {
+        int result = 0;
+        overlay?.BeginCpuAccess(DmaDataDirection.FromDevice);
+        if (frame.Size == 0)
+            {|DMA0001:return -22;|}
+        if (overlay is not null)
+        {
+            using var source = overlay.Kmap(0);
+            result = source.Span[0];
+        }
+
+        overlay?.EndCpuAccess(DmaDataDirection.FromDevice);
+        return result;
+    }"), Verify.Class(@"
+    int M(DmaBuffer frame, DmaBuffer? overlay)
+    {
+        int result = 0;
+        overlay?.BeginCpuAccess(DmaDataDirection.FromDevice);
+        if (frame.Size == 0)
+        {
+            overlay?.EndCpuAccess(DmaDataDirection.FromDevice);
+            return -22;
+        }
+
+        if (overlay is not null)
+        {
+            using var source = overlay.Kmap(0);
+            result = source.Span[0];
+        }
+
+        overlay?.EndCpuAccess(DmaDataDirection.FromDevice);
+        return result;
+    }"), Key);
+
+    [Fact]
+    public Task WholeBufferEndGoesBeforeThePutAtTheWayOut() => Verify.VerifyAsync(Verify.Class(@"
+    int M(DmaBuffer buf, bool bad)
+    {
+        buf.BeginCpuAccess(DmaDataDirection.FromDevice);
+        if (bad)
+        {
+            buf.Put();
+            {|DMA0001:return -5;|}
+        }
+
+        buf.EndCpuAccess(DmaDataDirection.FromDevice);
+        buf.Put();
+        return 0;
+    }"), Verify.Class(@"
+    int M(DmaBuffer buf, bool bad)
+    {
+        buf.BeginCpuAccess(DmaDataDirection.FromDevice);
+        if (bad)
+        {
+            buf.EndCpuAccess(DmaDataDirection.FromDevice);
+            buf.Put();
+            return -5;
+        }
+
+        buf.EndCpuAccess(DmaDataDirection.FromDevice);
+        buf.Put();
+        return 0;
+    }"), Key);
 }

@@ -393,4 +393,155 @@ public class UnendedCpuAccessFixerTests
         using (var page = buf.Kmap(0))
             page.Span.Fill(1);
     }"), Scope);
+
+    // ---- whole-buffer access: the scope and the end are written in the begin's form ----
+
+    [Fact]
+    public Task WholeBufferBeginWithCodeAfterTheEndGetsAUsingBlock() => Verify.VerifyAsync(Verify.Class(@"
+    void M(DmaBuffer buf, bool skip)
+    {
+        buf.BeginCpuAccess(DmaDataDirection.ToDevice);
+        if (skip)
+            {|DMA0001:return;|}
+        using (var page = buf.Kmap(0))
+            page.Span.Fill(0xFF);
+        buf.EndCpuAccess(DmaDataDirection.ToDevice);
+        Console.WriteLine(buf.Size);
+    }"), Verify.Class(@"
+    void M(DmaBuffer buf, bool skip)
+    {
+        using (buf.CpuAccess(DmaDataDirection.ToDevice))
+        {
+            if (skip)
+                return;
+            using (var page = buf.Kmap(0))
+                page.Span.Fill(0xFF);
+        }
+
+        Console.WriteLine(buf.Size);
+    }"), Scope);
+
+    [Fact]
+    public Task WholeBufferBeginBecomesAUsingDeclaration() => Verify.VerifyAsync(Verify.Class(@"
+    int M(DmaBuffer buf, bool empty)
+    {
+        buf.BeginCpuAccess(DmaDataDirection.FromDevice);
+        if (empty)
+            {|DMA0001:return 0;|}
+        var page = buf.Kmap(0);
+        int first = page.Span[0];
+        buf.Kunmap(0, page);
+        buf.EndCpuAccess(DmaDataDirection.FromDevice);
+        return first;
+    }"), Verify.Class(@"
+    int M(DmaBuffer buf, bool empty)
+    {
+        using var access = buf.CpuAccess(DmaDataDirection.FromDevice);
+        if (empty)
+            return 0;
+        var page = buf.Kmap(0);
+        int first = page.Span[0];
+        buf.Kunmap(0, page);
+        return first;
+    }"), Scope);
+
+    [Fact]
+    public Task WholeBufferBeginIsWrappedInTryFinally() => Verify.VerifyAsync(Verify.Class(@"
+    int M(DmaBuffer buf, bool empty)
+    {
+        buf.BeginCpuAccess(DmaDataDirection.FromDevice);
+        if (empty)
+            {|DMA0001:return 0;|}
+        var page = buf.Kmap(0);
+        int first = page.Span[0];
+        buf.Kunmap(0, page);
+        buf.EndCpuAccess(DmaDataDirection.FromDevice);
+        return first;
+    }"), Verify.Class(@"
+    int M(DmaBuffer buf, bool empty)
+    {
+        buf.BeginCpuAccess(DmaDataDirection.FromDevice);
+        try
+        {
+            if (empty)
+                return 0;
+            var page = buf.Kmap(0);
+            int first = page.Span[0];
+            buf.Kunmap(0, page);
+            return first;
+        }
+        finally
+        {
+            buf.EndCpuAccess(DmaDataDirection.FromDevice);
+        }
+    }"), Finally);
+
+    // Fix All covers the whole-buffer begin and the ranged one alike, each in its own form.
+    [Fact]
+    public Task FixAllWrapsWholeBufferAndRangedBegins() => Verify.VerifyAsync(Verify.Class(@"
+    void A(DmaBuffer buf, bool skip)
+    {
+        buf.BeginCpuAccess(DmaDataDirection.ToDevice);
+        if (skip)
+            {|DMA0001:return;|}
+        buf.EndCpuAccess(DmaDataDirection.ToDevice);
+    }
+
+    void B(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        Console.WriteLine(buf.Size);
+    {|DMA0001:}|}"), Verify.Class(@"
+    void A(DmaBuffer buf, bool skip)
+    {
+        buf.BeginCpuAccess(DmaDataDirection.ToDevice);
+        try
+        {
+            if (skip)
+                return;
+        }
+        finally
+        {
+            buf.EndCpuAccess(DmaDataDirection.ToDevice);
+        }
+    }
+
+    void B(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        try
+        {
+            Console.WriteLine(buf.Size);
+        }
+        finally
+        {
+            buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        }
+    }"), Finally, iterations: 2);
+
+    // A ranged end does not end a whole-buffer access: the scope would leave it in place, ended twice.
+    [Fact]
+    public Task NoScopeWhenAWholeBufferBeginHasARangedEndInside() => Verify.VerifyNoFixAsync(Verify.Class(@"
+    void M(DmaBuffer buf, bool skip)
+    {
+        buf.BeginCpuAccess(DmaDataDirection.ToDevice);
+        if (skip)
+            {|DMA0001:return;|}
+        {|DMA0002:buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice)|};
+    }"), Scope);
+
+    [Fact]
+    public Task DiscardedWholeBufferScopeIsDisposed() => Verify.VerifyAsync(Verify.Class(@"
+    void M(DmaBuffer buf)
+    {
+        buf.CpuAccess(DmaDataDirection.ToDevice);
+        using (var page = buf.Kmap(0))
+            page.Span.Fill(1);
+    {|DMA0001:}|}"), Verify.Class(@"
+    void M(DmaBuffer buf)
+    {
+        using var access = buf.CpuAccess(DmaDataDirection.ToDevice);
+        using (var page = buf.Kmap(0))
+            page.Span.Fill(1);
+    }"), Scope);
 }
