@@ -179,7 +179,7 @@ public abstract class DmaBufFixer : CodeFixProvider
         {
             cancellationToken.ThrowIfCancellationRequested();
             SyntaxNode? currentRoot = await current.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
-            SyntaxNode? primary = currentRoot?.GetCurrentNode(item.Primary);
+            SyntaxNode? primary = currentRoot is null ? null : CurrentNode(currentRoot, item.Primary);
             if (currentRoot is null || primary is null)
             {
                 continue;
@@ -188,7 +188,7 @@ public abstract class DmaBufFixer : CodeFixProvider
             var relatedSpans = new List<TextSpan>();
             foreach (SyntaxNode node in item.Related)
             {
-                SyntaxNode? now = currentRoot.GetCurrentNode(node);
+                SyntaxNode? now = CurrentNode(currentRoot, node);
                 if (now is not null)
                 {
                     relatedSpans.Add(now.Span);
@@ -217,6 +217,26 @@ public abstract class DmaBufFixer : CodeFixProvider
         }
 
         return current;
+    }
+
+    /// <summary>
+    /// Where a tracked node is now, or null when it is gone or an earlier fix copied it (a statement moved into a new
+    /// block and kept in the old one for a moment): a diagnostic whose node is ambiguous is left to its own fix.
+    /// </summary>
+    private static SyntaxNode? CurrentNode(SyntaxNode root, SyntaxNode node)
+    {
+        SyntaxNode? found = null;
+        foreach (SyntaxNode current in root.GetCurrentNodes(node))
+        {
+            if (found is not null)
+            {
+                return null;
+            }
+
+            found = current;
+        }
+
+        return found;
     }
 
     private sealed class SequentialFixAllProvider : FixAllProvider

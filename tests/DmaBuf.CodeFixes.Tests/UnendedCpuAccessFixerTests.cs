@@ -188,6 +188,49 @@ public class UnendedCpuAccessFixerTests
         }
     }"), Finally);
 
+    // One begin reported at two ways out: the first fix covers both, and Fix All must not trip over the second
+    // report, whose node the first fix moved into the try block.
+    [Fact]
+    public Task BeginReportedAtTwoReturnsIsWrappedOnce() => Verify.VerifyAsync(Verify.Class(@"
+    int M(DmaBuffer buf, bool empty, bool odd)
+    {
+        buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        if (empty)
+        {
+            {|DMA0001:return 0;|}
+        }
+
+        if (odd)
+        {
+            {|DMA0001:return 1;|}
+        }
+
+        buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        return 2;
+    }"), Verify.Class(@"
+    int M(DmaBuffer buf, bool empty, bool odd)
+    {
+        buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        try
+        {
+            if (empty)
+            {
+                return 0;
+            }
+
+            if (odd)
+            {
+                return 1;
+            }
+        }
+        finally
+        {
+            buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        }
+
+        return 2;
+    }"), Finally);
+
     [Fact]
     public Task NestedEndMovesIntoTheFinallyBlock() => Verify.VerifyAsync(Verify.Class(@"
     void M(DmaBuffer buf, bool skip, int n)
