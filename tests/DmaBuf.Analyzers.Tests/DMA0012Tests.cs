@@ -419,4 +419,53 @@ public class DMA0012Tests
         var d = MapAndVunmap(buf);
         Use(c.Length + d.Length);
     }");
+
+    [Fact]
+    public Task HelperThatVunmapsThroughAHelperOrAnotherBuffer() => Verify(@"
+    static void Release(DmaBuffer b, DmaBufVmap m) => b.Vunmap(m);
+
+    static void Finish(DmaBuffer b, DmaBufVmap m)
+    {
+        b.EndCpuAccess(DmaDataDirection.FromDevice);
+        Release(b, m);
+    }
+
+    void Valid(DmaBuffer buf)
+    {
+        var map = buf.Vmap();
+        buf.BeginCpuAccess(DmaDataDirection.FromDevice);
+        Checksum(map.GetSpan(0, 64));
+        Finish(buf, map);
+    }
+
+    void Twice(DmaBuffer buf)
+    {
+        var map = buf.Vmap();
+        buf.BeginCpuAccess(DmaDataDirection.FromDevice);
+        Finish(buf, map);
+        {|DMA0012:map.Dispose()|};
+    }
+
+    void Other(DmaBuffer a, DmaBuffer b)
+    {
+        var map = a.Vmap();
+        {|DMA0012:Release(b, map)|};
+    }");
+
+    [Fact]
+    public Task Valid_HelperThatReturnsAVmapItDisposedIsNotFollowed() => Verify(@"
+    static DmaBufVmap Stale(DmaBuffer b)
+    {
+        using var map = b.Vmap();
+        return map;
+    }
+
+    static DmaBufVmap MaybeMapped(DmaBuffer b, DmaBufVmap cached, bool hit) => hit ? cached : b.Vmap();
+
+    void M(DmaBuffer buf, DmaBufVmap cached, bool hit)
+    {
+        var stale = Stale(buf);
+        var map = MaybeMapped(buf, cached, hit);
+        Use(stale.Length + map.Length);
+    }");
 }
