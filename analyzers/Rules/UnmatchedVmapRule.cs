@@ -56,7 +56,7 @@ internal sealed class UnmatchedVmapRule : FlowRule
         {
             if (report.Engine.VmapHeldByLocal(vunmap.Mapping) is { } made)
             {
-                string buffer = made.Instance is { } receiver ? receiver.Syntax.ToString() : "the buffer";
+                string buffer = report.Engine.VmapBufferText(made);
                 string mapping = vunmap.Mapping is { } m ? (m is IConversionOperation c ? c.Operand : m).Syntax.ToString() : "the vmap";
                 bool every = before.Configs.All(c => FlowEngine.VmapHeldBy(c, vunmap.Holders) is null);
                 string how = vunmap.IsDispose ? "is disposed" : "is vunmapped";

@@ -1,5 +1,6 @@
 // The transfer of a call into a method of the compilation: its summary's atomic mappings, its contract with the
-// caller (requirements judged at the call, effects applied), its ways out, and what it returns.
+// caller (requirements judged at the call, effects applied), its ways out, and what it returns (a reference, a scope
+// or a vmap for the caller to give back).
 using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
@@ -157,6 +158,12 @@ internal sealed partial class FlowEngine
                 int variable = ReleaseId(argument.Value);
                 current = current.Map(c => PutReference(c, holders.Contains(Pending) ? ImmutableArray<int>.Empty : holders, variable, invocation));
             }
+
+            if (contract.VunmappedBy is not null && current is not null)
+            {
+                // The callee vunmaps the vmap it is given, as a Vunmap here would (through the buffer argument it names).
+                current = Vunmap(invocation, ArgumentKey(invocation, contract.VunmapBuffer), argument.Value, isDispose: false, current);
+            }
         }
 
         if (current is not null && !summary.Cases.IsEmpty)
@@ -175,6 +182,16 @@ internal sealed partial class FlowEngine
         if (current is not null && summary.ReturnedReference is { } taken)
         {
             var record = new ResourceRecord(invocation, SiteId(invocation), ResourceKind.Reference, ImmutableArray.Create(Pending), false, KnownSymbols.IsSame(taken.TargetMethod, _symbols.Export), -1, null);
+            current = ResultUsage(invocation, current.Map(c => AddResource(c, record)));
+        }
+
+        if (current is not null && summary.ReturnedVmap is { } vmap)
+        {
+            int key = BodyFacts.Unwrap(vmap.Instance!) is IParameterReferenceOperation { Parameter: var parameter } &&
+                SymbolEqualityComparer.Default.Equals(parameter.ContainingSymbol, invocation.TargetMethod.OriginalDefinition)
+                ? ArgumentKey(invocation, parameter.Ordinal)
+                : -1;
+            var record = new ResourceRecord(invocation, SiteId(invocation), ResourceKind.Vmap, ImmutableArray.Create(Pending), false, false, -1, null, key);
             current = ResultUsage(invocation, current.Map(c => AddResource(c, record)));
         }
 
@@ -241,6 +258,10 @@ internal sealed partial class FlowEngine
 
         return FlowState.Of(configs);
     }
+
+    /// <summary>The key of the buffer a call passes as parameter <paramref name="ordinal"/>, or -1.</summary>
+    private int ArgumentKey(IInvocationOperation call, int ordinal) =>
+        ordinal >= 0 && call.Arguments.FirstOrDefault(a => a.Parameter?.Ordinal == ordinal) is { } argument ? KeyId(argument.Value) : -1;
 
     /// <summary>The page a callee's kmap maps, seen from the call: a constant, or the argument given for the parameter it is.</summary>
     private (Interval? Page, string Text) PageThroughCall(IInvocationOperation kmap, IInvocationOperation call)

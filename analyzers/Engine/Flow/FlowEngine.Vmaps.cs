@@ -1,7 +1,8 @@
 // The transfer of vmaps (DMA0012, and the vmap accesses DMA0007 judges): Vmap maps the whole buffer into a vmap held
 // by the variable given the result; Vunmap and a vmap's Dispose (explicit, or the one a using makes) give back what
 // their argument holds (or, for a vmap the body does not hold, those it handed away); GetSpan is an access to the
-// bytes, which the rules judge against the CPU access open on the vmap's buffer. It touches only the vmap records
+// bytes, which the rules judge against the CPU access open on the vmap's buffer (calls of methods that return or vunmap
+// a vmap are applied with their summaries, in FlowEngine.Calls). It touches only the vmap records
 // of Config.Resources, and reports to the clients through OnVunmap and OnVmapAccess.
 using System;
 using System.Collections.Immutable;
@@ -111,10 +112,26 @@ internal sealed partial class FlowEngine
     public static ResourceRecord? VmapHeldBy(Config config, ImmutableArray<int> holders) => ResourceHeldBy(config, holders, ResourceKind.Vmap);
 
     /// <summary>
-    /// The Vmap whose result a local holds, when the local is written exactly once, from a Vmap of this body, and is not
-    /// captured: definite assignment then says every path to a read of it went through that Vmap, so a path on which the
-    /// local holds no vmap has given it back already.
+    /// The Vmap (or call of a method that returns the vmap it made) whose result a local holds, when the local is written
+    /// exactly once, from such a call of this body, and is not captured: definite assignment then says every path to a
+    /// read of it went through that call, so a path on which the local holds no vmap has given it back already.
     /// </summary>
     public IInvocationOperation? VmapHeldByLocal(IOperation? expression) =>
-        StableValue(expression) is IInvocationOperation vmap && KnownSymbols.IsSame(vmap.TargetMethod, _symbols.Vmap) ? vmap : null;
+        StableValue(expression) is IInvocationOperation call && (KnownSymbols.IsSame(call.TargetMethod, _symbols.Vmap) || ReturnedVmapOf(call) is not null) ? call : null;
+
+    /// <summary>The buffer a vmap was made on, as the code names it: the receiver of a Vmap, or the argument a helper that returns one vmaps.</summary>
+    public string VmapBufferText(IInvocationOperation made)
+    {
+        if (ReturnedVmapOf(made) is { Instance: { } instance } && BodyFacts.Unwrap(instance) is IParameterReferenceOperation { Parameter: var parameter } &&
+            made.Arguments.FirstOrDefault(a => a.Parameter?.Ordinal == parameter.Ordinal) is { } argument)
+        {
+            return argument.Value.Syntax.ToString();
+        }
+
+        return made.Instance is { } receiver ? receiver.Syntax.ToString() : "the buffer";
+    }
+
+    /// <summary>The Vmap in a method of the compilation whose vmap a call of it returns, or null.</summary>
+    private IInvocationOperation? ReturnedVmapOf(IInvocationOperation call) =>
+        call.TargetMethod.MethodKind != MethodKind.DelegateInvoke && SymbolEqualityComparer.Default.Equals(call.TargetMethod.ReturnType, _symbols.DmaBufVmap) ? SummaryOf(call)?.ReturnedVmap : null;
 }

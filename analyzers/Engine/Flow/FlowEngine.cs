@@ -252,8 +252,9 @@ internal sealed partial class FlowEngine
     }
 
     /// <summary>
-    /// The state a summarized method starts in: each buffer parameter holds the reference its caller lends it, so that
-    /// each way out tells whether the method put it, kept it (handed it away) or left it to the caller.
+    /// The state a summarized method starts in: each buffer parameter holds the reference its caller lends it, and each
+    /// vmap parameter the caller's vmap, so that each way out tells whether the method put (vunmapped) it, kept it
+    /// (handed it away) or left it to the caller.
     /// </summary>
     private FlowState CallerReferences()
     {
@@ -266,13 +267,17 @@ internal sealed partial class FlowEngine
                 {
                     records = records.Add(new ResourceRecord(_cfg.OriginalOperation, CallerReferenceSite(parameter.Ordinal), ResourceKind.CallerReference, ImmutableArray.Create(LocalHolder(parameter)), false, false, -1, parameter.Name));
                 }
+                else if (parameter.RefKind == RefKind.None && SymbolEqualityComparer.Default.Equals(parameter.Type, _symbols.DmaBufVmap))
+                {
+                    records = records.Add(new ResourceRecord(_cfg.OriginalOperation, CallerReferenceSite(parameter.Ordinal), ResourceKind.Vmap, ImmutableArray.Create(LocalHolder(parameter)), false, false, -1, parameter.Name));
+                }
             }
         }
 
         return records.IsEmpty ? FlowState.Initial : FlowState.Of(new[] { Config.Empty.WithResources(records) })!;
     }
 
-    /// <summary>The site id of the caller's reference that parameter <paramref name="ordinal"/> brings (never a real site's).</summary>
+    /// <summary>The site id of the caller's reference (or vmap) that parameter <paramref name="ordinal"/> brings (never a real site's).</summary>
     public static int CallerReferenceSite(int ordinal) => -(ordinal + 2);
 
     private bool Reporting => _final && !_quiet && !_rules.IsEmpty && _report is not null;

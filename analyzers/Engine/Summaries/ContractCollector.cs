@@ -1,7 +1,8 @@
 // Collects a method's contract with its callers while the engine runs over its body with no rules: per buffer
 // parameter, the kmap or end that relies on access the caller began, the begin left open, the end of the caller's
-// access and the Put of the caller's reference that happen on every way the method returns. What differs from path
-// to path is not a contract: the parameter is then Unknown, and the method's own rules report what is wrong in it.
+// access and the Put of the caller's reference that happen on every way the method returns; per vmap parameter, the
+// vunmap of the caller's vmap that happens on every way it returns. What differs from path to path is not a contract:
+// the parameter is then Unknown, and the method's own rules report what is wrong in it.
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
@@ -38,6 +39,13 @@ internal sealed class ContractCollector : FlowClient
             if (p.Mixed || all(p.KeptExits) || keeps(_method.Parameters[i]) && !keptOnSome)
             {
                 contracts.Add(ParameterContract.Unknown);
+                continue;
+            }
+
+            if (p.VunmappedExits > 0)
+            {
+                // The caller's vmap is given back on every way out, by vunmaps the body made on every path to them, or nothing is known.
+                contracts.Add(p.VunmappedBy is { } vunmap && all(p.VunmappedExits) && p.KeptExits == 0 ? ParameterContract.Vunmapped(vunmap, p.VunmapBuffer) : ParameterContract.Unknown);
                 continue;
             }
 
@@ -129,6 +137,34 @@ internal sealed class ContractCollector : FlowClient
         }
     }
 
+    public override void OnVunmap(FlowReport report, VunmapEvent vunmap, FlowState before)
+    {
+        if (before.IsTop)
+        {
+            return;
+        }
+
+        for (int i = 0; i < _parameters.Length; i++)
+        {
+            int site = FlowEngine.CallerReferenceSite(i);
+            bool Vunmaps(Config c) => FlowEngine.VmapHeldBy(c, vunmap.Holders) is { SiteId: var held, Escaped: false } && held == site;
+            int vunmapping = vunmap.Holders.IsEmpty ? 0 : before.Configs.Count(Vunmaps);
+            Parameter p = _parameters[i];
+            if (vunmapping == before.Configs.Length)
+            {
+                // The caller's vmap, held on every path to this vunmap; through which buffer parameter, if one.
+                int through = vunmap.IsDispose ? -1 : ParameterOrdinal(report, vunmap.Key);
+                p.VunmapBuffer = p.VunmappedBy is null || p.VunmapBuffer == through ? through : -1;
+                p.VunmappedBy ??= vunmap.Call;
+            }
+            else if (vunmapping > 0 || before.Configs.Any(c => c.Resources.Any(r => r.SiteId == site && r.Kind == ResourceKind.Vmap && r.Escaped)))
+            {
+                // Vunmapped on some paths to here only, or possibly through where the body handed it: not a contract.
+                p.Mixed = true;
+            }
+        }
+    }
+
     public override void OnExit(FlowReport report, ExitPath exit, FlowState state)
     {
         if (exit.IsThrow || state.IsTop)
@@ -173,6 +209,12 @@ internal sealed class ContractCollector : FlowClient
                     p.KeptExits++;
                 }
 
+                if (SymbolEqualityComparer.Default.Equals(parameter.Type, report.Context.Symbols.DmaBufVmap) && parameter.RefKind == RefKind.None &&
+                    !config.Resources.Any(r => r.SiteId == FlowEngine.CallerReferenceSite(i) && r.Kind == ResourceKind.Vmap))
+                {
+                    p.VunmappedExits++;
+                }
+
                 int variable = report.Engine.ParameterReleaseId(parameter);
                 if (variable != FlowEngine.NoVariable && config.Released.TryGetValue(variable, out IOperation? put) && put is IInvocationOperation putCall)
                 {
@@ -206,6 +248,10 @@ internal sealed class ContractCollector : FlowClient
             ? _parameters[parameter.Ordinal]
             : null;
 
+    /// <summary>The ordinal of the parameter of this method that a key stands for as a whole, or -1.</summary>
+    private int ParameterOrdinal(FlowReport report, int key) =>
+        report.Engine.KeyFor(key) is { Root: IParameterSymbol parameter, Members.Length: 0 } && SymbolEqualityComparer.Default.Equals(parameter.ContainingSymbol, _method) ? parameter.Ordinal : -1;
+
     private static int KeyOf(FlowReport report, IParameterSymbol parameter)
     {
         for (int key = 0; report.Engine.KeyFor(key) is { } bufferKey; key++)
@@ -238,5 +284,11 @@ internal sealed class ContractCollector : FlowClient
         public int PutExits { get; set; }
 
         public int KeptExits { get; set; }
+
+        public IInvocationOperation? VunmappedBy { get; set; }
+
+        public int VunmapBuffer { get; set; } = -1;
+
+        public int VunmappedExits { get; set; }
     }
 }

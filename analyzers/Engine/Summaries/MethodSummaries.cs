@@ -1,5 +1,5 @@
 // Per-method summaries for callers: what a callee needs of its caller and leaves it (atomic mappings, accesses,
-// references), computed once per compilation, safe under recursion.
+// references, vmaps), computed once per compilation, safe under recursion.
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
@@ -20,11 +20,12 @@ internal sealed class MethodSummary
     {
     }
 
-    public MethodSummary(int maxHeld, int netHeld, bool returnsPage, bool isRecursive, ImmutableArray<ParameterContract> parameters, IInvocationOperation? returnedReference, int scopeParameter, IInvocationOperation? returnedScope, ImmutableArray<ExitCase> cases = default, int returnedParameter = -1)
+    public MethodSummary(int maxHeld, int netHeld, bool returnsPage, bool isRecursive, ImmutableArray<ParameterContract> parameters, IInvocationOperation? returnedReference, int scopeParameter, IInvocationOperation? returnedScope, ImmutableArray<ExitCase> cases = default, int returnedParameter = -1, IInvocationOperation? returnedVmap = null)
         : this(maxHeld, netHeld, returnsPage, isRecursive, returnedReference, scopeParameter, returnedScope, cases, returnedParameter)
     {
         _parameters = parameters;
         _parametersHaveEffects = parameters.Any(p => p.HasEffects);
+        ReturnedVmap = returnedVmap;
     }
 
     /// <summary>
@@ -86,6 +87,9 @@ internal sealed class MethodSummary
     /// <summary>The Get or Export whose reference the callee returns on every way it returns, for its caller to put.</summary>
     public IInvocationOperation? ReturnedReference { get; }
 
+    /// <summary>The Vmap whose vmap the callee returns on every way it returns, for its caller to vunmap.</summary>
+    public IInvocationOperation? ReturnedVmap { get; }
+
     /// <summary>The CpuAccess call whose scope the callee returns on every way it returns (on parameter <see cref="ScopeParameter"/>).</summary>
     public IInvocationOperation? ReturnedScope { get; }
 
@@ -96,7 +100,7 @@ internal sealed class MethodSummary
     public int ReturnedParameter { get; }
 
     /// <summary>Whether a call of the callee changes anything the engine follows in the caller.</summary>
-    public bool HasEffects => NetHeld > 0 || ReturnedReference is not null || ReturnedScope is not null || _parametersHaveEffects;
+    public bool HasEffects => NetHeld > 0 || ReturnedReference is not null || ReturnedScope is not null || ReturnedVmap is not null || _parametersHaveEffects;
 
     /// <summary>The contract of the parameter with ordinal <paramref name="ordinal"/>: Unknown when nothing was learnt of it.</summary>
     public ParameterContract ContractOf(int ordinal) =>
@@ -250,7 +254,8 @@ internal sealed class MethodSummaries
             scopeParameter,
             scope,
             collector.Cases(contracts),
-            ReturnedParameter(method, cfg.OriginalOperation));
+            ReturnedParameter(method, cfg.OriginalOperation),
+            ReturnedVmap(method, cfg.OriginalOperation));
     }
 
     /// <summary>The summary of a body that touches no buffer: each parameter is kept or not, and nothing else happens.</summary>
@@ -296,6 +301,43 @@ internal sealed class MethodSummaries
 
         return first is not null && !body.Descendants().OfType<IInvocationOperation>().Any(i => KnownSymbols.IsSame(i.TargetMethod, _symbols.Put)) ? first : null;
     }
+
+    /// <summary>
+    /// The Vmap whose vmap a method returns, when every value it returns is such a call or a local given one and nothing
+    /// else, and the method vunmaps or disposes no vmap (no Vunmap, no vmap Dispose, no using of a vmap).
+    /// </summary>
+    private IInvocationOperation? ReturnedVmap(IMethodSymbol method, IOperation body)
+    {
+        if (!SymbolEqualityComparer.Default.Equals(method.ReturnType, _symbols.DmaBufVmap) || method.IsAsync)
+        {
+            return null;
+        }
+
+        IInvocationOperation? first = null;
+        foreach (IOperation returned in ReturnedValues(body))
+        {
+            if (ValueOf(returned, body) is not IInvocationOperation call || !KnownSymbols.IsSame(call.TargetMethod, _symbols.Vmap))
+            {
+                return null;
+            }
+
+            first ??= call;
+        }
+
+        return first is not null && !body.Descendants().Any(VunmapsAVmap) ? first : null;
+    }
+
+    private bool VunmapsAVmap(IOperation operation) => operation switch
+    {
+        IInvocationOperation call => KnownSymbols.IsSame(call.TargetMethod, _symbols.Vunmap) || KnownSymbols.IsSame(call.TargetMethod, _symbols.DmaBufVmapDispose) ||
+            call.TargetMethod.Name == nameof(IDisposable.Dispose) && call.Instance is { } instance && IsVmap(instance),
+        IUsingOperation @using => @using.Resources.DescendantsAndSelf().Any(IsVmap),
+        IUsingDeclarationOperation declaration => declaration.DeclarationGroup.Descendants().Any(IsVmap),
+        _ => false,
+    };
+
+    private bool IsVmap(IOperation operation) =>
+        SymbolEqualityComparer.Default.Equals(BodyFacts.Unwrap(operation).Type, _symbols.DmaBufVmap) || SymbolEqualityComparer.Default.Equals(operation.Type, _symbols.DmaBufVmap);
 
     /// <summary>Whether a method returns the type of one of its parameters (so that it may return that parameter).</summary>
     private static bool ReturnsAParameter(IMethodSymbol method) =>

@@ -1,5 +1,5 @@
-// What a method of the compilation requires of its caller and leaves it, per buffer parameter: the contract a call is
-// checked against and applied with (Infer's pre- and postconditions, inferred from the body, no annotations).
+// What a method of the compilation requires of its caller and leaves it, per buffer (or vmap) parameter: the contract a
+// call is checked against and applied with (Infer's pre- and postconditions, inferred from the body, no annotations).
 using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis.Operations;
@@ -8,13 +8,15 @@ namespace DmaBuf.Analyzers.Engine;
 
 internal sealed class ParameterContract
 {
-    private ParameterContract(bool isUnknown, IInvocationOperation? requiredBy, IInvocationOperation? endedBy, IInvocationOperation? leftOpenBy, IInvocationOperation? putBy)
+    private ParameterContract(bool isUnknown, IInvocationOperation? requiredBy, IInvocationOperation? endedBy, IInvocationOperation? leftOpenBy, IInvocationOperation? putBy, IInvocationOperation? vunmappedBy = null, int vunmapBuffer = -1)
     {
         IsUnknown = isUnknown;
         RequiredBy = requiredBy;
         EndedBy = endedBy;
         LeftOpenBy = leftOpenBy;
         PutBy = putBy;
+        VunmappedBy = vunmappedBy;
+        VunmapBuffer = vunmappedBy is null ? -1 : vunmapBuffer;
     }
 
     /// <summary>
@@ -43,7 +45,16 @@ internal sealed class ParameterContract
     /// <summary>The Put in the callee that gives back the caller's reference on every way it returns.</summary>
     public IInvocationOperation? PutBy { get; }
 
-    public bool HasEffects => IsConditional || RequiredBy is not null || EndedBy is not null || LeftOpenBy is not null || PutBy is not null;
+    /// <summary>
+    /// The Vunmap or Dispose in the callee (or the call that does it, deeper) that gives back the caller's vmap on every
+    /// way it returns: the call vunmaps the vmap passed as this parameter.
+    /// </summary>
+    public IInvocationOperation? VunmappedBy { get; }
+
+    /// <summary>The ordinal of the buffer parameter the callee vunmaps it through (`b.Vunmap(m)`), or -1 (a Dispose, another buffer).</summary>
+    public int VunmapBuffer { get; }
+
+    public bool HasEffects => IsConditional || RequiredBy is not null || EndedBy is not null || LeftOpenBy is not null || PutBy is not null || VunmappedBy is not null;
 
     /// <summary>What the callee leaves of this parameter differs by the way it returns: see <see cref="MethodSummary.Cases"/>.</summary>
     public bool IsConditional { get; private set; }
@@ -53,6 +64,9 @@ internal sealed class ParameterContract
 
     public static ParameterContract Of(IInvocationOperation? requiredBy, IInvocationOperation? endedBy, IInvocationOperation? leftOpenBy, IInvocationOperation? putBy) =>
         requiredBy is null && endedBy is null && leftOpenBy is null && putBy is null ? None : new(false, requiredBy, endedBy, leftOpenBy, putBy);
+
+    /// <summary>A vmap parameter that the callee vunmaps on every way it returns (through buffer parameter <paramref name="buffer"/>, or -1).</summary>
+    public static ParameterContract Vunmapped(IInvocationOperation vunmappedBy, int buffer) => new(false, null, null, null, null, vunmappedBy, buffer);
 }
 
 /// <summary>A report made at a call for something its callee does: the callee's own operation and name, for messages.</summary>
