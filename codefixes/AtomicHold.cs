@@ -1,3 +1,4 @@
+// Whether an atomic mapping may be held at a point of a body: the check behind every fix that adds a call that may block.
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;

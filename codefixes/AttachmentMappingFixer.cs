@@ -1,6 +1,6 @@
+// The fixes of DMA0009: an attachment's table unmapped before the Detach or before the way out that leaves it mapped.
 using System.Collections.Generic;
 using System.Collections.Immutable;
-using System.Composition;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
@@ -31,7 +31,6 @@ namespace DmaBuf.CodeFixes;
 /// another attachment (<c>OtherTable</c>) gets no fix.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(AttachmentMappingFixer))]
-[Shared]
 public sealed class AttachmentMappingFixer : DmaBufFixer
 {
     /// <summary>The equivalence key of the unmap inserted before a Detach.</summary>

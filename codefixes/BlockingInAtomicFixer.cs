@@ -1,6 +1,6 @@
+// The fixes of DMA0005: the atomic mapping unmapped before the call that may block, or mapped with Kmap instead.
 using System.Collections.Generic;
 using System.Collections.Immutable;
-using System.Composition;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
@@ -24,7 +24,6 @@ namespace DmaBuf.CodeFixes;
 /// that it removes the diagnostic and adds none.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(BlockingInAtomicFixer))]
-[Shared]
 public sealed class BlockingInAtomicFixer : DmaBufFixer
 {
     /// <summary>The equivalence key of "Unmap before the blocking call".</summary>

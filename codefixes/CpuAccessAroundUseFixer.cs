@@ -3,7 +3,6 @@
 // the mapping get CPU access: an end just before them moves after them, or they are wrapped in a CpuAccess scope.
 using System.Collections.Generic;
 using System.Collections.Immutable;
-using System.Composition;
 using System.Globalization;
 using System.Linq;
 using System.Text.RegularExpressions;
@@ -42,7 +41,6 @@ namespace DmaBuf.CodeFixes;
 /// none.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(CpuAccessAroundUseFixer))]
-[Shared]
 public sealed class CpuAccessAroundUseFixer : DmaBufFixer
 {
     /// <inheritdoc />

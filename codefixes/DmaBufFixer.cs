@@ -1,3 +1,6 @@
+// The base of every code fix provider: one fix plan per diagnostic, the Fix All that applies them in turn, and the
+// scopes a fix supports. Providers carry no System.Composition [Shared]: hosts create an analyzer package's providers
+// by reflection, and the attribute would tie DmaBuf.CodeFixes.dll to a System.Composition version a host may not have.
 using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;

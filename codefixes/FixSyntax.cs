@@ -1,3 +1,4 @@
+// Syntax and binding helpers the code fix providers share: the invocation at a diagnostic, statements, trivia.
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;

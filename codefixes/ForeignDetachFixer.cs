@@ -1,6 +1,6 @@
+// The fix of DMA0011's foreign Detach: detach from the buffer the attachment was made on.
 using System.Collections.Generic;
 using System.Collections.Immutable;
-using System.Composition;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
@@ -25,7 +25,6 @@ namespace DmaBuf.CodeFixes;
 /// after the last put (<c>UseAfterPut</c>) gets no fix: where the put belongs depends on what the code means to do.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(ForeignDetachFixer))]
-[Shared]
 public sealed class ForeignDetachFixer : DmaBufFixer
 {
     /// <summary>The equivalence key of "Detach from the buffer it was attached to".</summary>

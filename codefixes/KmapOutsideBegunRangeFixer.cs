@@ -1,6 +1,6 @@
+// The fix of DMA0006: widen the begun CPU access (its begin and every matching end) to the pages that are mapped.
 using System.Collections.Generic;
 using System.Collections.Immutable;
-using System.Composition;
 using System.Globalization;
 using System.Linq;
 using System.Text.RegularExpressions;
@@ -26,7 +26,6 @@ namespace DmaBuf.CodeFixes;
 /// access on that buffer in the method and every end on it names the same arguments.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(KmapOutsideBegunRangeFixer))]
-[Shared]
 public sealed class KmapOutsideBegunRangeFixer : DmaBufFixer
 {
     /// <summary>The equivalence key of "Widen the CPU access to page N".</summary>

@@ -1,6 +1,6 @@
+// The fixes of DMA0007: begin CPU access for the mapped page, or move an earlier end after the mapping's use.
 using System.Collections.Generic;
 using System.Collections.Immutable;
-using System.Composition;
 using System.Globalization;
 using System.Linq;
 using System.Threading;
@@ -30,7 +30,6 @@ namespace DmaBuf.CodeFixes;
 /// the kmap (CpuAccess may block).
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(KmapWithoutCpuAccessFixer))]
-[Shared]
 public sealed class KmapWithoutCpuAccessFixer : DmaBufFixer
 {
     /// <summary>The equivalence key of "Begin CPU access for page N".</summary>

@@ -1,3 +1,4 @@
+// A mapping held in a local and every use of that local, for the fixes that move or add an unmap.
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;

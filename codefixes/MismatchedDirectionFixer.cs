@@ -2,7 +2,6 @@
 // (DMA0002.Bidirectional) gives both calls the direction that does what each of them did.
 using System.Collections.Generic;
 using System.Collections.Immutable;
-using System.Composition;
 using System.Globalization;
 using System.Threading;
 using System.Threading.Tasks;
@@ -26,7 +25,6 @@ namespace DmaBuf.CodeFixes;
 /// and adds none.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(MismatchedDirectionFixer))]
-[Shared]
 public sealed class MismatchedDirectionFixer : DmaBufFixer
 {
     /// <inheritdoc />

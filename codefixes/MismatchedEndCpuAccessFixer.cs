@@ -1,6 +1,6 @@
+// The fix of DMA0002's mismatched end: give the end the range, direction and form of the access begun.
 using System.Collections.Generic;
 using System.Collections.Immutable;
-using System.Composition;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
@@ -22,7 +22,6 @@ namespace DmaBuf.CodeFixes;
 /// could have other values at the end.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(MismatchedEndCpuAccessFixer))]
-[Shared]
 public sealed class MismatchedEndCpuAccessFixer : DmaBufFixer
 {
     /// <summary>The equivalence key of "Match the begun range".</summary>

@@ -2,7 +2,6 @@
 // an end on one branch that the end after it repeats), or moves an end out of the loop it repeats in.
 using System.Collections.Generic;
 using System.Collections.Immutable;
-using System.Composition;
 using System.Globalization;
 using System.Linq;
 using System.Threading;
@@ -38,7 +37,6 @@ namespace DmaBuf.CodeFixes;
 /// the end belongs there, the code does not say).
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(RedundantEndCpuAccessFixer))]
-[Shared]
 public sealed class RedundantEndCpuAccessFixer : DmaBufFixer
 {
     /// <inheritdoc />

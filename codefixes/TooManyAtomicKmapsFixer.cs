@@ -1,6 +1,6 @@
+// The fix of DMA0004: map the third page with Kmap instead, moved to where no atomic mapping is held.
 using System.Collections.Generic;
 using System.Collections.Immutable;
-using System.Composition;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
@@ -24,7 +24,6 @@ namespace DmaBuf.CodeFixes;
 /// buffer read, and the mapping is a local that is only read through and unmapped.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(TooManyAtomicKmapsFixer))]
-[Shared]
 public sealed class TooManyAtomicKmapsFixer : DmaBufFixer
 {
     /// <summary>The equivalence key of "Map with Kmap instead".</summary>

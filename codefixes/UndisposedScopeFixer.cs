@@ -2,7 +2,6 @@
 // block" (DMA0001.UsingScope) makes the declaration a using declaration.
 using System.Collections.Generic;
 using System.Collections.Immutable;
-using System.Composition;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
@@ -25,7 +24,6 @@ namespace DmaBuf.CodeFixes;
 /// diagnostic and adds none.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UndisposedScopeFixer))]
-[Shared]
 public sealed class UndisposedScopeFixer : DmaBufFixer
 {
     /// <inheritdoc />

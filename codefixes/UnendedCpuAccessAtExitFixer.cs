@@ -3,7 +3,6 @@
 // (a begin in a try whose failure is checked later, an access that other paths end themselves).
 using System.Collections.Generic;
 using System.Collections.Immutable;
-using System.Composition;
 using System.Linq;
 using System.Threading;
 using DmaBuf.Analyzers;
@@ -25,7 +24,6 @@ namespace DmaBuf.CodeFixes;
 /// under the condition the begin is under, then a copy of the code's own if/else that ends the access, are tried.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UnendedCpuAccessAtExitFixer))]
-[Shared]
 public sealed class UnendedCpuAccessAtExitFixer : ExitReleaseFixer
 {
     /// <summary>The equivalence key of "End CPU access before this return".</summary>

@@ -2,7 +2,6 @@
 // ends the access before the break or goto that leaves it begun (a case of a switch, an error ladder).
 using System.Collections.Generic;
 using System.Collections.Immutable;
-using System.Composition;
 using System.Globalization;
 using System.Linq;
 using System.Threading;
@@ -25,7 +24,6 @@ namespace DmaBuf.CodeFixes;
 /// the begin and the jump assigns what the end reads.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UnendedCpuAccessAtJumpFixer))]
-[Shared]
 public sealed class UnendedCpuAccessAtJumpFixer : DmaBufFixer
 {
     /// <inheritdoc />

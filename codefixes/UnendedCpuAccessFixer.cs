@@ -1,6 +1,6 @@
+// The main fixes of DMA0001: a CpuAccess scope, or the end of the access in a finally block.
 using System.Collections.Generic;
 using System.Collections.Immutable;
-using System.Composition;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
@@ -24,7 +24,6 @@ namespace DmaBuf.CodeFixes;
 /// the EndCpuAccess calls with the same arguments that the scope or the finally block replaces.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UnendedCpuAccessFixer))]
-[Shared]
 public sealed class UnendedCpuAccessFixer : DmaBufFixer
 {
     /// <summary>The equivalence key of "Use a CpuAccess scope".</summary>

@@ -2,7 +2,6 @@
 // (DMA0009.UnmapBeforeJump) repeats the code's own unmap before the goto that lands on the Detach with the table mapped.
 using System.Collections.Generic;
 using System.Collections.Immutable;
-using System.Composition;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
@@ -24,7 +23,6 @@ namespace DmaBuf.CodeFixes;
 /// and adds none. A Detach in a finally block whose try declares the table (out of scope there) gets no fix.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UnmapBeforeJumpToDetachFixer))]
-[Shared]
 public sealed class UnmapBeforeJumpToDetachFixer : DmaBufFixer
 {
     /// <inheritdoc />

@@ -2,7 +2,6 @@
 // (DMA0009.UnmapInFinally) unmaps it on every way out of the code that uses it, inside the try that declares it.
 using System.Collections.Generic;
 using System.Collections.Immutable;
-using System.Composition;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
@@ -28,7 +27,6 @@ namespace DmaBuf.CodeFixes;
 /// the buffer, the attachment or the table, and the analyzers confirm that it removes the diagnostic and adds none.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UnmapInFinallyFixer))]
-[Shared]
 public sealed class UnmapInFinallyFixer : DmaBufFixer
 {
     /// <inheritdoc />

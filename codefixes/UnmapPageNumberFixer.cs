@@ -2,7 +2,6 @@
 // (DMA0003.MappedPageNumber) gives the unmap the kmap's own page number.
 using System.Collections.Generic;
 using System.Collections.Immutable;
-using System.Composition;
 using System.Globalization;
 using System.Threading;
 using System.Threading.Tasks;
@@ -22,7 +21,6 @@ namespace DmaBuf.CodeFixes;
 /// the analyzers confirm that it removes the diagnostic and adds none.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UnmapPageNumberFixer))]
-[Shared]
 public sealed class UnmapPageNumberFixer : DmaBufFixer
 {
     /// <inheritdoc />

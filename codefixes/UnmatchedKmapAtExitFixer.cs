@@ -2,7 +2,6 @@
 // diagnostic names, where the mapping is unmapped on the other paths (an early return between kmap and kunmap, a
 // break out of the loop that maps).
 using System.Collections.Immutable;
-using System.Composition;
 using System.Threading;
 using DmaBuf.Analyzers;
 using Microsoft.CodeAnalysis;
@@ -19,7 +18,6 @@ namespace DmaBuf.CodeFixes;
 /// that is not handed on, with a buffer and page that name the same values there, and only when the analyzers confirm that the unmap removes the diagnostic and adds none.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UnmatchedKmapAtExitFixer))]
-[Shared]
 public sealed class UnmatchedKmapAtExitFixer : ExitReleaseFixer
 {
     /// <summary>The equivalence key of "Unmap page N before this return".</summary>

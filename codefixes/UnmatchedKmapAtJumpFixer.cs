@@ -2,7 +2,6 @@
 // repeats the code's own unmap before the break or goto that leaves the mapping held (an early break, an error ladder).
 using System.Collections.Generic;
 using System.Collections.Immutable;
-using System.Composition;
 using System.Globalization;
 using System.Linq;
 using System.Threading;
@@ -23,7 +22,6 @@ namespace DmaBuf.CodeFixes;
 /// mapping to copy, or where what the unmap reads is assigned between the kmap and the jump.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UnmatchedKmapAtJumpFixer))]
-[Shared]
 public sealed class UnmatchedKmapAtJumpFixer : DmaBufFixer
 {
     /// <inheritdoc />

@@ -1,6 +1,6 @@
+// The fixes of DMA0003: unmap with the matching call and page, unmap after the last use, or dispose with 'using'.
 using System.Collections.Generic;
 using System.Collections.Immutable;
-using System.Composition;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
@@ -21,7 +21,6 @@ namespace DmaBuf.CodeFixes;
 /// and "Dispose the mapping with 'using'" (<c>DMA0003.UsingDeclaration</c>).
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UnmatchedKmapFixer))]
-[Shared]
 public sealed class UnmatchedKmapFixer : DmaBufFixer
 {
     /// <summary>The equivalence key of the repair of a mismatched unmap.</summary>

@@ -1,7 +1,6 @@
 // DMA0012 at one way out: "Vunmap before this return" (DMA0012.VunmapBeforeExit) gives back a vmap on the path the
 // diagnostic names (an early return between the Vmap and its Vunmap, a failed begin after the vmap).
 using System.Collections.Immutable;
-using System.Composition;
 using System.Threading;
 using DmaBuf.Analyzers;
 using Microsoft.CodeAnalysis;
@@ -20,7 +19,6 @@ namespace DmaBuf.CodeFixes;
 /// wrong is the author's decision.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UnmatchedVmapAtExitFixer))]
-[Shared]
 public sealed class UnmatchedVmapAtExitFixer : ExitReleaseFixer
 {
     /// <inheritdoc />

@@ -1,6 +1,6 @@
+// The main fix of DMA0010: put the reference in a finally block.
 using System.Collections.Generic;
 using System.Collections.Immutable;
-using System.Composition;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
@@ -26,7 +26,6 @@ namespace DmaBuf.CodeFixes;
 /// more code).
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UnputBufferReferenceFixer))]
-[Shared]
 public sealed class UnputBufferReferenceFixer : DmaBufFixer
 {
     /// <summary>The equivalence key of "Put the reference in a finally block".</summary>

@@ -1,7 +1,6 @@
 // DMA0010 at one way out: "Put 'b' before this return" (DMA0010.PutBeforeExit) puts the reference on the path the
 // diagnostic names, where the reference is held in a local and dropped early (an early return, a throw after a check).
 using System.Collections.Immutable;
-using System.Composition;
 using System.Linq;
 using System.Threading;
 using DmaBuf.Analyzers;
@@ -21,7 +20,6 @@ namespace DmaBuf.CodeFixes;
 /// that the Put removes the diagnostic and adds none (no path that put it already, or handed it away, reaches there).
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UnputReferenceAtExitFixer))]
-[Shared]
 public sealed class UnputReferenceAtExitFixer : ExitReleaseFixer
 {
     /// <summary>The equivalence key of "Put 'b' before this return".</summary>

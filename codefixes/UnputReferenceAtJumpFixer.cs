@@ -2,7 +2,6 @@
 // puts it before the goto or break that drops it (a check in a loop that jumps to a shared error label).
 using System.Collections.Generic;
 using System.Collections.Immutable;
-using System.Composition;
 using System.Globalization;
 using System.Threading;
 using System.Threading.Tasks;
@@ -23,7 +22,6 @@ namespace DmaBuf.CodeFixes;
 /// loop that declares it), which is why the Put goes at the jump.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UnputReferenceAtJumpFixer))]
-[Shared]
 public sealed class UnputReferenceAtJumpFixer : DmaBufFixer
 {
     /// <inheritdoc />

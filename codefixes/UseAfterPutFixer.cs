@@ -2,7 +2,6 @@
 // the helper call that puts) down past the uses that follow it in the same block, so the reference is held while used.
 using System.Collections.Generic;
 using System.Collections.Immutable;
-using System.Composition;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
@@ -27,7 +26,6 @@ namespace DmaBuf.CodeFixes;
 /// decision.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UseAfterPutFixer))]
-[Shared]
 public sealed class UseAfterPutFixer : DmaBufFixer
 {
     /// <inheritdoc />
