@@ -1,7 +1,7 @@
 // Measures the code fixes on the real-code tiers of the analyzer tests: for every diagnostic reported on a case, every
 // fix any provider offers is applied and the result compiled and analyzed again. A fix is good when it compiles,
-// removes that diagnostic, adds none and keeps every comment. Prints a table per tier and each failure; asserts that
-// no offered fix is broken and that enough diagnostics get a good fix.
+// removes that diagnostic, adds none, keeps every comment and writes its own text as the formatter would. Prints a
+// table per tier and each failure; asserts that no offered fix is broken and that enough diagnostics get a good fix.
 using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
@@ -16,6 +16,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Formatting;
 using Microsoft.CodeAnalysis.Text;
 using Xunit.Abstractions;
 
@@ -47,6 +48,7 @@ public class RealCodeFixCoverageTests
         LeavesDiagnostic,
         AddsDiagnostic,
         DropsComment,
+        MisformatsCode,
     }
 
     /// <summary>
@@ -215,7 +217,39 @@ public class RealCodeFixCoverageTests
             return (Outcome.DropsComment, string.Join("; ", dropped) + "\n" + newText);
         }
 
+        string? misformatted = await MisformattedAsync(document, fixedDocument);
+        if (misformatted is not null)
+        {
+            return (Outcome.MisformatsCode, misformatted + "\n" + newText);
+        }
+
         return (Outcome.Ok, string.Empty);
+    }
+
+    /// <summary>
+    /// The lines of the text a fix wrote that the formatter would write otherwise (indentation, spacing, line breaks),
+    /// or null when it would keep them all. Only the changed spans are formatted: the code around them is the case's.
+    /// </summary>
+    private static async Task<string?> MisformattedAsync(Document original, Document fixedDocument)
+    {
+        var spans = new List<TextSpan>();
+        int shift = 0;
+        foreach (TextChange change in (await fixedDocument.GetTextChangesAsync(original)).OrderBy(c => c.Span.Start))
+        {
+            spans.Add(new TextSpan(change.Span.Start + shift, change.NewText?.Length ?? 0));
+            shift += (change.NewText?.Length ?? 0) - change.Span.Length;
+        }
+
+        SourceText written = await fixedDocument.GetTextAsync();
+        SourceText formatted = await (await Formatter.FormatAsync(fixedDocument, spans)).GetTextAsync();
+        if (formatted.ContentEquals(written))
+        {
+            return null;
+        }
+
+        var changes = formatted.GetTextChanges(written);
+        return string.Join("; ", changes.Take(3).Select(c =>
+            $"line {written.Lines.GetLineFromPosition(c.Span.Start).LineNumber + 1}: '{written.ToString(c.Span).Replace("\n", "\\n")}' -> '{c.NewText?.Replace("\n", "\\n")}'"));
     }
 
     /// <summary>
