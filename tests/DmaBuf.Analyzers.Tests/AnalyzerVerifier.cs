@@ -1,3 +1,5 @@
+// Runs one analyzer over test code with diagnostic markup, against .NET 8 and DmaBuf.Runtime, with an optional
+// .editorconfig for the rules' options.
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.CodeAnalysis;

@@ -1,3 +1,6 @@
+// DMA0001: a CPU access left begun at a way out (returns, throws, breaks, goto, switch arms, lambdas, async, undisposed
+// scopes), ranged or whole-buffer, and its message; escapes, try/finally, [LeavesCpuAccessOpen] and calls that may
+// throw stay silent.
 using System.Threading.Tasks;
 using DmaBuf.Analyzers.Tests.Engine;
 using Microsoft.CodeAnalysis;

@@ -1,3 +1,5 @@
+// DMA0002: an end with nothing begun on some path, ended twice, or of another start, range or direction (whole-buffer
+// forms too), and its message; ends the caller may match, [ClosesCpuAccess] and unknown ranges stay silent.
 using System.Threading.Tasks;
 using DmaBuf.Analyzers.Tests.Engine;
 using Microsoft.CodeAnalysis.Testing;

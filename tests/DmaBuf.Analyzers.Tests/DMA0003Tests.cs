@@ -1,3 +1,5 @@
+// DMA0003: a page mapped and not unmapped on some path, unmapped with the wrong call, page, mapping or buffer, or
+// unmapped twice, and its message; escapes, unknown page numbers and the Open/Close attributes stay silent.
 using System.Threading.Tasks;
 using DmaBuf.Analyzers.Tests.Engine;
 using Microsoft.CodeAnalysis.Testing;

@@ -1,3 +1,5 @@
+// DMA0004: a third atomic kmap held at once, counted through loops, callees, recursion, local functions, invoked
+// lambdas and other buffers, and its message; two at a time, plain kmaps and lambdas only defined stay silent.
 using System.Threading.Tasks;
 using DmaBuf.Analyzers.Tests.Engine;
 using Microsoft.CodeAnalysis.Testing;

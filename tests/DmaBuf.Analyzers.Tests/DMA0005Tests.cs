@@ -1,3 +1,5 @@
+// DMA0005: a call that may block while an atomic kmap is held (sleeps, locks, awaits, Task.Result, yields, iterators,
+// callees, vmaps), and its message; lambdas run later, plain kmaps and calls ruled out by their arguments stay silent.
 using System.Threading.Tasks;
 using DmaBuf.Analyzers.Tests.Engine;
 using Microsoft.CodeAnalysis.Testing;

@@ -1,3 +1,6 @@
+// DMA0006: a kmap of a page outside every access begun on its buffer (constants, locals, loop counters, conditionals,
+// other buffers, lambdas, async) and its message; unknown pages or ranges, partial pages and the caller's access stay
+// silent.
 using System.Threading.Tasks;
 using DmaBuf.Analyzers.Tests.Engine;
 using Microsoft.CodeAnalysis.Testing;

@@ -1,3 +1,5 @@
+// DMA0007: a kmap or a vmap's GetSpan with no CPU access begun on its buffer, before the begin, on some path only or
+// after the end; buffers the caller may have begun, handed away, captured or reassigned stay silent.
 using System.Threading.Tasks;
 using DmaBuf.Analyzers.Tests.Engine;
 using Microsoft.CodeAnalysis.Testing;

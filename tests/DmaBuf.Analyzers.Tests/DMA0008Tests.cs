@@ -1,3 +1,6 @@
+// DMA0008: an exporter's KmapAtomic or KunmapAtomic override that may block, itself or through helpers, bases and
+// interfaces, and its message; the other callbacks, lock-free code, look-alikes and methods that only share the name
+// stay silent.
 using System.Threading.Tasks;
 using DmaBuf.Analyzers.Rules;
 using Microsoft.CodeAnalysis.CSharp.Testing;

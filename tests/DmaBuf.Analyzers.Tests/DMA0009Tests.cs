@@ -1,3 +1,5 @@
+// DMA0009: a table mapped and not unmapped on some path, unmapped through another attachment's table, or detached while
+// mapped, with each kind's message and properties; tables that escape or the method cannot see stay silent.
 using System.Collections.Immutable;
 using System.Linq;
 using System.Threading.Tasks;

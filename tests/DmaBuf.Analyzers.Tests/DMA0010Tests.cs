@@ -1,3 +1,5 @@
+// DMA0010: a reference taken with Export or Get and not put on some path out of the method, with its message and
+// properties; references that escape (returned, stored, handed on, captured, put by a wrapper) stay silent.
 using System.Collections.Immutable;
 using System.Linq;
 using System.Threading.Tasks;

@@ -1,3 +1,6 @@
+// DMA0011: a buffer used after the code's own Put of its reference, or detached through another buffer's attachment,
+// with messages and properties; reassignment, reads that only look at the variable and buffers that may be the same
+// stay silent.
 using System.Collections.Immutable;
 using System.Linq;
 using System.Threading.Tasks;

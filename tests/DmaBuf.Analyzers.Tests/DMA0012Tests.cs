@@ -1,3 +1,5 @@
+// DMA0012: a vmap not vunmapped on some path, vunmapped twice or through another buffer, also across helpers that
+// return or vunmap it; vmaps that escape, vmaps the method cannot see and a failed Vmap stay silent.
 using System.Threading.Tasks;
 using DmaBuf.Analyzers.Tests.Engine;
 using Microsoft.CodeAnalysis.Testing;

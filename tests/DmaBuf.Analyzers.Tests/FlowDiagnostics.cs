@@ -1,3 +1,5 @@
+// Runs the flow analyzer over a compilation of its own and returns its diagnostics, for the tests that check what
+// markup cannot (properties, the text at a location or additional location).
 using System;
 using System.Collections.Immutable;
 using System.IO;

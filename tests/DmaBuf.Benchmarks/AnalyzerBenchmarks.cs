@@ -1,3 +1,5 @@
+// The analyzers' cost on synthetic compilations of 250 to 2000 methods: compiling alone, the DMA analyzers, CA2000 on
+// the IDisposable version of the same code, and the DMA analyzers on code that does not use the runtime.
 using System;
 using System.Collections.Immutable;
 using BenchmarkDotNet.Attributes;

@@ -1,3 +1,5 @@
+// Builds the synthetic compilations (with or without the runtime) and runs analyzers over them on one thread with
+// Roslyn's telemetry: the DMA analyzers, and CA2000 loaded from the NetAnalyzers package folder.
 using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;

@@ -1,3 +1,5 @@
+// The blocking probe: compiles a library from a local folder, calls each of its public methods under an atomic kmap,
+// and writes per method whether DMA0005 reports the call and its message.
 using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;

@@ -1,3 +1,5 @@
+// The benchmarks' entry point: BenchmarkDotNet with the analyzer targets printed after it, or an in-process analyzer
+// report, the runtime's CPU cost, the blocking probe or a library's analysis cost, by the first argument.
 using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;

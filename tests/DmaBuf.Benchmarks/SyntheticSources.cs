@@ -1,3 +1,5 @@
+// The synthetic code the analyzer benchmarks compile: N methods of every rule's shapes, right and wrong, among methods
+// that touch no buffer, written against the runtime or against an IDisposable stand-in that does not use it.
 using System;
 using System.Collections.Generic;
 using System.Text;

@@ -1,3 +1,5 @@
+// The analyzers' telemetry carried from BenchmarkDotNet's child processes to the summary, one file per benchmark and N,
+// and the Analyzers column with its median over the measured iterations.
 using System;
 using System.Collections.Generic;
 using System.Globalization;

@@ -1,3 +1,5 @@
+// A consumer of the packed packages with the real CLI: the build's warnings and SARIF log with the fork's help links,
+// dotnet format fixing DMA0001, -warnaserror failing the build, and .editorconfig silencing one rule.
 using System.IO;
 using System.Linq;
 using System.Text.Json;

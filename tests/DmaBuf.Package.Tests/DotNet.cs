@@ -1,3 +1,5 @@
+// Runs the real dotnet CLI for the package tests: no telemetry, no build server or shared compiler left behind holding
+// the analyzer DLLs, a timeout that kills the process tree, output and errors together.
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;

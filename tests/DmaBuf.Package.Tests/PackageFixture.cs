@@ -1,3 +1,5 @@
+// Packs the runtime (and the analyzer package with it) once for a fork's address and a fresh version into a local feed,
+// and makes consumer projects that restore from it into a private packages folder.
 using System;
 using System.Collections.Generic;
 using System.IO;

@@ -1,3 +1,5 @@
+// Seeded fuzzing on broken code: every corpus source with each line dropped, cut short and with tokens torn out, under
+// every analyzer and the code fixes of what they report; nothing may throw, within a time budget.
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;

@@ -1,3 +1,5 @@
+// Runs every DmaBuf analyzer and code fix over any source, the runtime's own sources included, recording every
+// exception they throw.
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;

@@ -1,3 +1,5 @@
+// The fuzz corpus: the samples' sources and every multi-line string of the analyzer and code-fix tests that uses the
+// DmaBuf API, with the test markup stripped.
 using System;
 using System.Collections.Generic;
 using System.IO;

@@ -1,3 +1,5 @@
+// A buffer's lifetime across threads: concurrent Puts release it exactly once and free its native memory, the shipped
+// exporters hold nothing after the last Put, and a buffer never put stays counted through garbage collection.
 using System;
 using System.Linq;
 using System.Runtime.CompilerServices;

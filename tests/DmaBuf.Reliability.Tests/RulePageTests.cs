@@ -1,3 +1,5 @@
+// The twelve rules against their documentation: a descriptor for each, its help link and page (title, default severity,
+// the sections, how to configure it), the README's rule table and the release tracking.
 using System;
 using System.IO;
 using System.Linq;

@@ -1,3 +1,6 @@
+// Seeded random sequences of sharing and CPU-access operations from several threads, checked against a small model
+// (counts, tables, ranges, mappings, the bytes each side sees); invalid ones are refused as documented and change
+// nothing.
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;

@@ -1,3 +1,5 @@
+// All analyzers over the samples and the runtime: the fixed samples, the pipeline and the runtime's own code stay
+// silent, and the firing samples report each of the twelve rules once, in the method named for it.
 using System;
 using System.IO;
 using System.Linq;

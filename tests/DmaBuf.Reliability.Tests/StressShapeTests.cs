@@ -1,3 +1,6 @@
+// Code shapes that stress the analyzers (10,000 statements, deep nesting, 500 buffers, a 1,000-call chain, recursion,
+// partial classes, iterators, goto loops) report exactly what is expected, concurrently or not, and stop when
+// cancelled.
 using System;
 using System.Collections.Generic;
 using System.Linq;

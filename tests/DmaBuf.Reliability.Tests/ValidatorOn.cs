@@ -1,3 +1,4 @@
+// Turns the runtime validator on for the whole reliability test assembly, before the runtime first reads the switch.
 using System;
 using System.Runtime.CompilerServices;
 

@@ -1,3 +1,6 @@
+// Bad input to the runtime: ranges, directions, pages, mappings, attachments, nulls, sizes, constraints, descriptors
+// and device transfers that are wrong throw the ArgumentException family, use after the last Put throws
+// ObjectDisposedException, and nothing changes.
 using System;
 using System.Linq;
 using static DmaBuf.Runtime.Tests.TestSupport;

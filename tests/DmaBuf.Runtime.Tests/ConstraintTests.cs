@@ -1,3 +1,5 @@
+// Tables shaped by the attached devices' constraints (segment size and count, contiguity, collated over devices),
+// devices refused with EINVAL or EBUSY when they cannot be met, and the system heap's layout fixed at its first map.
 using System;
 using System.Collections.Generic;
 using System.Linq;

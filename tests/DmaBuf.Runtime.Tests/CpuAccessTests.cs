@@ -1,3 +1,5 @@
+// CPU access in the runtime: begun ranges and their page spans, several at once, scopes that end once, a begin the
+// exporter refuses, kmaps and atomic kmaps per thread, pages shared with the device, and disposing pages.
 using System;
 using System.Linq;
 using static DmaBuf.Runtime.Tests.TestSupport;

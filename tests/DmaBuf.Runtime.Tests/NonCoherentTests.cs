@@ -1,3 +1,5 @@
+// The non-coherent exporter's stale copies: only the begun range is brought into the CPU's view and only the ended
+// range written back, by direction, to the byte in partial pages; the system heap is coherent.
 using System;
 using System.Linq;
 using static DmaBuf.Runtime.Tests.TestSupport;

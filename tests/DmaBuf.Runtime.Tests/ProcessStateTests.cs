@@ -1,3 +1,6 @@
+// The process-wide state, in tests that run alone: live buffers and native bytes counted from export (or allocation) to
+// release, failed exports and Puts counting nothing, and descriptors that name a buffer until closed and are reused
+// lowest first.
 using System;
 using static DmaBuf.Runtime.Tests.TestSupport;
 

@@ -1,3 +1,5 @@
+// Sharing a buffer: export and page counts, descriptors and Get taking references, release exactly once in any order,
+// attach/detach, mapping tables, what the exporters allocate, and attach or map failures that change nothing.
 using System;
 using System.Linq;
 using static DmaBuf.Runtime.Tests.TestSupport;

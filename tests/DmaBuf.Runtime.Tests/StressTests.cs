@@ -1,3 +1,5 @@
+// Several threads at once on shared buffers: Get and Put through descriptors, attach/detach, map/unmap, begin/end and
+// kmaps leave every count balanced, and racing last Puts and closes release a buffer exactly once.
 using System;
 using System.Collections.Concurrent;
 using System.Linq;

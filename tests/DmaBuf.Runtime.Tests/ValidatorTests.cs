@@ -1,3 +1,5 @@
+// The runtime validator: each rule it checks (DMA0001 to DMA0009, DMA0011) throws with the rule's id at the call that
+// breaks it, and the failed call changes nothing; correct code, and blocking on another thread, never trip it.
 using System;
 using System.Collections.Generic;
 using System.Linq;

@@ -1,3 +1,5 @@
+// Finds the checkout's root (the folder of DmaBufAnalyzers.sln, searched upwards from the test assembly) for the test
+// projects that read or build its files.
 using System;
 using System.IO;
 

@@ -1,3 +1,6 @@
+// What may block, through the probe: the base class library's table, await, lock, the runtime's [MightSleep], calls,
+// recursion, lambdas, iterators, constructors, virtual calls and the user's list; what spins, polls, is async or in
+// memory does not.
 using System.Threading.Tasks;
 using Microsoft.CodeAnalysis.Testing;
 using Verify = DmaBuf.Analyzers.Tests.AnalyzerVerifier<DmaBuf.Analyzers.Tests.Blocking.BlockingProbeAnalyzer>;

@@ -1,3 +1,5 @@
+// A test-only analyzer (BLK0001) that reports every operation the blocking analysis finds may block, with its
+// description: the analysis as DMA0005 and DMA0008 use it, without their other conditions.
 using System;
 using System.Collections.Immutable;
 using DmaBuf.Analyzers.Blocking;

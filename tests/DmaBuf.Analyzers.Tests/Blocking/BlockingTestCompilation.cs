@@ -1,3 +1,5 @@
+// Compiles test code against .NET 8 and DmaBuf.Runtime for the tests that call the blocking analysis directly or run an
+// analyzer over it, and finds a method by type and name.
 using System.Collections.Immutable;
 using System.Linq;
 using System.Threading;

@@ -1,3 +1,5 @@
+// The call chain a blocking description shows: shortened past six elements, cut where it is too deep to follow, types
+// named where they change, through cycles, lambdas, constructors and properties, and the file of a call in another.
 using System.Threading.Tasks;
 using Microsoft.CodeAnalysis.Testing;
 using Verify = DmaBuf.Analyzers.Tests.AnalyzerVerifier<DmaBuf.Analyzers.Tests.Blocking.BlockingProbeAnalyzer>;

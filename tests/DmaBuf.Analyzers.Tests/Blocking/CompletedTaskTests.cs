@@ -1,3 +1,5 @@
+// Result and GetResult on a task known to have completed on every path (a completion test, a status, a helper of the
+// compilation, an await) do not block; on a task not tested, tested on one path, replaced, or another, they may.
 using System.Threading.Tasks;
 using Verify = DmaBuf.Analyzers.Tests.AnalyzerVerifier<DmaBuf.Analyzers.Tests.Blocking.BlockingProbeAnalyzer>;
 

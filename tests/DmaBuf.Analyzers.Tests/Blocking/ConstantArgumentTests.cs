@@ -1,3 +1,5 @@
+// Blocking branches ruled out by the caller's arguments: a constant bool (passed on, negated or a default), an empty
+// params array, and overrides of a known receiver judged by their bodies; false, unknown or non-empty ones may block.
 using System.Threading.Tasks;
 using Verify = DmaBuf.Analyzers.Tests.AnalyzerVerifier<DmaBuf.Analyzers.Tests.Blocking.BlockingProbeAnalyzer>;
 

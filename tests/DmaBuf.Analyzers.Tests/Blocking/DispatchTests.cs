@@ -1,3 +1,5 @@
+// Virtual and interface calls may block when an implementation in the compilation for the receiver's type may, through
+// wrappers too; none in the compilation, a library's receiver type, or an override the receiver cannot be stay silent.
 using System.Threading.Tasks;
 using Microsoft.CodeAnalysis.Testing;
 using Verify = DmaBuf.Analyzers.Tests.AnalyzerVerifier<DmaBuf.Analyzers.Tests.Blocking.BlockingProbeAnalyzer>;

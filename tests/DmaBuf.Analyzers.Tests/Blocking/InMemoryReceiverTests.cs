@@ -1,3 +1,6 @@
+// Stream, reader and writer I/O decided by the receiver: in-memory arguments, locals and readonly fields every
+// constructor fills do not block; an unknown writer, one of two on some path, or a field filled or set from outside
+// may.
 using System.Threading.Tasks;
 using Verify = DmaBuf.Analyzers.Tests.AnalyzerVerifier<DmaBuf.Analyzers.Tests.Blocking.BlockingProbeAnalyzer>;
 

@@ -1,3 +1,5 @@
+// A foreach over the compilation's own iterators (methods, properties, GetEnumerator, through an interface) runs their
+// blocking bodies; calling without enumerating, ToList, or an iterator that does not block stays silent.
 using System.Threading.Tasks;
 using Verify = DmaBuf.Analyzers.Tests.AnalyzerVerifier<DmaBuf.Analyzers.Tests.Blocking.BlockingProbeAnalyzer>;
 

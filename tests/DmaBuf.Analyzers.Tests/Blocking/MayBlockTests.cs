@@ -1,3 +1,6 @@
+// The blocking analysis asked directly: reasons that name the chain down to the blocking line, through cycles and in
+// any order of queries, concurrent queries, cancellation, lowered lock/using/foreach, look-alike runtimes and the
+// global option.
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Linq;

@@ -1,3 +1,6 @@
+// Contracts inferred between methods: a helper that needs the caller's access, ends it, leaves it begun, puts the
+// caller's reference or returns a reference or a scope is judged at each call; one that differs by path is judged
+// itself.
 using System.Threading.Tasks;
 using Microsoft.CodeAnalysis.Testing;
 

@@ -1,3 +1,5 @@
+// Correlated conditions: a second test of an unchanged value (null, bool, error code, enum, switch, Nullable) takes the
+// first one's branch, and is judged again once the value may have changed; what a failed begin or kmap leaves.
 using System.Threading.Tasks;
 
 namespace DmaBuf.Analyzers.Tests.Engine;

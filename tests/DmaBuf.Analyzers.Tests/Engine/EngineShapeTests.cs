@@ -1,3 +1,6 @@
+// The engine's ranges and intervals (page spans of partial pages, unknown ranges), nothing reported without the real
+// runtime, and body shapes (accessors, constructors, operators, filters, lambdas, many branches) that must report only
+// what they hold.
 using System.Threading.Tasks;
 using DmaBuf.Analyzers.Engine;
 

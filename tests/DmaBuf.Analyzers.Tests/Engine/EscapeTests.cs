@@ -1,3 +1,6 @@
+// Handing a buffer, scope or table to logging, formatting or a helper that only logs it keeps it this body's, so its
+// leak is still reported; a helper that stores, hands on or captures it, a virtual call or a collection takes it
+// (silent).
 using System.Threading.Tasks;
 
 namespace DmaBuf.Analyzers.Tests.Engine;

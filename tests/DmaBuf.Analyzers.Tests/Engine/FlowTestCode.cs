@@ -1,3 +1,5 @@
+// The frame of the flow-rule test code: the usings, a class C around the members with a Checksum helper and a Use that
+// keeps what it is given, and the design's two correct examples every flow rule must stay silent on.
 namespace DmaBuf.Analyzers.Tests.Engine;
 
 /// <summary>Wraps test members in a class with the usings the flow-rule tests need.</summary>

@@ -1,3 +1,5 @@
+// A copy of the runtime's API shape in another namespace, which no rule may report on: the rules match the runtime by
+// symbol, never by name.
 namespace DmaBuf.Analyzers.Tests.Engine;
 
 /// <summary>A copy of the runtime's API shape in another namespace: the rules must never report on it.</summary>

@@ -1,3 +1,5 @@
+// Symbolic values: the same expression over unchanged operands is the same range or page, an exported buffer's constant
+// size bounds its loops, tuples carry values and mappings; an operand written in between may be any value (silent).
 using System.Threading.Tasks;
 using Microsoft.CodeAnalysis.Testing;
 
