@@ -3,21 +3,26 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Globalization;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using DmaBuf.Analyzers;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Editing;
+using Microsoft.CodeAnalysis.Text;
 
 namespace DmaBuf.CodeFixes;
 
 /// <summary>
 /// DMA0003 (reported at the unmap, the kmap being the additional location) for an unmap with another page number:
 /// "Unmap the page that was mapped" (<c>DMA0003.MappedPageNumber</c>) replaces the unmap's page number with the
-/// kmap's (a kunmap must name the page it unmaps: the seed's <c>dma_buf_kunmap(dmabuf, page_num, vaddr)</c>). Offered
-/// when the kmap's page number may be evaluated again at the unmap (nothing in the method assigns what it reads), and
+/// kmap's (a kunmap must name the page it unmaps: the seed's <c>dma_buf_kunmap(dmabuf, page_num, vaddr)</c>): the
+/// kmap's own page expression when it has the same value at the unmap (nothing on the way from the kmap to the unmap
+/// writes what it reads: a loop's <c>i</c> in one iteration), else <c>page.PageNumber</c> of the mapping the unmap
+/// names by a local. Not offered when the wrong page expression does anything (a call, an increment), and only when
 /// the analyzers confirm that it removes the diagnostic and adds none.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UnmapPageNumberFixer))]
@@ -50,16 +55,31 @@ public sealed class UnmapPageNumberFixer : DmaBufFixer
             return plans;
         }
 
-        ExpressionSyntax page = kmap.ArgumentList.Arguments[0].Expression;
-        if (!FixSyntax.IsReusable(page, model, new[] { body }, cancellationToken))
+        ExpressionSyntax wrong = unmap.ArgumentList.Arguments[0].Expression;
+        ExpressionSyntax mapping = unmap.ArgumentList.Arguments[1].Expression;
+        if (HasSideEffects(wrong))
         {
             return plans;
         }
 
+        // The kmap's own page expression, where it has the same value at the unmap: nothing writes what it reads on the
+        // way from the kmap to the unmap (both in the same loop body, the kmap first), or anywhere in the method.
+        ExpressionSyntax page = kmap.ArgumentList.Arguments[0].Expression;
+        if (!FixSyntax.IsReusable(page, model, PathRegion(body, kmap, unmap), cancellationToken))
+        {
+            // Else the page the mapping itself records, when the unmap names the mapping by a plain local.
+            if (mapping is not IdentifierNameSyntax mappingName ||
+                model.GetSymbolInfo(mappingName, cancellationToken).Symbol is not ILocalSymbol { IsRef: false })
+            {
+                return plans;
+            }
+
+            page = SyntaxFactory.MemberAccessExpression(SyntaxKind.SimpleMemberAccessExpression, mappingName.WithoutTrivia(), SyntaxFactory.IdentifierName("PageNumber"));
+        }
+
         Document document = input.Document;
         DocumentEditor editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
-        ExpressionSyntax wrong = unmap.ArgumentList.Arguments[0].Expression;
-        editor.ReplaceNode(wrong, page.WithTriviaFrom(wrong));
+        editor.ReplaceNode(wrong, page.WithoutTrivia().WithTriviaFrom(wrong));
         if (await FixCheck.PlanIfFixesAsync(document, editor.GetChangedDocument(), diagnostic, "Unmap the page that was mapped", MappedPageNumberKey, cancellationToken).ConfigureAwait(false) is { } plan)
         {
             plans.Add(plan);
@@ -67,4 +87,29 @@ public sealed class UnmapPageNumberFixer : DmaBufFixer
 
         return plans;
     }
+
+    /// <summary>
+    /// The code a path from the kmap to the unmap may run before the unmap: the text between them when both are in the
+    /// same loop body (or in no loop) and the kmap comes first, else the whole body.
+    /// </summary>
+    private static IEnumerable<SyntaxNode> PathRegion(SyntaxNode body, SyntaxNode kmap, SyntaxNode unmap)
+    {
+        SyntaxNode? kmapLoop = kmap.Ancestors().TakeWhile(a => a != body).FirstOrDefault(FixSyntax.IsLoop);
+        SyntaxNode? unmapLoop = unmap.Ancestors().TakeWhile(a => a != body).FirstOrDefault(FixSyntax.IsLoop);
+        if (kmapLoop != unmapLoop || kmap.Span.End > unmap.SpanStart ||
+            (kmapLoop is not null && kmap.Ancestors().TakeWhile(a => a != kmapLoop).Any(a => a is LambdaExpressionSyntax or LocalFunctionStatementSyntax)))
+        {
+            return new[] { body };
+        }
+
+        TextSpan between = TextSpan.FromBounds(kmap.Span.End, unmap.SpanStart);
+        return body.DescendantNodes(n => !between.Contains(n.Span)).Where(n => between.Contains(n.Span));
+    }
+
+    /// <summary>Whether evaluating the expression writes something or calls a method (so that replacing it changes what runs).</summary>
+    private static bool HasSideEffects(ExpressionSyntax expression) =>
+        expression.DescendantNodesAndSelf().Any(n =>
+            n is AssignmentExpressionSyntax or InvocationExpressionSyntax or ObjectCreationExpressionSyntax or AwaitExpressionSyntax ||
+            n.IsKind(SyntaxKind.PostIncrementExpression) || n.IsKind(SyntaxKind.PostDecrementExpression) ||
+            n.IsKind(SyntaxKind.PreIncrementExpression) || n.IsKind(SyntaxKind.PreDecrementExpression));
 }
