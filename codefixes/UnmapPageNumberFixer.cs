@@ -57,7 +57,7 @@ public sealed class UnmapPageNumberFixer : DmaBufFixer
 
         ExpressionSyntax wrong = unmap.ArgumentList.Arguments[0].Expression;
         ExpressionSyntax mapping = unmap.ArgumentList.Arguments[1].Expression;
-        if (HasSideEffects(wrong))
+        if (FixSyntax.HasEffects(wrong))
         {
             return plans;
         }
@@ -105,11 +105,4 @@ public sealed class UnmapPageNumberFixer : DmaBufFixer
         TextSpan between = TextSpan.FromBounds(kmap.Span.End, unmap.SpanStart);
         return body.DescendantNodes(n => !between.Contains(n.Span)).Where(n => between.Contains(n.Span));
     }
-
-    /// <summary>Whether evaluating the expression writes something or calls a method (so that replacing it changes what runs).</summary>
-    private static bool HasSideEffects(ExpressionSyntax expression) =>
-        expression.DescendantNodesAndSelf().Any(n =>
-            n is AssignmentExpressionSyntax or InvocationExpressionSyntax or ObjectCreationExpressionSyntax or AwaitExpressionSyntax ||
-            n.IsKind(SyntaxKind.PostIncrementExpression) || n.IsKind(SyntaxKind.PostDecrementExpression) ||
-            n.IsKind(SyntaxKind.PreIncrementExpression) || n.IsKind(SyntaxKind.PreDecrementExpression));
 }
