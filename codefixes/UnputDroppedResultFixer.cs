@@ -27,7 +27,8 @@ namespace DmaBuf.CodeFixes;
 /// initializer of a local (the local is declared before the try block and assigned in it), also as the expression
 /// body of a method, local function, accessor or lambda. The call runs when it ran: offered only when nothing in the
 /// statement that may have effects is evaluated before it and it is not evaluated conditionally (<c>?:</c>,
-/// <c>&amp;&amp;</c>, <c>??</c>, <c>?.</c>), and when the analyzers confirm the whole. A result that is not read at
+/// <c>&amp;&amp;</c>, <c>??</c>, <c>?.</c>, an argument of a <c>[Conditional]</c> method, a hole of a string handler),
+/// and when the analyzers confirm the whole. A result that is not read at
 /// all (<c>Import(fd);</c>) or used in any other way is left alone.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UnputDroppedResultFixer))]
@@ -53,7 +54,7 @@ public sealed class UnputDroppedResultFixer : DmaBufFixer
         if (call is null || !FixSyntax.TakesReference(input, call, cancellationToken) ||
             call.Parent is not MemberAccessExpressionSyntax { RawKind: (int)SyntaxKind.SimpleMemberAccessExpression } read || read.Expression != call ||
             model.GetSymbolInfo(read, cancellationToken).Symbol is not IPropertySymbol { IsIndexer: false } ||
-            Holder(read) is not { } holder || EvaluatedBefore(holder, call))
+            Holder(read, model, cancellationToken) is not { } holder || EvaluatedBefore(holder, call))
         {
             return plans;
         }
@@ -79,7 +80,7 @@ public sealed class UnputDroppedResultFixer : DmaBufFixer
     /// The statement or expression body that evaluates <paramref name="read"/>, when every node between them evaluates
     /// its operands unconditionally and in the function itself; null otherwise.
     /// </summary>
-    private static SyntaxNode? Holder(ExpressionSyntax read)
+    private static SyntaxNode? Holder(ExpressionSyntax read, SemanticModel model, CancellationToken cancellationToken)
     {
         SyntaxNode node = read;
         while (true)
@@ -110,10 +111,26 @@ public sealed class UnputDroppedResultFixer : DmaBufFixer
                     }
 
                     break;
+                case InvocationExpressionSyntax invocation:
+                    // A [Conditional] method's call, arguments and all, is left out of builds without its symbol.
+                    if (FixSyntax.Method(model, invocation, cancellationToken) is not { } method ||
+                        method.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == "System.Diagnostics.ConditionalAttribute"))
+                    {
+                        return null;
+                    }
+
+                    break;
+                case InterpolatedStringExpressionSyntax interpolated:
+                    // A string handler other than string's own may skip its holes (Debug.Assert's message).
+                    if (model.GetTypeInfo(interpolated, cancellationToken).ConvertedType?.SpecialType != SpecialType.System_String)
+                    {
+                        return null;
+                    }
+
+                    break;
                 case ParenthesizedExpressionSyntax or CastExpressionSyntax or CheckedExpressionSyntax or BinaryExpressionSyntax or
                     ArgumentSyntax { RefKindKeyword.RawKind: (int)SyntaxKind.None } or ArgumentListSyntax or BracketedArgumentListSyntax or
-                    InvocationExpressionSyntax or ElementAccessExpressionSyntax or BaseObjectCreationExpressionSyntax or
-                    InterpolationSyntax or InterpolatedStringExpressionSyntax or
+                    ElementAccessExpressionSyntax or BaseObjectCreationExpressionSyntax or InterpolationSyntax or
                     MemberAccessExpressionSyntax { RawKind: (int)SyntaxKind.SimpleMemberAccessExpression }:
                     break;
                 case PrefixUnaryExpressionSyntax prefix when !prefix.IsKind(SyntaxKind.PreIncrementExpression) && !prefix.IsKind(SyntaxKind.PreDecrementExpression):

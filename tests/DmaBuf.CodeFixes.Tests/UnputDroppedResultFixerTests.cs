@@ -241,4 +241,14 @@ public class UnputDroppedResultFixerTests
     {
         {|DMA0010:return Import(fd).Fd();|}
     }"), Key);
+
+    // Debug.WriteLine is [Conditional("DEBUG")]: a release build does not import at all, and would once stored first.
+    [Fact]
+    public Task NotOfferedInTheArgumentsOfAConditionalMethod() => Verify.VerifyNoFixAsync(Verify.Class(@"
+    static DmaBuffer Import(int fd) => DmaBuffer.Get(fd);
+
+    void Trace(int fd)
+    {
+        System.Diagnostics.Debug.WriteLine(Import(fd).Size);
+    {|DMA0010:}|}"), Key);
 }
