@@ -28,6 +28,17 @@ internal static class FixSyntax
     public static bool Is(SemanticModel model, InvocationExpressionSyntax? invocation, IMethodSymbol known, CancellationToken cancellationToken) =>
         invocation is not null && KnownSymbols.IsSame(Method(model, invocation, cancellationToken), known);
 
+    /// <summary>
+    /// Whether the call gives its caller a buffer reference to put: <c>DmaBuffer.Get</c>, <c>DmaBuffer.Export</c>, or a
+    /// method of the compilation that returns a buffer and, by the analysis, hands its caller a reference
+    /// (<c>get_dma_buf</c>, an import helper), which the diagnostic names as what took the reference.
+    /// </summary>
+    public static bool TakesReference(FixInput input, InvocationExpressionSyntax call, CancellationToken cancellationToken) =>
+        Is(input.Model, call, input.Symbols.Get, cancellationToken) || Is(input.Model, call, input.Symbols.Export, cancellationToken) ||
+        Method(input.Model, call, cancellationToken) is { } method &&
+        method.Locations.Any(l => l.IsInSource) &&
+        SymbolEqualityComparer.Default.Equals(method.ReturnType, input.Symbols.DmaBuffer);
+
     /// <summary>The receiver of <c>buf.Method(...)</c>, or null for any other shape.</summary>
     public static ExpressionSyntax? Receiver(InvocationExpressionSyntax invocation) =>
         invocation.Expression is MemberAccessExpressionSyntax { RawKind: (int)SyntaxKind.SimpleMemberAccessExpression } access ? access.Expression : null;

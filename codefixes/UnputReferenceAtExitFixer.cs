@@ -35,9 +35,7 @@ public sealed class UnputReferenceAtExitFixer : ExitReleaseFixer
     internal override ReleaseAtExit? Describe(FixInput input, CancellationToken cancellationToken)
     {
         InvocationExpressionSyntax? acquire = input.Related.Length == 1 ? FixSyntax.InvocationAt(input.Related[0]) : null;
-        if (acquire is null ||
-            !(FixSyntax.Is(input.Model, acquire, input.Symbols.Get, cancellationToken) || FixSyntax.Is(input.Model, acquire, input.Symbols.Export, cancellationToken) ||
-              TakesReference(input, acquire, cancellationToken)) ||
+        if (acquire is null || !FixSyntax.TakesReference(input, acquire, cancellationToken) ||
             FixSyntax.StoredLocal(acquire, input.Model, cancellationToken) is not { } stored ||
             ExitRelease.Find(input, stored.Statement) is not { } exit)
         {
@@ -47,13 +45,4 @@ public sealed class UnputReferenceAtExitFixer : ExitReleaseFixer
         StatementSyntax put = SyntaxFactory.ParseStatement($"{stored.Name.ValueText}.Put();");
         return new ReleaseAtExit(exit, put, $"Put '{stored.Name.ValueText}' {exit.Where}", new ISymbol[] { stored.Local });
     }
-
-    /// <summary>
-    /// Whether the acquire is a method of the compilation that returns a buffer and, by the analysis, hands its caller
-    /// a reference (<c>get_dma_buf</c>, an import helper): the diagnostic names it as what took the reference.
-    /// </summary>
-    private static bool TakesReference(FixInput input, InvocationExpressionSyntax acquire, CancellationToken cancellationToken) =>
-        FixSyntax.Method(input.Model, acquire, cancellationToken) is { } method &&
-        method.Locations.Any(l => l.IsInSource) &&
-        SymbolEqualityComparer.Default.Equals(method.ReturnType, input.Symbols.DmaBuffer);
 }
