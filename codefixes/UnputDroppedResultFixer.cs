@@ -3,7 +3,6 @@
 // makes of it, and puts it in a finally block around the statement that reads it.
 using System.Collections.Generic;
 using System.Collections.Immutable;
-using System.Composition;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
@@ -32,7 +31,6 @@ namespace DmaBuf.CodeFixes;
 /// all (<c>Import(fd);</c>) or used in any other way is left alone.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UnputDroppedResultFixer))]
-[Shared]
 public sealed class UnputDroppedResultFixer : DmaBufFixer
 {
     /// <summary>The equivalence key of "Put the reference to 'Import(fd)' after its use".</summary>
