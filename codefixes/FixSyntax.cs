@@ -42,6 +42,10 @@ internal static class FixSyntax
         return expression;
     }
 
+    /// <summary>Whether the expression is <c>null</c> or <c>default</c> (in parentheses or not).</summary>
+    public static bool IsNull(ExpressionSyntax expression) =>
+        Unparenthesized(expression) is LiteralExpressionSyntax { RawKind: (int)SyntaxKind.NullLiteralExpression or (int)SyntaxKind.DefaultLiteralExpression } or DefaultExpressionSyntax;
+
     /// <summary>The symbol a simple receiver names (a local, parameter, field or property, possibly through <c>this.</c>).</summary>
     public static ISymbol? ReceiverSymbol(SemanticModel model, ExpressionSyntax? receiver, CancellationToken cancellationToken)
     {

@@ -97,7 +97,7 @@ public sealed class UnmatchedKmapAtExitFixer : ExitReleaseFixer
         }
 
         if (arm.Parent is not ConditionalExpressionSyntax conditional || conditional.Condition == arm ||
-            !IsNull(conditional.WhenTrue == arm ? conditional.WhenFalse : conditional.WhenTrue) ||
+            !FixSyntax.IsNull(conditional.WhenTrue == arm ? conditional.WhenFalse : conditional.WhenTrue) ||
             conditional.Parent is not EqualsValueClauseSyntax { Parent: VariableDeclaratorSyntax { Parent: VariableDeclarationSyntax { Variables.Count: 1, Parent: LocalDeclarationStatementSyntax { Parent: BlockSyntax } statement } } declarator } ||
             !statement.UsingKeyword.IsKind(SyntaxKind.None) || !statement.AwaitKeyword.IsKind(SyntaxKind.None) ||
             model.GetDeclaredSymbol(declarator, cancellationToken) is not ILocalSymbol { IsRef: false, Type: INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } } local ||
@@ -141,9 +141,6 @@ public sealed class UnmatchedKmapAtExitFixer : ExitReleaseFixer
         return new ReleaseAtExit(exit, Unmap(receiver, atomic, page, holder), title, reads, s => KeepAfter(s, receiver)) { Fallback = fallback };
     }
 
-    private static bool IsNull(ExpressionSyntax expression) =>
-        FixSyntax.Unparenthesized(expression) is LiteralExpressionSyntax { RawKind: (int)SyntaxKind.NullLiteralExpression or (int)SyntaxKind.DefaultLiteralExpression } or DefaultExpressionSyntax;
-
     /// <summary>
     /// Whether a reference to the nullable local only tests it (<c>HasValue</c>, <c>== null</c>, a pattern, whose
     /// variable is added to <paramref name="patternLocals"/>) or reads the page through <c>Value</c>.
@@ -157,7 +154,7 @@ public sealed class UnmatchedKmapAtExitFixer : ExitReleaseFixer
             case MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Value" } access when access.Expression == id:
                 return IsRead(access, model, symbols, cancellationToken);
             case BinaryExpressionSyntax { RawKind: (int)SyntaxKind.EqualsExpression or (int)SyntaxKind.NotEqualsExpression } compare:
-                return IsNull(compare.Left == id ? compare.Right : compare.Left);
+                return FixSyntax.IsNull(compare.Left == id ? compare.Right : compare.Left);
             case IsPatternExpressionSyntax { Pattern: var pattern } test when test.Expression == id:
                 foreach (SingleVariableDesignationSyntax designation in pattern.DescendantNodesAndSelf().OfType<SingleVariableDesignationSyntax>())
                 {
@@ -253,7 +250,7 @@ public sealed class UnmatchedKmapAtExitFixer : ExitReleaseFixer
                 return HolderIn(not.Operand, !negated, local, model, cancellationToken);
             case MemberAccessExpressionSyntax { Name.Identifier.ValueText: "HasValue" } access when !negated && IsLocal(access.Expression):
                 return value;
-            case BinaryExpressionSyntax b when b.IsKind(notNull) && ((IsLocal(b.Left) && IsNull(b.Right)) || (IsLocal(b.Right) && IsNull(b.Left))):
+            case BinaryExpressionSyntax b when b.IsKind(notNull) && ((IsLocal(b.Left) && FixSyntax.IsNull(b.Right)) || (IsLocal(b.Right) && FixSyntax.IsNull(b.Left))):
                 return value;
             case IsPatternExpressionSyntax test when IsLocal(test.Expression):
                 return (test.Pattern, negated) switch
@@ -261,8 +258,8 @@ public sealed class UnmatchedKmapAtExitFixer : ExitReleaseFixer
                     (RecursivePatternSyntax { Designation: SingleVariableDesignationSyntax d }, false) => SyntaxFactory.IdentifierName(d.Identifier.ValueText),
                     (DeclarationPatternSyntax { Designation: SingleVariableDesignationSyntax d }, false) => SyntaxFactory.IdentifierName(d.Identifier.ValueText),
                     (RecursivePatternSyntax { Designation: null }, false) => value,
-                    (UnaryPatternSyntax { Pattern: ConstantPatternSyntax { Expression: var e } }, false) when IsNull(e) => value,
-                    (ConstantPatternSyntax { Expression: var e }, true) when IsNull(e) => value,
+                    (UnaryPatternSyntax { Pattern: ConstantPatternSyntax { Expression: var e } }, false) when FixSyntax.IsNull(e) => value,
+                    (ConstantPatternSyntax { Expression: var e }, true) when FixSyntax.IsNull(e) => value,
                     _ => null,
                 };
             default:
