@@ -183,4 +183,34 @@ public class UnmatchedKmapAtExitFixerTests
             buf.Kunmap(0, copy.Value);
         return false;
     }"), Key);
+
+    // The return is in the else of `page is null`: there the page is held, and Value unmaps it.
+    [Fact]
+    public Task NullablePageInTheElseOfANullTestIsUnmappedThroughValue() => Verify.VerifyAsync(Verify.Class(@"
+    int M(DmaBuffer buf, bool check)
+    {
+        using var access = buf.CpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        DmaBufPage? page = check ? buf.Kmap(0) : null;
+        if (page is null)
+            return 0;
+        else if (page.Value.Span[0] == 1)
+            {|DMA0003:return 1;|}
+        buf.Kunmap(0, page.Value);
+        return 2;
+    }"), Verify.Class(@"
+    int M(DmaBuffer buf, bool check)
+    {
+        using var access = buf.CpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        DmaBufPage? page = check ? buf.Kmap(0) : null;
+        if (page is null)
+            return 0;
+        else if (page.Value.Span[0] == 1)
+        {
+            buf.Kunmap(0, page.Value);
+            return 1;
+        }
+
+        buf.Kunmap(0, page.Value);
+        return 2;
+    }"), Key);
 }
