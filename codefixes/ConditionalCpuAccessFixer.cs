@@ -23,7 +23,7 @@ namespace DmaBuf.CodeFixes;
 /// statement's resource): "Take the CPU access on every path" (<c>DMA0007.AccessOnEveryPath</c>) keeps only the
 /// <c>CpuAccess</c> arm. Begin/end is needed for every buffer, coherent or not, so taking the access the code takes on
 /// the other paths is the change the rule asks for. Only when the condition has no effects (it is then no longer
-/// evaluated), the scope's local is not used otherwise, and the analyzers confirm that the kmap's diagnostic goes and
+/// evaluated) and does not test the buffer for null (the access would then throw), the scope's local is not used otherwise, and the analyzers confirm that the kmap's diagnostic goes and
 /// none comes (a scope that would begin where an atomic mapping is held is not offered).
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(ConditionalCpuAccessFixer))]
@@ -89,10 +89,33 @@ public sealed class ConditionalCpuAccessFixer : DmaBufFixer
         return arm is not null && FixSyntax.Unparenthesized(arm) is InvocationExpressionSyntax call &&
             FixSyntax.Is(model, call, symbols.CpuAccess, cancellationToken) &&
             SymbolEqualityComparer.Default.Equals(FixSyntax.ReceiverSymbol(model, FixSyntax.Receiver(call), cancellationToken), buffer) &&
-            !FixSyntax.HasEffects(conditional.Condition)
+            !FixSyntax.HasEffects(conditional.Condition) && !TestsForNull(conditional.Condition, buffer, model, cancellationToken)
             ? call.WithoutTrivia()
             : null;
     }
+
+    /// <summary>
+    /// Whether <paramref name="condition"/> tests <paramref name="buffer"/> for null (<c>buf == null</c>,
+    /// <c>buf is null</c>, <c>buf?.X</c>): the null arm is then there for a missing buffer, and taking the access
+    /// always would throw.
+    /// </summary>
+    private static bool TestsForNull(ExpressionSyntax condition, ISymbol buffer, SemanticModel model, CancellationToken cancellationToken) =>
+        FixSyntax.References(condition, buffer, model, cancellationToken).Any(id =>
+        {
+            SyntaxNode node = id;
+            while (node.Parent is ParenthesizedExpressionSyntax or MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax })
+            {
+                node = node.Parent;
+            }
+
+            return node.Parent switch
+            {
+                BinaryExpressionSyntax b when b.IsKind(SyntaxKind.EqualsExpression) || b.IsKind(SyntaxKind.NotEqualsExpression) || b.IsKind(SyntaxKind.CoalesceExpression) => true,
+                IsPatternExpressionSyntax => true,
+                ConditionalAccessExpressionSyntax access => access.Expression == node,
+                _ => false,
+            };
+        });
 
     /// <summary>
     /// Whether <paramref name="conditional"/> is the resource of a using whose scope holds <paramref name="kmap"/>: a
