@@ -17,6 +17,11 @@ namespace DmaBuf.CodeFixes;
 /// </summary>
 internal static class AtomicHold
 {
+    /// <summary>Whether <paramref name="position"/> is in an exporter's atomic callback (its KmapAtomic or KunmapAtomic), where nothing may block.</summary>
+    public static bool InAtomicCallback(SemanticModel model, int position, KnownSymbols symbols, CancellationToken cancellationToken) =>
+        model.GetEnclosingSymbol(position, cancellationToken) is IMethodSymbol method &&
+        (KnownSymbols.Overrides(method, symbols.ExporterKmapAtomic) || KnownSymbols.Overrides(method, symbols.ExporterKunmapAtomic));
+
     public static bool MayBeHeldAt(SyntaxNode body, int position, SemanticModel model, KnownSymbols symbols, IEnumerable<SyntaxNode> ignore, CancellationToken cancellationToken)
     {
         var ignored = new HashSet<SyntaxNode>(ignore);

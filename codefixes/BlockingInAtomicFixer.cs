@@ -55,8 +55,7 @@ public sealed class BlockingInAtomicFixer : DmaBufFixer
         PlanUnmapBefore(input, mapping, plans, cancellationToken);
 
         bool usingStatement = kmap.Parent is EqualsValueClauseSyntax { Parent: VariableDeclaratorSyntax { Parent: VariableDeclarationSyntax { Parent: UsingStatementSyntax } } };
-        bool inCallback = model.GetEnclosingSymbol(kmap.SpanStart, cancellationToken) is IMethodSymbol method &&
-            (KnownSymbols.Overrides(method, symbols.ExporterKmapAtomic) || KnownSymbols.Overrides(method, symbols.ExporterKunmapAtomic));
+        bool inCallback = AtomicHold.InAtomicCallback(model, kmap.SpanStart, symbols, cancellationToken);
         if ((usingStatement || (mapping is not null && !mapping.Escapes)) && !inCallback &&
             !AtomicHold.MayBeHeldAt(body, kmap.SpanStart, model, symbols, new[] { kmap }, cancellationToken))
         {

@@ -43,14 +43,25 @@ internal static class FixSyntax
     public static ExpressionSyntax? Receiver(InvocationExpressionSyntax invocation) =>
         invocation.Expression is MemberAccessExpressionSyntax { RawKind: (int)SyntaxKind.SimpleMemberAccessExpression } access ? access.Expression : null;
 
+    /// <summary>The expression inside any parentheses around it.</summary>
+    public static ExpressionSyntax Unparenthesized(ExpressionSyntax expression)
+    {
+        while (expression is ParenthesizedExpressionSyntax p)
+        {
+            expression = p.Expression;
+        }
+
+        return expression;
+    }
+
+    /// <summary>Whether the expression is <c>null</c> or <c>default</c> (in parentheses or not).</summary>
+    public static bool IsNull(ExpressionSyntax expression) =>
+        Unparenthesized(expression) is LiteralExpressionSyntax { RawKind: (int)SyntaxKind.NullLiteralExpression or (int)SyntaxKind.DefaultLiteralExpression } or DefaultExpressionSyntax;
+
     /// <summary>The symbol a simple receiver names (a local, parameter, field or property, possibly through <c>this.</c>).</summary>
     public static ISymbol? ReceiverSymbol(SemanticModel model, ExpressionSyntax? receiver, CancellationToken cancellationToken)
     {
-        ExpressionSyntax? e = receiver;
-        while (e is ParenthesizedExpressionSyntax p)
-        {
-            e = p.Expression;
-        }
+        ExpressionSyntax? e = receiver is null ? null : Unparenthesized(receiver);
 
         if (e is MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax } viaThis)
         {

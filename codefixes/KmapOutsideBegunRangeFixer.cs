@@ -22,8 +22,11 @@ namespace DmaBuf.CodeFixes;
 /// CpuAccess scope) and in every EndCpuAccess of that access. The pages are a constant page, the pages a loop maps
 /// (the diagnostic names them: "Page p (0..3 on some iteration)") or the constant page a helper maps for the call
 /// ("Page 3 (mapped by 'Touch', ...)"); the last two are offered only when the analyzers confirm that the widened
-/// access removes the diagnostic and adds none. Only for constant ranges, and only where the begin is the one CPU
-/// access on that buffer in the method and every end on it names the same arguments.
+/// access removes the diagnostic and adds none. The range is a constant one, or one whose value the analysis knows
+/// (the diagnostic names its bytes: locals, a deconstructed tuple), widened with expressions over the code's own
+/// arguments (<c>(start, length)</c> to page 0 becomes <c>(0, start + length)</c>) when those have no effects, and
+/// again only when the analyzers confirm it. Only where the begin is the one CPU access on that buffer in the
+/// method and every end on it names the same arguments.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(KmapOutsideBegunRangeFixer))]
 public sealed class KmapOutsideBegunRangeFixer : DmaBufFixer
@@ -36,6 +39,9 @@ public sealed class KmapOutsideBegunRangeFixer : DmaBufFixer
 
     // "Page 3 (mapped by 'Touch', which maps it at line 13) of 'buf'": the page a helper maps for the call.
     private static readonly Regex HelperPage = new(@"^Page (\d+) \(mapped by '[^']+'[^)]*\) of '([^']+)'", RegexOptions.CultureInvariant);
+
+    // "outside the CPU access (bytes 4096..12287, FromDevice, ...)": the begun range as the analysis knows it.
+    private static readonly Regex BegunBytes = new(@"outside the CPU access \(bytes (\d+)\.\.(\d+),", RegexOptions.CultureInvariant);
 
     /// <inheritdoc />
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIdentifiers.KmapOutsideBegunRange);
@@ -101,9 +107,31 @@ public sealed class KmapOutsideBegunRangeFixer : DmaBufFixer
             return plans;
         }
 
-        if (Constant(model, begin.ArgumentList.Arguments[0].Expression, cancellationToken) is not long start ||
-            Constant(model, begin.ArgumentList.Arguments[1].Expression, cancellationToken) is not long length ||
-            first < 0 || last < first || start < 0 || length <= 0)
+        ExpressionSyntax startArgument = begin.ArgumentList.Arguments[0].Expression;
+        ExpressionSyntax lengthArgument = begin.ArgumentList.Arguments[1].Expression;
+        long start;
+        long length;
+        long? constantStart = Constant(model, startArgument, cancellationToken);
+        long? constantLength = Constant(model, lengthArgument, cancellationToken);
+        bool constantRange = constantStart.HasValue && constantLength.HasValue;
+        if (constantRange)
+        {
+            (start, length) = (constantStart!.Value, constantLength!.Value);
+        }
+        else if (BegunBytes.Match(message) is { Success: true } bytes)
+        {
+            // A range the analysis knows the value of (locals, a deconstructed tuple): widened with expressions over
+            // the code's own arguments, which are evaluated again in the new arguments.
+            start = long.Parse(bytes.Groups[1].Value, CultureInfo.InvariantCulture);
+            length = long.Parse(bytes.Groups[2].Value, CultureInfo.InvariantCulture) - start + 1;
+            checkedByAnalysis = true;
+        }
+        else
+        {
+            return plans;
+        }
+
+        if (first < 0 || last < first || start < 0 || length <= 0)
         {
             return plans;
         }
@@ -136,8 +164,29 @@ public sealed class KmapOutsideBegunRangeFixer : DmaBufFixer
         const long pageSize = 4096;
         long newStart = System.Math.Min(start, first * pageSize);
         long newEnd = System.Math.Max(start + length, (last + 1) * pageSize);
-        ExpressionSyntax startExpression = newStart == start ? begin.ArgumentList.Arguments[0].Expression : Bytes(newStart);
-        ExpressionSyntax lengthExpression = Bytes(newEnd - newStart);
+        ExpressionSyntax startExpression = newStart == start ? startArgument : Bytes(newStart);
+        ExpressionSyntax lengthExpression;
+        if (constantRange || (newStart != start && newEnd != start + length) || (newStart == start && constantStart.HasValue))
+        {
+            lengthExpression = Bytes(newEnd - newStart);
+        }
+        else if (!FixSyntax.IsReusable(startArgument, model, ends.Prepend(begin), cancellationToken) ||
+            !FixSyntax.IsReusable(lengthArgument, model, ends.Prepend(begin), cancellationToken))
+        {
+            return plans;
+        }
+        else if (newStart == start)
+        {
+            // The end moves up: the new end, less the code's start.
+            lengthExpression = Subtract(Bytes(newEnd), startArgument);
+        }
+        else
+        {
+            // The start moves down, the end stays where the code's start and length put it.
+            ExpressionSyntax end = SyntaxFactory.BinaryExpression(SyntaxKind.AddExpression, Operand(startArgument, left: true), Operand(lengthArgument));
+            lengthExpression = newStart == 0 ? end : Subtract(end, Bytes(newStart));
+        }
+
         Document document = input.Document;
         string pages = first == last
             ? "page " + first.ToString(CultureInfo.InvariantCulture)
@@ -168,6 +217,23 @@ public sealed class KmapOutsideBegunRangeFixer : DmaBufFixer
         }
 
         return plans;
+    }
+
+    private static ExpressionSyntax Subtract(ExpressionSyntax left, ExpressionSyntax right) =>
+        SyntaxFactory.BinaryExpression(SyntaxKind.SubtractExpression, Operand(left, left: true), Operand(right));
+
+    /// <summary>
+    /// An operand of a new <c>+</c> or <c>-</c>: in parentheses unless it is a name, a literal or a product (or, as
+    /// the left operand, a sum or difference, which the operator then continues).
+    /// </summary>
+    private static ExpressionSyntax Operand(ExpressionSyntax expression, bool left = false)
+    {
+        expression = expression.WithoutTrivia();
+        return expression is IdentifierNameSyntax or LiteralExpressionSyntax or MemberAccessExpressionSyntax or ParenthesizedExpressionSyntax or InvocationExpressionSyntax ||
+            expression.IsKind(SyntaxKind.MultiplyExpression) ||
+            (left && (expression.IsKind(SyntaxKind.AddExpression) || expression.IsKind(SyntaxKind.SubtractExpression)))
+            ? expression
+            : SyntaxFactory.ParenthesizedExpression(expression);
     }
 
     /// <summary>A byte count written the way the samples write it: <c>0</c>, <c>DmaBuffer.PageSize</c>, <c>3 * DmaBuffer.PageSize</c>, or a literal.</summary>

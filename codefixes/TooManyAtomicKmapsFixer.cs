@@ -21,7 +21,12 @@ namespace DmaBuf.CodeFixes;
 /// moves up to just before the first of the held mappings, as the rule's sample does, where no atomic mapping may be
 /// held. Offered only where that move changes nothing else: the held mappings are mapped earlier in the same block,
 /// nothing in between begins or ends CPU access on that buffer or changes or declares what the mapping's page and
-/// buffer read, and the mapping is a local that is only read through and unmapped.
+/// buffer read, and the mapping is a local that is only read through and unmapped. A window of atomic mappings
+/// carried across loop iterations (<c>older = old; old = cur;</c>) cannot move: there every KmapAtomic of the buffer
+/// that can flow into those locals becomes Kmap and every KunmapAtomic of them Kunmap, where they stand, when the
+/// locals only hold such mappings and are only read through, unmapped or copied into each other, no other atomic
+/// mapping may be held at any of the maps, the method is not an exporter's atomic callback, and the analyzers
+/// confirm that the diagnostic goes and none comes.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(TooManyAtomicKmapsFixer))]
 public sealed class TooManyAtomicKmapsFixer : DmaBufFixer
@@ -34,17 +39,37 @@ public sealed class TooManyAtomicKmapsFixer : DmaBufFixer
 
     internal override string FixAllTitle(string equivalenceKey) => "Map every page past the second atomic one with Kmap";
 
-    internal override Task<IReadOnlyList<FixPlan>> PlanAsync(FixInput input, Diagnostic diagnostic, CancellationToken cancellationToken)
+    internal override async Task<IReadOnlyList<FixPlan>> PlanAsync(FixInput input, Diagnostic diagnostic, CancellationToken cancellationToken)
     {
         var plans = new List<FixPlan>();
+        InvocationExpressionSyntax? kmap = FixSyntax.InvocationAt(input.Primary);
+        if (kmap is null || !FixSyntax.Is(input.Model, kmap, input.Symbols.KmapAtomic, cancellationToken))
+        {
+            return plans;
+        }
+
+        if (MoveUp(input, kmap, cancellationToken) is { } moved)
+        {
+            plans.Add(moved);
+        }
+        else if (await WindowAsync(input, diagnostic, kmap, cancellationToken).ConfigureAwait(false) is { } window)
+        {
+            plans.Add(window);
+        }
+
+        return plans;
+    }
+
+    /// <summary>The mapping's declaration, as Kmap, moved up to before the first held atomic mapping.</summary>
+    private static FixPlan? MoveUp(FixInput input, InvocationExpressionSyntax kmap, CancellationToken cancellationToken)
+    {
         SemanticModel model = input.Model;
         KnownSymbols symbols = input.Symbols;
-        InvocationExpressionSyntax? kmap = FixSyntax.InvocationAt(input.Primary);
         MappingLocal? mapping = MappingLocal.From(kmap, model, symbols, cancellationToken);
-        if (kmap is null || mapping is null || !mapping.Atomic || mapping.Escapes ||
+        if (mapping is null || !mapping.Atomic || mapping.Escapes ||
             !mapping.Unmaps.All(u => FixSyntax.Is(model, u, symbols.KunmapAtomic, cancellationToken)))
         {
-            return Done(plans);
+            return null;
         }
 
         BlockSyntax block = mapping.Block;
@@ -54,7 +79,7 @@ public sealed class TooManyAtomicKmapsFixer : DmaBufFixer
             InvocationExpressionSyntax? other = FixSyntax.InvocationAt(site);
             if (other is null || other == kmap)
             {
-                return Done(plans);
+                return null;
             }
 
             if (!FixSyntax.Is(model, other, symbols.KmapAtomic, cancellationToken))
@@ -65,7 +90,7 @@ public sealed class TooManyAtomicKmapsFixer : DmaBufFixer
 
             if (FixSyntax.StatementIn(other, block) is not { } statement || statement.SpanStart >= mapping.Statement.SpanStart)
             {
-                return Done(plans);
+                return null;
             }
 
             held.Add(statement);
@@ -73,7 +98,7 @@ public sealed class TooManyAtomicKmapsFixer : DmaBufFixer
 
         if (held.Count == 0)
         {
-            return Done(plans);
+            return null;
         }
 
         StatementSyntax anchor = held.OrderBy(s => s.SpanStart).First();
@@ -90,12 +115,12 @@ public sealed class TooManyAtomicKmapsFixer : DmaBufFixer
             FixSyntax.Body(kmap) is not { } body ||
             AtomicHold.MayBeHeldAt(body, anchor.SpanStart, model, symbols, new[] { kmap }, cancellationToken))
         {
-            return Done(plans);
+            return null;
         }
 
         Document document = input.Document;
         LocalDeclarationStatementSyntax statementToMove = mapping.Statement;
-        plans.Add(new FixPlan("Map with Kmap instead", UseKmapKey, async ct =>
+        return new FixPlan("Map with Kmap instead", UseKmapKey, async ct =>
         {
             DocumentEditor editor = await DocumentEditor.CreateAsync(document, ct).ConfigureAwait(false);
             var access = (MemberAccessExpressionSyntax)kmap.Expression;
@@ -111,7 +136,140 @@ public sealed class TooManyAtomicKmapsFixer : DmaBufFixer
             }
 
             return editor.GetChangedDocument();
-        }));
-        return Done(plans);
+        });
+    }
+
+    /// <summary>
+    /// Every atomic mapping of the buffer that can flow into the locals the reported one flows through (a window
+    /// carried across iterations: <c>older = old; old = cur;</c>), mapped with Kmap and unmapped with Kunmap where
+    /// they stand, outside an exporter's atomic callback, when no other atomic mapping may be held at any of them and
+    /// the analyzers confirm the result.
+    /// </summary>
+    private static async Task<FixPlan?> WindowAsync(FixInput input, Diagnostic diagnostic, InvocationExpressionSyntax kmap, CancellationToken cancellationToken)
+    {
+        SemanticModel model = input.Model;
+        KnownSymbols symbols = input.Symbols;
+        if (FixSyntax.Body(kmap) is not { } body || FixSyntax.ReceiverSymbol(model, FixSyntax.Receiver(kmap), cancellationToken) is not { } buffer ||
+            FixSyntax.StoredLocal(kmap, model, cancellationToken) is not { } stored ||
+            Window(body, stored.Local, buffer, model, symbols, cancellationToken) is not { } window ||
+            !window.Kmaps.Contains(kmap) || AtomicHold.InAtomicCallback(model, kmap.SpanStart, symbols, cancellationToken) ||
+            window.Kmaps.Any(k => AtomicHold.MayBeHeldAt(body, k.SpanStart, model, symbols, window.Kmaps, cancellationToken)))
+        {
+            return null;
+        }
+
+        DocumentEditor editor = await DocumentEditor.CreateAsync(input.Document, cancellationToken).ConfigureAwait(false);
+        foreach ((InvocationExpressionSyntax call, string name) in window.Kmaps.Select(k => (k, "Kmap")).Concat(window.Unmaps.Select(u => (u, "Kunmap"))))
+        {
+            var access = (MemberAccessExpressionSyntax)call.Expression;
+            editor.ReplaceNode(access.Name, SyntaxFactory.IdentifierName(name).WithTriviaFrom(access.Name));
+        }
+
+        return await FixCheck.PlanIfFixesAsync(input.Document, editor.GetChangedDocument(), diagnostic, "Map with Kmap instead", UseKmapKey, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The KmapAtomic calls on <paramref name="buffer"/> and the KunmapAtomic calls of the locals that
+    /// <paramref name="start"/> is connected with by plain assignments (<c>x = y;</c>, <c>var x = y;</c>), when those
+    /// locals only ever hold such mappings and are only read through, unmapped or copied into each other; null
+    /// otherwise.
+    /// </summary>
+    private static (List<InvocationExpressionSyntax> Kmaps, List<InvocationExpressionSyntax> Unmaps)? Window(
+        SyntaxNode body, ILocalSymbol start, ISymbol buffer, SemanticModel model, KnownSymbols symbols, CancellationToken cancellationToken)
+    {
+        var kmaps = new List<InvocationExpressionSyntax>();
+        var unmaps = new List<InvocationExpressionSyntax>();
+        var locals = new HashSet<ILocalSymbol>(SymbolEqualityComparer.Default) { start };
+        var pending = new Queue<ILocalSymbol>(locals);
+
+        bool OnBuffer(InvocationExpressionSyntax call) =>
+            SymbolEqualityComparer.Default.Equals(FixSyntax.ReceiverSymbol(model, FixSyntax.Receiver(call), cancellationToken), buffer);
+
+        // A value stored into one of the locals: a KmapAtomic of the buffer, or another page local.
+        bool Source(ExpressionSyntax value)
+        {
+            switch (FixSyntax.Unparenthesized(value))
+            {
+                case InvocationExpressionSyntax call when call.ArgumentList.Arguments.Count == 1 && FixSyntax.Is(model, call, symbols.KmapAtomic, cancellationToken) && OnBuffer(call):
+                    if (!kmaps.Contains(call))
+                    {
+                        kmaps.Add(call);
+                    }
+
+                    return true;
+                case IdentifierNameSyntax id:
+                    return Connect(id);
+                default:
+                    return false;
+            }
+        }
+
+        bool Connect(SyntaxNode node)
+        {
+            ISymbol? symbol = node is VariableDeclaratorSyntax declared ? model.GetDeclaredSymbol(declared, cancellationToken) : model.GetSymbolInfo(node, cancellationToken).Symbol;
+            if (symbol is not ILocalSymbol { IsRef: false } local ||
+                !SymbolEqualityComparer.Default.Equals(local.Type, symbols.DmaBufPage) ||
+                local.DeclaringSyntaxReferences.Length != 1 || !body.Span.Contains(local.DeclaringSyntaxReferences[0].Span))
+            {
+                return false;
+            }
+
+            if (locals.Add(local))
+            {
+                pending.Enqueue(local);
+            }
+
+            return true;
+        }
+
+        while (pending.Count > 0)
+        {
+            ILocalSymbol local = pending.Dequeue();
+            if (local.DeclaringSyntaxReferences[0].GetSyntax(cancellationToken) is not VariableDeclaratorSyntax
+                {
+                    Parent: VariableDeclarationSyntax { Parent: LocalDeclarationStatementSyntax { UsingKeyword.RawKind: (int)SyntaxKind.None } }
+                } declarator ||
+                (declarator.Initializer is { } initializer && !Source(initializer.Value)))
+            {
+                return null;
+            }
+
+            foreach (IdentifierNameSyntax id in FixSyntax.References(body, local, model, cancellationToken))
+            {
+                if (id.Ancestors().TakeWhile(a => a != body).Any(a => a is AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax))
+                {
+                    return null;
+                }
+
+                bool plain = id.Parent switch
+                {
+                    AssignmentExpressionSyntax { RawKind: (int)SyntaxKind.SimpleAssignmentExpression, Parent: ExpressionStatementSyntax } store when store.Left == id => Source(store.Right),
+                    AssignmentExpressionSyntax { RawKind: (int)SyntaxKind.SimpleAssignmentExpression, Left: IdentifierNameSyntax target, Parent: ExpressionStatementSyntax } store when store.Right == id => Connect(target),
+                    EqualsValueClauseSyntax { Parent: VariableDeclaratorSyntax copy } => Connect(copy),
+                    MemberAccessExpressionSyntax access when access.Expression == id => access.Name.Identifier.ValueText != "Dispose",
+                    InterpolationSyntax => true,
+                    ArgumentSyntax { RefKindKeyword.RawKind: (int)SyntaxKind.None, Parent: ArgumentListSyntax { Parent: InvocationExpressionSyntax unmap } list } argument =>
+                        list.Arguments.IndexOf(argument) == 1 && FixSyntax.Is(model, unmap, symbols.KunmapAtomic, cancellationToken) && OnBuffer(unmap) &&
+                        AddOnce(unmaps, unmap),
+                    _ => false,
+                };
+                if (!plain)
+                {
+                    return null;
+                }
+            }
+        }
+
+        return (kmaps, unmaps);
+    }
+
+    private static bool AddOnce(List<InvocationExpressionSyntax> calls, InvocationExpressionSyntax call)
+    {
+        if (!calls.Contains(call))
+        {
+            calls.Add(call);
+        }
+
+        return true;
     }
 }

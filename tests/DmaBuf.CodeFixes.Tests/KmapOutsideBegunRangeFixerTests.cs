@@ -171,4 +171,69 @@ public class KmapOutsideBegunRangeFixerTests
         buf.Kunmap(1, page);
         buf.EndCpuAccess(0, length, DmaDataDirection.ToDevice);
     }"), Key);
+
+    // A range held in a deconstructed tuple: the analysis knows its bytes, and the widened range is written over the
+    // code's own locals, so that they keep their meaning.
+    [Fact]
+    public Task TupleRangeIsWidenedDownWithItsLocals() => Verify.VerifyAsync(Verify.Class(@"
+    int M(DmaBuffer buf)
+    {
+        var (start, length) = (DmaBuffer.PageSize, 2 * DmaBuffer.PageSize);
+        using (buf.CpuAccess(start, length, DmaDataDirection.FromDevice)) // body
+        {
+            using var header = {|DMA0006:buf.Kmap(0)|};
+            return header.Span[0];
+        }
+    }"), Verify.Class(@"
+    int M(DmaBuffer buf)
+    {
+        var (start, length) = (DmaBuffer.PageSize, 2 * DmaBuffer.PageSize);
+        using (buf.CpuAccess(0, start + length, DmaDataDirection.FromDevice)) // body
+        {
+            using var header = buf.Kmap(0);
+            return header.Span[0];
+        }
+    }"), Key);
+
+    // Locals for the range of a begin and its end, a page above it: the start stays, the length reaches the page.
+    [Fact]
+    public Task LocalRangeIsWidenedUpInTheBeginAndItsEnd() => Verify.VerifyAsync(Verify.Class(@"
+    void M(DmaBuffer buffer)
+    {
+        long offset = 2 * DmaBuffer.PageSize;
+        long size = DmaBuffer.PageSize;
+        buffer.BeginCpuAccess(offset, size, DmaDataDirection.ToDevice);
+        var page = {|DMA0006:buffer.Kmap(3)|};
+        page.Span.Fill(1);
+        buffer.Kunmap(3, page);
+        buffer.EndCpuAccess(offset, size, DmaDataDirection.ToDevice);
+    }"), Verify.Class(@"
+    void M(DmaBuffer buffer)
+    {
+        long offset = 2 * DmaBuffer.PageSize;
+        long size = DmaBuffer.PageSize;
+        buffer.BeginCpuAccess(offset, 4 * DmaBuffer.PageSize - offset, DmaDataDirection.ToDevice);
+        var page = buffer.Kmap(3);
+        page.Span.Fill(1);
+        buffer.Kunmap(3, page);
+        buffer.EndCpuAccess(offset, 4 * DmaBuffer.PageSize - offset, DmaDataDirection.ToDevice);
+    }"), Key);
+
+    // The start moves down to a page above 0: the end the locals give stays, less the new start.
+    [Fact]
+    public Task TupleRangeIsWidenedDownToAPageAboveZero() => Verify.VerifyAsync(Verify.Class(@"
+    byte M(DmaBuffer buf)
+    {
+        var (first, count) = (2 * DmaBuffer.PageSize, DmaBuffer.PageSize);
+        using var access = buf.CpuAccess(first, count, DmaDataDirection.Bidirectional);
+        using var page = {|DMA0006:buf.KmapAtomic(1)|};
+        return page.Span[0];
+    }"), Verify.Class(@"
+    byte M(DmaBuffer buf)
+    {
+        var (first, count) = (2 * DmaBuffer.PageSize, DmaBuffer.PageSize);
+        using var access = buf.CpuAccess(DmaBuffer.PageSize, first + count - DmaBuffer.PageSize, DmaDataDirection.Bidirectional);
+        using var page = buf.KmapAtomic(1);
+        return page.Span[0];
+    }"), Key);
 }

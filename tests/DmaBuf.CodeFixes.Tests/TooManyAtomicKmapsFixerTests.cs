@@ -151,4 +151,131 @@ public class TooManyAtomicKmapsFixerTests
         buf.KunmapAtomic(0, a);
         buf.EndCpuAccess(0, 3 * DmaBuffer.PageSize, DmaDataDirection.Bidirectional);
     }"), Key);
+
+    // A window carried across iterations: the pages rotate through the locals, so every atomic mapping that can flow
+    // into them is mapped with Kmap, and every unmap of them is a Kunmap, where they stand.
+    [Fact]
+    public Task SlidingWindowIsMappedWithKmap() => Verify.VerifyAsync(Verify.Class(@"
+    int M(DmaBufExporter exporter)
+    {
+        var buf = DmaBuffer.Export(exporter, 4 * DmaBuffer.PageSize);
+        int sum = 0;
+        buf.BeginCpuAccess(0, buf.Size, DmaDataDirection.FromDevice);
+        DmaBufPage older = buf.KmapAtomic(0);
+        DmaBufPage old = buf.KmapAtomic(1); // second
+        for (long p = 2; p < 4; p++)
+        {
+            var cur = {|DMA0004:buf.KmapAtomic(p)|};
+            sum += cur.Span[0] + old.Span[0] + older.Span[0];
+            buf.KunmapAtomic(p - 2, older);
+            older = old;
+            old = cur;
+        }
+
+        buf.KunmapAtomic(2, older);
+        buf.KunmapAtomic(3, old);
+        buf.EndCpuAccess(0, buf.Size, DmaDataDirection.FromDevice);
+        buf.Put();
+        return sum;
+    }"), Verify.Class(@"
+    int M(DmaBufExporter exporter)
+    {
+        var buf = DmaBuffer.Export(exporter, 4 * DmaBuffer.PageSize);
+        int sum = 0;
+        buf.BeginCpuAccess(0, buf.Size, DmaDataDirection.FromDevice);
+        DmaBufPage older = buf.Kmap(0);
+        DmaBufPage old = buf.Kmap(1); // second
+        for (long p = 2; p < 4; p++)
+        {
+            var cur = buf.Kmap(p);
+            sum += cur.Span[0] + old.Span[0] + older.Span[0];
+            buf.Kunmap(p - 2, older);
+            older = old;
+            old = cur;
+        }
+
+        buf.Kunmap(2, older);
+        buf.Kunmap(3, old);
+        buf.EndCpuAccess(0, buf.Size, DmaDataDirection.FromDevice);
+        buf.Put();
+        return sum;
+    }"), Key);
+
+    // The same window in a while loop, the newest page declared from the map and copied by a declaration.
+    [Fact]
+    public Task WhileWindowWithACopiedDeclarationIsMappedWithKmap() => Verify.VerifyAsync(Verify.Class(@"
+    void M()
+    {
+        var buffer = DmaBuffer.Export(new SystemHeapExporter(), 4 * DmaBuffer.PageSize);
+        buffer.BeginCpuAccess(0, buffer.Size, DmaDataDirection.Bidirectional);
+        var first = buffer.KmapAtomic(0);
+        var second = buffer.KmapAtomic(1);
+        long n = 2;
+        while (n < 4)
+        {
+            DmaBufPage mapped = {|DMA0004:buffer.KmapAtomic(n)|};
+            var third = mapped;
+            third.Span[0] = (byte)(first.Span[0] ^ second.Span[0]);
+            buffer.KunmapAtomic(n - 2, first);
+            first = second;
+            second = third;
+            n++;
+        }
+
+        buffer.KunmapAtomic(2, first);
+        buffer.KunmapAtomic(3, second);
+        buffer.EndCpuAccess(0, buffer.Size, DmaDataDirection.Bidirectional);
+        buffer.Put();
+    }"), Verify.Class(@"
+    void M()
+    {
+        var buffer = DmaBuffer.Export(new SystemHeapExporter(), 4 * DmaBuffer.PageSize);
+        buffer.BeginCpuAccess(0, buffer.Size, DmaDataDirection.Bidirectional);
+        var first = buffer.Kmap(0);
+        var second = buffer.Kmap(1);
+        long n = 2;
+        while (n < 4)
+        {
+            DmaBufPage mapped = buffer.Kmap(n);
+            var third = mapped;
+            third.Span[0] = (byte)(first.Span[0] ^ second.Span[0]);
+            buffer.Kunmap(n - 2, first);
+            first = second;
+            second = third;
+            n++;
+        }
+
+        buffer.Kunmap(2, first);
+        buffer.Kunmap(3, second);
+        buffer.EndCpuAccess(0, buffer.Size, DmaDataDirection.Bidirectional);
+        buffer.Put();
+    }"), Key);
+
+    // An atomic mapping of another buffer is held across the window: a Kmap there may block with it held.
+    [Fact]
+    public Task NoWindowFixWhileAnotherAtomicMappingIsHeld() => Verify.VerifyNoFixAsync(Verify.Class(@"
+    void M(DmaBuffer target)
+    {
+        var buf = DmaBuffer.Export(new SystemHeapExporter(), 4 * DmaBuffer.PageSize);
+        target.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        buf.BeginCpuAccess(0, buf.Size, DmaDataDirection.FromDevice);
+        var dst = target.KmapAtomic(0);
+        DmaBufPage older = buf.KmapAtomic(0);
+        DmaBufPage old = {|DMA0004:buf.KmapAtomic(1)|};
+        for (long p = 2; p < 4; p++)
+        {
+            var cur = {|DMA0004:buf.KmapAtomic(p)|};
+            dst.Span[0] ^= (byte)(cur.Span[0] + old.Span[0] + older.Span[0]);
+            buf.KunmapAtomic(p - 2, older);
+            older = old;
+            old = cur;
+        }
+
+        buf.KunmapAtomic(2, older);
+        buf.KunmapAtomic(3, old);
+        target.KunmapAtomic(0, dst);
+        buf.EndCpuAccess(0, buf.Size, DmaDataDirection.FromDevice);
+        target.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
+        buf.Put();
+    }"), Key);
 }
