@@ -26,7 +26,8 @@ namespace DmaBuf.CodeFixes;
 /// (the diagnostic names its bytes: locals, a deconstructed tuple), widened with expressions over the code's own
 /// arguments (<c>(start, length)</c> to page 0 becomes <c>(0, start + length)</c>) when those have no effects, and
 /// again only when the analyzers confirm it. Only where the begin is the one CPU access on that buffer in the
-/// method and every end on it names the same arguments.
+/// method and every end on it names the same arguments, and not for a kmap in a try that catches the
+/// ArgumentOutOfRangeException of a page outside the buffer (the code expects it may fail; the begin would throw).
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(KmapOutsideBegunRangeFixer))]
 public sealed class KmapOutsideBegunRangeFixer : DmaBufFixer
@@ -68,7 +69,8 @@ public sealed class KmapOutsideBegunRangeFixer : DmaBufFixer
         bool checkedByAnalysis = false;
         if (FixSyntax.Is(model, kmap, symbols.Kmap, cancellationToken) || FixSyntax.Is(model, kmap, symbols.KmapAtomic, cancellationToken))
         {
-            if (kmap.ArgumentList.Arguments.Count != 1 || !FixSyntax.SameReceiver(model, kmap, begin, cancellationToken))
+            if (kmap.ArgumentList.Arguments.Count != 1 || !FixSyntax.SameReceiver(model, kmap, begin, cancellationToken) ||
+                HandlesOutOfRange(model, kmap, begin, body, cancellationToken))
             {
                 return plans;
             }
@@ -269,4 +271,46 @@ public sealed class KmapOutsideBegunRangeFixer : DmaBufFixer
             uint u => u,
             _ => null,
         } : null;
+
+    /// <summary>
+    /// Whether the kmap sits in a try, not around the begin, that catches the ArgumentOutOfRangeException of a page
+    /// outside the buffer: the code expects that kmap may fail (a selftest mapping past the end), and a widened begin
+    /// would throw that exception outside the handler instead.
+    /// </summary>
+    private static bool HandlesOutOfRange(SemanticModel model, SyntaxNode kmap, SyntaxNode begin, SyntaxNode body, CancellationToken cancellationToken)
+    {
+        INamedTypeSymbol? outOfRange = model.Compilation.GetTypeByMetadataName("System.ArgumentOutOfRangeException");
+        foreach (TryStatementSyntax tryStatement in kmap.Ancestors().TakeWhile(a => a != body).OfType<TryStatementSyntax>())
+        {
+            if (!tryStatement.Block.Span.Contains(kmap.Span) || tryStatement.Block.Span.Contains(begin.Span))
+            {
+                continue;
+            }
+
+            foreach (CatchClauseSyntax clause in tryStatement.Catches)
+            {
+                if (clause.Declaration is null ||
+                    (model.GetTypeInfo(clause.Declaration.Type, cancellationToken).Type is ITypeSymbol caught &&
+                        (outOfRange is null || Catches(caught, outOfRange))))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static bool Catches(ITypeSymbol caught, INamedTypeSymbol thrown)
+    {
+        for (INamedTypeSymbol? type = thrown; type is not null; type = type.BaseType)
+        {
+            if (SymbolEqualityComparer.Default.Equals(type, caught))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }

@@ -236,4 +236,45 @@ public class KmapOutsideBegunRangeFixerTests
         using var page = buf.KmapAtomic(1);
         return page.Span[0];
     }"), Key);
+
+    // The code expects this kmap may fail with the page outside the buffer: a widened begin would throw out of the handler.
+    [Fact]
+    public Task NoWideningForAKmapWhoseOutOfRangeFailureIsCaught() => Verify.VerifyNoFixAsync(Verify.Class(@"
+    bool M(DmaBuffer buf)
+    {
+        DmaBufPage? page;
+        buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        try { page = {|DMA0006:buf.Kmap(2)|}; } catch (System.ArgumentException) { page = null; }
+        bool mapped = page.HasValue;
+        if (page.HasValue)
+            buf.Kunmap(2, page.Value);
+        buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        return mapped;
+    }"), Key);
+
+    // A handler of the exporter's failures only: an out-of-range page was not expected, so the access is widened.
+    [Fact]
+    public Task AKmapInATryForExporterFailuresIsWidened() => Verify.VerifyAsync(Verify.Class(@"
+    bool M(DmaBuffer buf)
+    {
+        DmaBufPage? page;
+        buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        try { page = {|DMA0006:buf.Kmap(1)|}; } catch (DmaBufException) { page = null; }
+        bool mapped = page.HasValue;
+        if (page.HasValue)
+            buf.Kunmap(1, page.Value);
+        buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        return mapped;
+    }"), Verify.Class(@"
+    bool M(DmaBuffer buf)
+    {
+        DmaBufPage? page;
+        buf.BeginCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        try { page = buf.Kmap(1); } catch (DmaBufException) { page = null; }
+        bool mapped = page.HasValue;
+        if (page.HasValue)
+            buf.Kunmap(1, page.Value);
+        buf.EndCpuAccess(0, 2 * DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        return mapped;
+    }"), Key);
 }
