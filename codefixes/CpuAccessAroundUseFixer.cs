@@ -36,7 +36,8 @@ namespace DmaBuf.CodeFixes;
 /// An end inside the loop that maps, which ended the access for the next iterations, moves after the loop ("End the
 /// CPU access after the loop").
 /// Not for a mapping that escapes the method (stored in a field, returned: the access would have to last as long),
-/// a kmap the code expects to fail (no unmap follows in the block), a negative page, or where an atomic mapping may
+/// a kmap the code expects to fail (no unmap follows in the block, or a try around it catches the
+/// ArgumentOutOfRangeException of a page outside the buffer), a negative page, or where an atomic mapping may
 /// be held (CpuAccess may block); offered only when the analyzers confirm that it removes the diagnostic and adds
 /// none.
 /// </summary>
@@ -165,7 +166,8 @@ public sealed class CpuAccessAroundUseFixer : DmaBufFixer
         {
             if (UseFrom(start, (BlockSyntax)start.Parent!, local, page, buffer, model, symbols, cancellationToken) is { } use)
             {
-                return use;
+                // The access begins before the start statement: not where the code handles the kmap's out-of-range failure.
+                return FixSyntax.CatchesOutOfRange(model, kmap, start, start.Parent!, cancellationToken) ? null : use;
             }
         }
 

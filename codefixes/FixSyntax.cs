@@ -398,4 +398,46 @@ internal static class FixSyntax
 
         return statement.WithLeadingTrivia(result);
     }
+
+    /// <summary>
+    /// Whether the kmap sits in a try below <paramref name="top"/>, not around <paramref name="begin"/>, that catches
+    /// the ArgumentOutOfRangeException of a page outside the buffer: the code expects that kmap may fail (a selftest
+    /// mapping past the end), and a begin over that page would throw that exception outside the handler instead.
+    /// </summary>
+    public static bool CatchesOutOfRange(SemanticModel model, SyntaxNode kmap, SyntaxNode begin, SyntaxNode top, CancellationToken cancellationToken)
+    {
+        INamedTypeSymbol? outOfRange = model.Compilation.GetTypeByMetadataName("System.ArgumentOutOfRangeException");
+        foreach (TryStatementSyntax tryStatement in kmap.Ancestors().TakeWhile(a => a != top).OfType<TryStatementSyntax>())
+        {
+            if (!tryStatement.Block.Span.Contains(kmap.Span) || tryStatement.Block.Span.Contains(begin.Span))
+            {
+                continue;
+            }
+
+            foreach (CatchClauseSyntax clause in tryStatement.Catches)
+            {
+                if (clause.Declaration is null ||
+                    (model.GetTypeInfo(clause.Declaration.Type, cancellationToken).Type is ITypeSymbol caught &&
+                        (outOfRange is null || Catches(caught, outOfRange))))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static bool Catches(ITypeSymbol caught, INamedTypeSymbol thrown)
+    {
+        for (INamedTypeSymbol? type = thrown; type is not null; type = type.BaseType)
+        {
+            if (SymbolEqualityComparer.Default.Equals(type, caught))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }

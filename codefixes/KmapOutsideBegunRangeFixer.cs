@@ -70,7 +70,7 @@ public sealed class KmapOutsideBegunRangeFixer : DmaBufFixer
         if (FixSyntax.Is(model, kmap, symbols.Kmap, cancellationToken) || FixSyntax.Is(model, kmap, symbols.KmapAtomic, cancellationToken))
         {
             if (kmap.ArgumentList.Arguments.Count != 1 || !FixSyntax.SameReceiver(model, kmap, begin, cancellationToken) ||
-                HandlesOutOfRange(model, kmap, begin, body, cancellationToken))
+                FixSyntax.CatchesOutOfRange(model, kmap, begin, body, cancellationToken))
             {
                 return plans;
             }
@@ -271,46 +271,4 @@ public sealed class KmapOutsideBegunRangeFixer : DmaBufFixer
             uint u => u,
             _ => null,
         } : null;
-
-    /// <summary>
-    /// Whether the kmap sits in a try, not around the begin, that catches the ArgumentOutOfRangeException of a page
-    /// outside the buffer: the code expects that kmap may fail (a selftest mapping past the end), and a widened begin
-    /// would throw that exception outside the handler instead.
-    /// </summary>
-    private static bool HandlesOutOfRange(SemanticModel model, SyntaxNode kmap, SyntaxNode begin, SyntaxNode body, CancellationToken cancellationToken)
-    {
-        INamedTypeSymbol? outOfRange = model.Compilation.GetTypeByMetadataName("System.ArgumentOutOfRangeException");
-        foreach (TryStatementSyntax tryStatement in kmap.Ancestors().TakeWhile(a => a != body).OfType<TryStatementSyntax>())
-        {
-            if (!tryStatement.Block.Span.Contains(kmap.Span) || tryStatement.Block.Span.Contains(begin.Span))
-            {
-                continue;
-            }
-
-            foreach (CatchClauseSyntax clause in tryStatement.Catches)
-            {
-                if (clause.Declaration is null ||
-                    (model.GetTypeInfo(clause.Declaration.Type, cancellationToken).Type is ITypeSymbol caught &&
-                        (outOfRange is null || Catches(caught, outOfRange))))
-                {
-                    return true;
-                }
-            }
-        }
-
-        return false;
-    }
-
-    private static bool Catches(ITypeSymbol caught, INamedTypeSymbol thrown)
-    {
-        for (INamedTypeSymbol? type = thrown; type is not null; type = type.BaseType)
-        {
-            if (SymbolEqualityComparer.Default.Equals(type, caught))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 }

@@ -1,7 +1,7 @@
 // Tests of the fixes that give a mapping's use CPU access where no mapping local covers it (DMA0007.AccessAroundUse):
 // a helper that maps, called without access (the direction of the scope the code calls it under elsewhere), a helper
 // whose result is declared (the declaration is split), an earlier end moved after the call, a kmap stored from a try
-// and unmapped later; no fix for a mapping that escapes.
+// and unmapped later; no fix for a mapping that escapes or a kmap whose out-of-range failure the code catches.
 using System.Threading.Tasks;
 using Verify = DmaBuf.CodeFixes.Tests.CodeFixVerifier<DmaBuf.Analyzers.Rules.DmaBufFlowAnalyzer, DmaBuf.CodeFixes.CpuAccessAroundUseFixer>;
 
@@ -207,6 +207,29 @@ public class CpuAccessAroundUseFixerTests
 
         buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
         return sum;
+    }"), Key);
+
+    // The code catches the kmap's out-of-range failure: a CpuAccess over that page would throw outside the handler.
+    [Fact]
+    public Task NoFixForAStoredKmapWhoseOutOfRangeFailureIsCaught() => Verify.VerifyNoFixAsync(Verify.Class(@"
+    int M(int fd)
+    {
+        var dmabuf = DmaBuffer.Get(fd);
+        DmaBufPage? ptr;
+        int err = 0;
+        try { ptr = {|DMA0007:dmabuf.Kmap(1)|}; } catch (System.ArgumentOutOfRangeException) { ptr = null; }
+        if (ptr == null)
+        {
+            err = -12;
+            goto out_err;
+        }
+
+        ptr.Value.Span.Fill(0xc5);
+        dmabuf.Kunmap(1, ptr.Value);
+
+    out_err:
+        dmabuf.Put();
+        return err;
     }"), Key);
 
     // The mapping is kept in a field: an access would have to last as long as it.
