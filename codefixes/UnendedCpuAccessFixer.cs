@@ -22,7 +22,9 @@ namespace DmaBuf.CodeFixes;
 /// <c>using (buf.CpuAccess(...)) { ... }</c> when code after the access's end must stay outside it; "End CPU access in a
 /// finally block" (<c>DMA0001.EndInFinally</c>) wraps the code after the begin in <c>try { ... } finally { buf.EndCpuAccess(...); }</c>.
 /// Both cover the code from the begin to the access's end in the same block (or to the end of the block) and remove
-/// the EndCpuAccess calls with the same arguments that the scope or the finally block replaces.
+/// the EndCpuAccess calls with the same arguments that the scope or the finally block replaces. For an access a helper
+/// began for its caller, "End CPU access in a finally block" wraps the code after the call's statement, with the end
+/// the analyzers write in the caller's terms.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UnendedCpuAccessFixer))]
 [Shared]
@@ -71,7 +73,8 @@ public sealed class UnendedCpuAccessFixer : DmaBufFixer
     /// <c>buf.Reading().PageByte(0)</c>): the analyzers write its buffer and arguments in the caller's terms (the
     /// diagnostic's properties), and the code after the statement of the call, to the end of its block, goes into a
     /// try whose finally block ends the access with them. Offered where nothing in that code writes what the end
-    /// reads or calls CPU access on the buffer, and only when the analyzers confirm it.
+    /// reads, calls CPU access on the buffer or hands a buffer to a method of the compilation (which may end it), and
+    /// only when the analyzers confirm it.
     /// </summary>
     private static async Task<FixPlan?> CallerFinallyAsync(FixInput input, Diagnostic diagnostic, CancellationToken cancellationToken)
     {
@@ -113,10 +116,15 @@ public sealed class UnendedCpuAccessFixer : DmaBufFixer
             }
         }
 
-        // A CPU access call on the buffer after the call would be ended twice, or end another access.
+        // A CPU access call on the buffer after the call, or a method of the compilation handed a buffer (the helper's
+        // counterpart, through any alias of it), may end the access on some path: the finally would end it again.
         bool OnBuffer(InvocationExpressionSyntax c) =>
             CpuAccessCall.IsAny(model, input.Symbols, c, cancellationToken) && FixSyntax.Receiver(c) is { } r && SyntaxFactory.AreEquivalent(r, receiver);
-        if (body.DescendantNodes().OfType<InvocationExpressionSyntax>().Any(c => c.SpanStart > call.Span.End && OnBuffer(c)))
+        bool HandsBuffer(InvocationExpressionSyntax c) =>
+            FixSyntax.Method(model, c, cancellationToken) is { DeclaringSyntaxReferences.IsEmpty: false } method &&
+            ((method.ReducedFrom ?? method).Parameters.Any(p => SymbolEqualityComparer.Default.Equals(p.Type, input.Symbols.DmaBuffer)) ||
+                !method.IsStatic && SymbolEqualityComparer.Default.Equals(method.ContainingType, input.Symbols.DmaBuffer));
+        if (body.DescendantNodes().OfType<InvocationExpressionSyntax>().Any(c => c.SpanStart > call.Span.End && !call.Span.Contains(c.Span) && (OnBuffer(c) || HandsBuffer(c))))
         {
             return null;
         }

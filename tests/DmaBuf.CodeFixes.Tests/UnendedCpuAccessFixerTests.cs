@@ -692,4 +692,23 @@ class C
 
         {|DMA0001:return 1;|}
     }"), Finally);
+
+    // The helper's counterpart ends the access on one path: a finally block would end it a second time there.
+    [Fact]
+    public Task NoFinallyForAHelperBeginThatACounterpartEndsOnSomePaths() => Verify.VerifyNoFixAsync(Verify.Class(@"
+    static void Begin(DmaBuffer b) => b.BeginCpuAccess(0, b.Size, DmaDataDirection.FromDevice);
+
+    static void Done(DmaBuffer b) => b.EndCpuAccess(0, b.Size, DmaDataDirection.FromDevice);
+
+    int M(DmaBuffer frame, bool done)
+    {
+        Begin(frame);
+        if (done)
+        {
+            Done(frame);
+            return 0;
+        }
+
+        {|DMA0001:return 1;|}
+    }"), Finally);
 }
