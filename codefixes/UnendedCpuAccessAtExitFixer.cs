@@ -1,6 +1,7 @@
 // DMA0001 at one way out: "End CPU access before this return" (DMA0001.EndBeforeExit) ends the access on the path the
 // diagnostic names, with the begin's own range and direction, where no scope or finally block can cover the access
-// (a begin in a try whose failure is checked later, an access that other paths end themselves).
+// (a begin in a try whose failure is checked later, an access that other paths end themselves); for a CpuAccess scope
+// kept in a local that a later using disposes, "Dispose the CPU access scope before this return" under the same key.
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
@@ -22,6 +23,9 @@ namespace DmaBuf.CodeFixes;
 /// them), and the analyzers confirm that the end removes
 /// the diagnostic and adds none (every path to that way out has the access begun). When they do not, the same end
 /// under the condition the begin is under, then a copy of the code's own if/else that ends the access, are tried.
+/// For a <c>CpuAccessScope</c> kept in a local that the code reads (<c>var scope = mode switch { ... };</c> then
+/// <c>using (scope)</c>), "Dispose the CPU access scope 'scope' before this return" inserts <c>scope.Dispose();</c>
+/// there instead, checked the same way.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UnendedCpuAccessAtExitFixer))]
 public sealed class UnendedCpuAccessAtExitFixer : ExitReleaseFixer
@@ -40,6 +44,11 @@ public sealed class UnendedCpuAccessAtExitFixer : ExitReleaseFixer
     {
         SemanticModel model = input.Model;
         InvocationExpressionSyntax? begin = input.Related.Length == 1 ? FixSyntax.InvocationAt(input.Related[0]) : null;
+        if (begin is not null && ScopeLocal(begin, model, input.Symbols, cancellationToken) is { } scope)
+        {
+            return DisposeAtExit(input, begin, scope.Declaration, scope.Local, cancellationToken);
+        }
+
         if (begin is null || !CpuAccessCall.IsBegin(model, input.Symbols, begin, cancellationToken) ||
             !CpuAccessCall.HasPositionalArguments(begin) ||
             BeginStatement(begin) is not { } beginStatement ||
@@ -71,6 +80,69 @@ public sealed class UnendedCpuAccessAtExitFixer : ExitReleaseFixer
                 ? new ReleaseAtExit(exit, SyntaxFactory.IfStatement(condition.WithoutTrivia(), end), title, buffer, KeepAfter) { Fallback = own }
                 : own,
         };
+    }
+
+    /// <summary>
+    /// A <c>CpuAccessScope</c> kept in a local that the code reads (disposes it itself on other paths, as a
+    /// <c>using (scope)</c> later; a local nothing reads is <see cref="UndisposedScopeFixer"/>'s):
+    /// <c>scope.Dispose();</c> at the way out that leaves before that, where the local is in scope and nothing
+    /// between its declaration and the way out assigns it. Disposing ends the access as it was begun,
+    /// whichever call made the scope (an arm of a switch expression, a helper that returns one).
+    /// </summary>
+    private static ReleaseAtExit? DisposeAtExit(FixInput input, InvocationExpressionSyntax begin, LocalDeclarationStatementSyntax declaration, ILocalSymbol local, CancellationToken cancellationToken)
+    {
+        SemanticModel model = input.Model;
+        if (ExitRelease.Find(input, declaration) is not { } exit || declaration.Parent is not BlockSyntax block ||
+            !block.Span.Contains(exit.Position) ||
+            !FixSyntax.References(exit.Body, local, model, cancellationToken).Any(r => !FixSyntax.IsWrite(r)) ||
+            FixSyntax.References(exit.Body, local, model, cancellationToken).Any(r => FixSyntax.IsWrite(r) && r.SpanStart > declaration.Span.End && r.SpanStart < exit.Position))
+        {
+            return null;
+        }
+
+        StatementSyntax dispose = SyntaxFactory.ExpressionStatement(SyntaxFactory.InvocationExpression(
+            SyntaxFactory.MemberAccessExpression(SyntaxKind.SimpleMemberAccessExpression, SyntaxFactory.IdentifierName(local.Name), SyntaxFactory.IdentifierName("Dispose"))));
+        var reads = new List<ISymbol> { local };
+        ExpressionSyntax? receiver = FixSyntax.Receiver(begin);
+        if (FixSyntax.ReceiverSymbol(model, receiver, cancellationToken) is { } buffer)
+        {
+            reads.Add(buffer);
+        }
+
+        bool KeepAfter(StatementSyntax s) => receiver is not null && IsReleaseOf(s, receiver, "Put", "Detach");
+        return new ReleaseAtExit(exit, dispose, $"Dispose the CPU access scope '{local.Name}' {exit.Where}", reads, KeepAfter);
+    }
+
+    /// <summary>
+    /// The local a <c>CpuAccessScope</c> call's result is stored in by a declaration of its own (directly, or as an
+    /// arm of a switch or conditional expression that is the initializer), not a using declaration; null otherwise.
+    /// </summary>
+    private static (LocalDeclarationStatementSyntax Declaration, ILocalSymbol Local)? ScopeLocal(InvocationExpressionSyntax call, SemanticModel model, KnownSymbols symbols, CancellationToken cancellationToken)
+    {
+        if (!SymbolEqualityComparer.Default.Equals(model.GetTypeInfo(call, cancellationToken).Type, symbols.CpuAccessScope))
+        {
+            return null;
+        }
+
+        SyntaxNode value = call;
+        while (value.Parent is ParenthesizedExpressionSyntax or SwitchExpressionArmSyntax or SwitchExpressionSyntax ||
+            value.Parent is ConditionalExpressionSyntax conditional && conditional.Condition != value)
+        {
+            if (value.Parent is SwitchExpressionArmSyntax arm && arm.Expression != value ||
+                value.Parent is SwitchExpressionSyntax switchExpression && switchExpression.GoverningExpression == value)
+            {
+                return null;
+            }
+
+            value = value.Parent;
+        }
+
+        return value.Parent is EqualsValueClauseSyntax { Parent: VariableDeclaratorSyntax { Parent.Parent: LocalDeclarationStatementSyntax declaration } declarator } &&
+            declaration.UsingKeyword.IsKind(SyntaxKind.None) && declaration.Declaration.Variables.Count == 1 &&
+            model.GetDeclaredSymbol(declarator, cancellationToken) is ILocalSymbol { IsRef: false } local &&
+            SymbolEqualityComparer.Default.Equals(local.Type, symbols.CpuAccessScope)
+            ? (declaration, local)
+            : null;
     }
 
     /// <summary>

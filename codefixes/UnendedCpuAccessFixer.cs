@@ -5,6 +5,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using DmaBuf.Analyzers;
+using DmaBuf.Analyzers.Rules;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
@@ -21,7 +22,9 @@ namespace DmaBuf.CodeFixes;
 /// <c>using (buf.CpuAccess(...)) { ... }</c> when code after the access's end must stay outside it; "End CPU access in a
 /// finally block" (<c>DMA0001.EndInFinally</c>) wraps the code after the begin in <c>try { ... } finally { buf.EndCpuAccess(...); }</c>.
 /// Both cover the code from the begin to the access's end in the same block (or to the end of the block) and remove
-/// the EndCpuAccess calls with the same arguments that the scope or the finally block replaces.
+/// the EndCpuAccess calls with the same arguments that the scope or the finally block replaces. For an access a helper
+/// began for its caller, "End CPU access in a finally block" wraps the code after the call's statement, with the end
+/// the analyzers write in the caller's terms.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UnendedCpuAccessFixer))]
 public sealed class UnendedCpuAccessFixer : DmaBufFixer
@@ -38,13 +41,18 @@ public sealed class UnendedCpuAccessFixer : DmaBufFixer
     internal override string FixAllTitle(string equivalenceKey) =>
         equivalenceKey == EndInFinallyKey ? "End every CPU access in a finally block" : "Use a CpuAccess scope for every CPU access";
 
-    internal override Task<IReadOnlyList<FixPlan>> PlanAsync(FixInput input, Diagnostic diagnostic, CancellationToken cancellationToken)
+    internal override async Task<IReadOnlyList<FixPlan>> PlanAsync(FixInput input, Diagnostic diagnostic, CancellationToken cancellationToken)
     {
         var plans = new List<FixPlan>();
         Region? region = input.Related.Length == 1 ? Region.Find(input, FixSyntax.InvocationAt(input.Related[0]), cancellationToken) : null;
         if (region is null)
         {
-            return Task.FromResult<IReadOnlyList<FixPlan>>(plans);
+            if (await CallerFinallyAsync(input, diagnostic, cancellationToken).ConfigureAwait(false) is { } plan)
+            {
+                plans.Add(plan);
+            }
+
+            return plans;
         }
 
         Document document = input.Document;
@@ -56,7 +64,85 @@ public sealed class UnendedCpuAccessFixer : DmaBufFixer
             plans.Add(new FixPlan("End CPU access in a finally block", EndInFinallyKey, ct => ApplyFinallyAsync(document, region, ct)));
         }
 
-        return Task.FromResult<IReadOnlyList<FixPlan>>(plans);
+        return plans;
+    }
+
+    /// <summary>
+    /// An access that a method of the compilation began for its caller (<c>var same = BeginRead(buf);</c>,
+    /// <c>buf.Reading().PageByte(0)</c>): the analyzers write its buffer and arguments in the caller's terms (the
+    /// diagnostic's properties), and the code after the statement of the call, to the end of its block, goes into a
+    /// try whose finally block ends the access with them. Offered where nothing in that code writes what the end
+    /// reads, calls CPU access on the buffer or hands a buffer to a method of the compilation (which may end it), and
+    /// only when the analyzers confirm it.
+    /// </summary>
+    private static async Task<FixPlan?> CallerFinallyAsync(FixInput input, Diagnostic diagnostic, CancellationToken cancellationToken)
+    {
+        SemanticModel model = input.Model;
+        InvocationExpressionSyntax? call = input.Related.Length == 1 ? FixSyntax.InvocationAt(input.Related[0]) : null;
+        if (call is null || CpuAccessCall.IsAny(model, input.Symbols, call, cancellationToken) ||
+            !diagnostic.Properties.TryGetValue(UnendedCpuAccessRule.BufferProperty, out string? bufferText) || bufferText is null ||
+            !diagnostic.Properties.TryGetValue(UnendedCpuAccessRule.ArgumentsProperty, out string? argumentsText) || argumentsText is null)
+        {
+            return null;
+        }
+
+        StatementSyntax? statement = call.Ancestors().TakeWhile(a => a is not (AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax)).OfType<StatementSyntax>().FirstOrDefault();
+        if (statement is not (ExpressionStatementSyntax or LocalDeclarationStatementSyntax { UsingKeyword.RawKind: (int)SyntaxKind.None }) ||
+            statement.Parent is not BlockSyntax block || FixSyntax.Body(block) is not { } body)
+        {
+            return null;
+        }
+
+        int index = block.Statements.IndexOf(statement);
+        List<StatementSyntax> covered = block.Statements.Skip(index + 1).ToList();
+        ExpressionSyntax receiver = SyntaxFactory.ParseExpression(bufferText);
+        ArgumentListSyntax arguments = SyntaxFactory.ParseArgumentList("(" + argumentsText + ")");
+        if (covered.Count == 0 || receiver.ContainsDiagnostics || arguments.ContainsDiagnostics ||
+            FixSyntax.HasEffects(receiver) || FixSyntax.HasEffects(arguments) || arguments.Arguments.Count is not (1 or 3))
+        {
+            return null;
+        }
+
+        // What the end reads must hold the same values at the end of the block as at the call.
+        IEnumerable<IdentifierNameSyntax> read = receiver.DescendantNodesAndSelf().Concat(arguments.DescendantNodes()).OfType<IdentifierNameSyntax>()
+            .Where(id => id.Parent is not MemberAccessExpressionSyntax { Name: var name } || name != id);
+        foreach (IdentifierNameSyntax id in read)
+        {
+            ISymbol? symbol = model.LookupSymbols(statement.SpanStart, name: id.Identifier.ValueText).FirstOrDefault();
+            if (symbol is ILocalSymbol or IParameterSymbol ? FixSyntax.IsWrittenIn(covered, symbol, model, cancellationToken) : symbol is IFieldSymbol { IsReadOnly: false, IsConst: false })
+            {
+                return null;
+            }
+        }
+
+        // A CPU access call on the buffer after the call, or a method of the compilation handed a buffer (the helper's
+        // counterpart, through any alias of it), may end the access on some path: the finally would end it again.
+        bool OnBuffer(InvocationExpressionSyntax c) =>
+            CpuAccessCall.IsAny(model, input.Symbols, c, cancellationToken) && FixSyntax.Receiver(c) is { } r && SyntaxFactory.AreEquivalent(r, receiver);
+        bool HandsBuffer(InvocationExpressionSyntax c) =>
+            FixSyntax.Method(model, c, cancellationToken) is { DeclaringSyntaxReferences.IsEmpty: false } method &&
+            ((method.ReducedFrom ?? method).Parameters.Any(p => SymbolEqualityComparer.Default.Equals(p.Type, input.Symbols.DmaBuffer)) ||
+                !method.IsStatic && SymbolEqualityComparer.Default.Equals(method.ContainingType, input.Symbols.DmaBuffer));
+        if (body.DescendantNodes().OfType<InvocationExpressionSyntax>().Any(c => c.SpanStart > call.Span.End && !call.Span.Contains(c.Span) && (OnBuffer(c) || HandsBuffer(c))))
+        {
+            return null;
+        }
+
+        StatementSyntax end = SyntaxFactory.ExpressionStatement(SyntaxFactory.InvocationExpression(
+            SyntaxFactory.MemberAccessExpression(SyntaxKind.SimpleMemberAccessExpression, receiver, SyntaxFactory.IdentifierName("EndCpuAccess")), arguments));
+        Document document = input.Document;
+        DocumentEditor editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
+        editor.ReplaceNode(block, (current, _) =>
+        {
+            var currentBlock = (BlockSyntax)current;
+            StatementSyntax wrapped = SyntaxFactory.TryStatement(
+                    SyntaxFactory.Block(currentBlock.Statements.Skip(index + 1).Select(s => FixSyntax.IndentComments(s))),
+                    default,
+                    SyntaxFactory.FinallyClause(SyntaxFactory.Block(end)))
+                .WithAdditionalAnnotations(Formatter.Annotation);
+            return currentBlock.WithStatements(SyntaxFactory.List(currentBlock.Statements.Take(index + 1).Append(wrapped)));
+        });
+        return await FixCheck.PlanIfFixesAsync(document, editor.GetChangedDocument(), diagnostic, "End CPU access in a finally block", EndInFinallyKey, cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<Document> ApplyScopeAsync(Document document, Region region, bool declaration, string name, CancellationToken cancellationToken)

@@ -199,6 +199,22 @@ internal sealed class AccessRange
             DirectionName,
             IsWholeBuffer);
 
+    /// <summary>
+    /// The arguments of the call that begins or ends this range, as written (<c>0, buf.Size, DmaDataDirection.FromDevice</c>,
+    /// or the direction alone for the whole buffer), when each is a constant or an expression that still has the value
+    /// it had at the call; null otherwise.
+    /// </summary>
+    public string? ArgumentsText()
+    {
+        static bool Known(Operand operand) => operand.HasText && (operand.IsConstant || operand.Key >= 0);
+        if (!Known(DirectionOperand) || !IsWholeBuffer && (!Known(StartOperand) || !Known(LengthOperand)))
+        {
+            return null;
+        }
+
+        return IsWholeBuffer ? DirectionOperand.Text : StartOperand.Text + ", " + LengthOperand.Text + ", " + DirectionOperand.Text;
+    }
+
     /// <summary>"bytes 0..8191, FromDevice", or "the whole buffer, FromDevice".</summary>
     public override string ToString() => (IsWholeBuffer ? "the whole buffer" : Bytes()) + ", " + DirectionName;
 

@@ -1,5 +1,6 @@
 // DMA0001: a CPU access this body began and did not end, at each way out.
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Linq;
 using DmaBuf.Analyzers.Engine;
 using Microsoft.CodeAnalysis;
@@ -54,11 +55,37 @@ internal sealed class UnendedCpuAccessRule : FlowRule
                 Descriptor,
                 exit.Location,
                 new[] { access.Site.Syntax.GetLocation() },
+                BegunThroughCall(report, access, buffer),
                 buffer,
                 access.Range.ToString(),
                 FlowReport.Line(access.Site),
                 exit.Description);
         }
+    }
+
+    /// <summary>The name of the property that writes the buffer of an access a called method began, in the caller's terms.</summary>
+    public const string BufferProperty = "Buffer";
+
+    /// <summary>The name of the property that writes the arguments of its begin in the caller's terms (<c>0, buf.Size, ...</c>).</summary>
+    public const string ArgumentsProperty = "Arguments";
+
+    /// <summary>
+    /// For an access a method of the compilation began for its caller (the site is the call): the buffer and the begin's
+    /// arguments as the caller would write its end, which the site itself does not show. Null for a begin or a scope
+    /// written in the body, and when the range is not known in the caller's terms.
+    /// </summary>
+    private static ImmutableDictionary<string, string?>? BegunThroughCall(FlowReport report, AccessRecord access, string buffer)
+    {
+        if (access.IsScope || access.Key < 0 || access.Site is not IInvocationOperation call ||
+            report.Symbols.IsBegin(call.TargetMethod) || report.Symbols.IsScope(call.TargetMethod) ||
+            access.Range.ArgumentsText() is not { } arguments)
+        {
+            return null;
+        }
+
+        return ImmutableDictionary<string, string?>.Empty
+            .Add(BufferProperty, buffer)
+            .Add(ArgumentsProperty, arguments);
     }
 
     internal static string ReceiverText(IOperation site) =>

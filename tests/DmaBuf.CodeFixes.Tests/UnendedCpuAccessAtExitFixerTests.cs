@@ -279,4 +279,105 @@ public class UnendedCpuAccessAtExitFixerTests
         buf.Put();
         return 0;
     }"), Key);
+
+    // A scope chosen by a switch expression, disposed by a using after an early return: the return disposes it.
+    [Fact]
+    public Task ScopeOfASwitchExpressionIsDisposedBeforeTheEarlyReturn() => Verify.VerifyAsync(Verify.Class(@"
+    int M(DmaBuffer buf, bool upload, int minimumPages)
+    {
+        var scope = upload switch
+        {
+            true => buf.CpuAccess(0, buf.Size, DmaDataDirection.ToDevice),
+            _ => buf.CpuAccess(0, buf.Size, DmaDataDirection.FromDevice),
+        };
+
+        if (buf.PageCount < minimumPages)
+            {|DMA0001:return -22;|} // too small
+
+        using (scope)
+        {
+            using var page = buf.Kmap(0);
+            return page.Span[0];
+        }
+    }"), Verify.Class(@"
+    int M(DmaBuffer buf, bool upload, int minimumPages)
+    {
+        var scope = upload switch
+        {
+            true => buf.CpuAccess(0, buf.Size, DmaDataDirection.ToDevice),
+            _ => buf.CpuAccess(0, buf.Size, DmaDataDirection.FromDevice),
+        };
+
+        if (buf.PageCount < minimumPages)
+        {
+            scope.Dispose();
+            return -22; // too small
+        }
+
+        using (scope)
+        {
+            using var page = buf.Kmap(0);
+            return page.Span[0];
+        }
+    }"), Key);
+
+    // The same with a scope from a helper in a conditional expression, the Put at the return kept after the dispose.
+    [Fact]
+    public Task ScopeOfAHelperIsDisposedBeforeTheThrowAndThePut() => Verify.VerifyAsync(Verify.Class(@"
+    static CpuAccessScope Reading(DmaBuffer b) => b.CpuAccess(DmaDataDirection.FromDevice);
+
+    int M(DmaBuffer frame, bool write)
+    {
+        CpuAccessScope access = write ? frame.CpuAccess(DmaDataDirection.ToDevice) : Reading(frame);
+        if (frame.Size == 0)
+        {
+            frame.Put();
+            {|DMA0001:return -5;|}
+        }
+
+        using (access)
+        {
+            using var page = frame.Kmap(0);
+            page.Span[0] = 1;
+        }
+
+        frame.Put();
+        return 0;
+    }"), Verify.Class(@"
+    static CpuAccessScope Reading(DmaBuffer b) => b.CpuAccess(DmaDataDirection.FromDevice);
+
+    int M(DmaBuffer frame, bool write)
+    {
+        CpuAccessScope access = write ? frame.CpuAccess(DmaDataDirection.ToDevice) : Reading(frame);
+        if (frame.Size == 0)
+        {
+            access.Dispose();
+            frame.Put();
+            return -5;
+        }
+
+        using (access)
+        {
+            using var page = frame.Kmap(0);
+            page.Span[0] = 1;
+        }
+
+        frame.Put();
+        return 0;
+    }"), Key);
+
+    // The scope local is assigned again before the return: the dispose would end another scope.
+    [Fact]
+    public Task NoDisposeWhereTheScopeLocalIsAssignedAgain() => Verify.VerifyNoFixAsync(Verify.Class(@"
+    int M(DmaBuffer buf, DmaBuffer other, int minimumPages)
+    {
+        var scope = buf.CpuAccess(0, buf.Size, DmaDataDirection.FromDevice);
+        scope.Dispose();
+        scope = other.CpuAccess(0, other.Size, DmaDataDirection.FromDevice);
+        if (buf.PageCount < minimumPages)
+            {|DMA0001:return -22;|}
+
+        using (scope)
+            return 0;
+    }"), Key);
 }

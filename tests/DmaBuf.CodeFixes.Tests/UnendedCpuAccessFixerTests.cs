@@ -587,4 +587,128 @@ public class UnendedCpuAccessFixerTests
         using (var page = buf.Kmap(0))
             page.Span.Fill(1);
     }"), Scope);
+
+    // A helper begins on the buffer it is given and returns it: the caller's code after the call goes into a try whose
+    // finally ends the access with the helper's range in the caller's terms (the mapping is unmapped before the end).
+    [Fact]
+    public Task HelperBeginGetsAFinallyInTheCallersTerms() => Verify.VerifyAsync(Verify.Class(@"
+    static DmaBuffer Prepare(DmaBuffer target, long bytes)
+    {
+        target.BeginCpuAccess(0, bytes, DmaDataDirection.FromDevice);
+        return target;
+    }
+
+    int M(DmaBuffer frame)
+    {
+        var prepared = Prepare(frame, frame.Size);
+        // read the first byte
+        using var page = prepared.Kmap(0);
+        {|DMA0001:return page.Span[0];|}
+    }"), Verify.Class(@"
+    static DmaBuffer Prepare(DmaBuffer target, long bytes)
+    {
+        target.BeginCpuAccess(0, bytes, DmaDataDirection.FromDevice);
+        return target;
+    }
+
+    int M(DmaBuffer frame)
+    {
+        var prepared = Prepare(frame, frame.Size);
+        try
+        {
+            // read the first byte
+            using var page = prepared.Kmap(0);
+            return page.Span[0];
+        }
+        finally
+        {
+            frame.EndCpuAccess(0, frame.Size, DmaDataDirection.FromDevice);
+        }
+    }"), Finally);
+
+    private const string FluentWriting = @"
+static class Fluent
+{
+    public static DmaBuffer Writing(this DmaBuffer b)
+    {
+        b.BeginCpuAccess(DmaDataDirection.ToDevice);
+        return b;
+    }
+
+    public static void Stamp(this DmaBuffer b, byte value)
+    {
+        using var page = b.Kmap(0);
+        page.Span[0] = value;
+    }
+}
+";
+
+    // A fluent extension that begins a whole-buffer access and returns its receiver, called in a chain.
+    [Fact]
+    public Task FluentExtensionBeginGetsAFinallyInTheCallersTerms() => Verify.VerifyAsync(Verify.Usings + FluentWriting + @"
+class C
+{
+    void M(DmaBuffer output, byte value)
+    {
+        output.Writing().Stamp(value);
+        Console.WriteLine(value);
+    {|DMA0001:}|}
+}
+", Verify.Usings + FluentWriting + @"
+class C
+{
+    void M(DmaBuffer output, byte value)
+    {
+        output.Writing().Stamp(value);
+        try
+        {
+            Console.WriteLine(value);
+        }
+        finally
+        {
+            output.EndCpuAccess(DmaDataDirection.ToDevice);
+        }
+    }
+}
+", Finally);
+
+    // The code after the call ends the access itself on one path: a finally block would end it twice there.
+    [Fact]
+    public Task NoFinallyForAHelperBeginThatTheCodeEndsOnSomePaths() => Verify.VerifyNoFixAsync(Verify.Class(@"
+    static DmaBuffer Prepare(DmaBuffer target)
+    {
+        target.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        return target;
+    }
+
+    int M(DmaBuffer frame, bool done)
+    {
+        Prepare(frame);
+        if (done)
+        {
+            frame.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+            return 0;
+        }
+
+        {|DMA0001:return 1;|}
+    }"), Finally);
+
+    // The helper's counterpart ends the access on one path: a finally block would end it a second time there.
+    [Fact]
+    public Task NoFinallyForAHelperBeginThatACounterpartEndsOnSomePaths() => Verify.VerifyNoFixAsync(Verify.Class(@"
+    static void Begin(DmaBuffer b) => b.BeginCpuAccess(0, b.Size, DmaDataDirection.FromDevice);
+
+    static void Done(DmaBuffer b) => b.EndCpuAccess(0, b.Size, DmaDataDirection.FromDevice);
+
+    int M(DmaBuffer frame, bool done)
+    {
+        Begin(frame);
+        if (done)
+        {
+            Done(frame);
+            return 0;
+        }
+
+        {|DMA0001:return 1;|}
+    }"), Finally);
 }

@@ -313,13 +313,43 @@ internal sealed partial class FlowEngine
             }
 
             int key = _paths.Keys.KeyOf(argument, ArgumentFor);
-            return new Operand(null, key, key >= 0 ? _paths.Keys.SyntaxOf(key) : argument.Syntax);
+            return new Operand(null, key, key >= 0 ? CallerSyntax(argument, ArgumentFor) ?? _paths.Keys.SyntaxOf(key) : argument.Syntax);
         }
 
         bool whole = calleeCall.Arguments.Length == 1;
         Operand direction = Translate(whole ? 0 : 2);
         string directionName = direction.Value is { IsConstant: true } known ? DirectionName(known.Low) : direction.Text ?? "unknown direction";
         return whole ? AccessRange.WholeBuffer(direction, directionName) : new AccessRange(Translate(0), Translate(1), direction, directionName);
+    }
+
+    /// <summary>
+    /// An expression of a callee written in the caller's terms, for messages and fixes: each of the callee's parameters
+    /// replaced by the argument the call gives it (<c>b.Size</c> in <c>Reading(this DmaBuffer b)</c> is <c>buf.Size</c>
+    /// at <c>buf.Reading()</c>). Null when a parameter it reads has no argument there.
+    /// </summary>
+    private static SyntaxNode? CallerSyntax(IOperation expression, Func<IParameterSymbol, IOperation?> argumentFor)
+    {
+        var replacements = new Dictionary<SyntaxNode, SyntaxNode>();
+        foreach (IParameterReferenceOperation reference in expression.DescendantsAndSelf().OfType<IParameterReferenceOperation>())
+        {
+            if (argumentFor(reference.Parameter)?.Syntax is not ExpressionSyntax value)
+            {
+                return null;
+            }
+
+            value = value.WithoutTrivia();
+            replacements[reference.Syntax] = reference.Syntax == expression.Syntax || value is IdentifierNameSyntax or MemberAccessExpressionSyntax or ThisExpressionSyntax or LiteralExpressionSyntax or
+                ParenthesizedExpressionSyntax or InvocationExpressionSyntax or ElementAccessExpressionSyntax
+                ? value
+                : SyntaxFactory.ParenthesizedExpression(value);
+        }
+
+        if (replacements.TryGetValue(expression.Syntax, out SyntaxNode? whole))
+        {
+            return whole;
+        }
+
+        return replacements.Count == 0 ? expression.Syntax : expression.Syntax.ReplaceNodes(replacements.Keys, (original, _) => replacements[original].WithTriviaFrom(original));
     }
 
     /// <summary>The argument a call returns as it came (its callee's summary says so), or null.</summary>

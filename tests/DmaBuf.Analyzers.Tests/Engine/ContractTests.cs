@@ -65,6 +65,29 @@ public class ContractTests
         return AnalyzerVerifier<Rules.DmaBufFlowAnalyzer>.VerifyAsync(source, expected);
     }
 
+    // The range a helper leaves begun is written in the caller's terms: its parameters are the call's arguments.
+    [Fact]
+    public Task HelperBeginIsReportedInTheCallersTerms()
+    {
+        string source = FlowTestCode.Class(@"
+    static DmaBuffer Reading(DmaBuffer b, long pages)
+    {
+        b.BeginCpuAccess(0, pages * DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        return b;
+    }
+
+    int Caller(DmaBuffer frame, int count)
+    {
+        Reading(frame, count + 1);
+        return 0;
+    }");
+        DiagnosticResult expected = new DiagnosticResult(RuleDescriptors.DMA0001)
+            .WithSpan(19, 9, 19, 18)
+            .WithSpan(18, 9, 18, 34)
+            .WithArguments("frame", "bytes 0..((count + 1) * DmaBuffer.PageSize) - 1, FromDevice", "18", "returns at line 19");
+        return AnalyzerVerifier<Rules.DmaBufFlowAnalyzer>.VerifyAsync(source, expected);
+    }
+
     [Fact]
     public Task CallerAfterItsEndAndOutsideItsRange() => Verify(@"
     static void Touch(DmaBuffer b, long page)
