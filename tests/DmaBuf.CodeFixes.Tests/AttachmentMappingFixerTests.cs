@@ -1,3 +1,6 @@
+// Tests of the DMA0009 fixes: the table unmapped before the Detach or before the way out that leaves it mapped (end of
+// the method, early return, throw in a try, switch section), comments kept; none where another path unmaps it, the exit
+// uses the table, or the table is not a local of its own.
 using System.Threading.Tasks;
 using Verify = DmaBuf.CodeFixes.Tests.CodeFixVerifier<DmaBuf.Analyzers.Rules.DmaBufFlowAnalyzer, DmaBuf.CodeFixes.AttachmentMappingFixer>;
 

@@ -1,3 +1,5 @@
+// Tests of the DMA0005 fixes: the atomic unmap moved before the call that may block, or the page mapped with Kmap
+// instead; none where the page is used after the blocking call or another atomic mapping is held.
 using System.Threading.Tasks;
 using Verify = DmaBuf.CodeFixes.Tests.CodeFixVerifier<DmaBuf.Analyzers.Rules.DmaBufFlowAnalyzer, DmaBuf.CodeFixes.BlockingInAtomicFixer>;
 

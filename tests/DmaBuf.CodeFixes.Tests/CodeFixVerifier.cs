@@ -1,3 +1,5 @@
+// Runs one code fix over test code with diagnostic markup, one diagnostic at a time and with Fix All in every scope
+// the provider supports, against .NET 8 and DmaBuf.Runtime.
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;

@@ -1,3 +1,5 @@
+// Tests of "Detach from the buffer it was attached to" (DMA0011): the Detach's receiver becomes the attachment's
+// buffer; none after that buffer's Put, out of its scope, or where the attachment is detached elsewhere.
 using System.Threading.Tasks;
 using Verify = DmaBuf.CodeFixes.Tests.CodeFixVerifier<DmaBuf.Analyzers.Rules.DmaBufFlowAnalyzer, DmaBuf.CodeFixes.ForeignDetachFixer>;
 

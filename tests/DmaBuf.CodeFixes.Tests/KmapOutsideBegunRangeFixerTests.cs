@@ -1,3 +1,6 @@
+// Tests of "Widen the CPU access to page N" (DMA0006): the begin (or scope) and its ends widened to a constant page,
+// the pages a loop or helper maps, or over a range held in locals; none where an end names another range or the code
+// catches the kmap's out-of-range failure.
 using System.Threading.Tasks;
 using Verify = DmaBuf.CodeFixes.Tests.CodeFixVerifier<DmaBuf.Analyzers.Rules.DmaBufFlowAnalyzer, DmaBuf.CodeFixes.KmapOutsideBegunRangeFixer>;
 

@@ -1,3 +1,5 @@
+// Tests of the DMA0007 fixes for a mapping local: a CpuAccess scope around the mapping's use, or an earlier end moved
+// after it; none while an atomic mapping is held (CpuAccess may block).
 using System.Threading.Tasks;
 using Verify = DmaBuf.CodeFixes.Tests.CodeFixVerifier<DmaBuf.Analyzers.Rules.DmaBufFlowAnalyzer, DmaBuf.CodeFixes.KmapWithoutCpuAccessFixer>;
 

@@ -1,3 +1,5 @@
+// Tests of "Match the begun range" (DMA0002): the end takes the begin's range, direction and form (ranged or whole
+// buffer); none where nothing was begun or the begin is a scope.
 using System.Threading.Tasks;
 using Verify = DmaBuf.CodeFixes.Tests.CodeFixVerifier<DmaBuf.Analyzers.Rules.DmaBufFlowAnalyzer, DmaBuf.CodeFixes.MismatchedEndCpuAccessFixer>;
 

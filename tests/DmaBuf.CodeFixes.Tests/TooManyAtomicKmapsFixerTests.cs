@@ -1,3 +1,6 @@
+// Tests of "Map with Kmap instead" (DMA0004): the third page mapped with Kmap before the others are, or a window of
+// atomic mappings carried across a loop mapped with Kmap as a whole; none where the page is computed between or another
+// atomic mapping is held.
 using System.Threading.Tasks;
 using Verify = DmaBuf.CodeFixes.Tests.CodeFixVerifier<DmaBuf.Analyzers.Rules.DmaBufFlowAnalyzer, DmaBuf.CodeFixes.TooManyAtomicKmapsFixer>;
 

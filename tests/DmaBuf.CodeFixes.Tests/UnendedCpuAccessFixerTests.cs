@@ -1,3 +1,6 @@
+// Tests of the main DMA0001 fixes: a CpuAccess scope (declaration or block) or the end in a finally block, for ranged,
+// whole-buffer and helper begins (the end written in the caller's terms), discarded scopes disposed, Fix All in every
+// scope; none where the arguments change inside or an end would be lost.
 using System.Threading.Tasks;
 using Verify = DmaBuf.CodeFixes.Tests.CodeFixVerifier<DmaBuf.Analyzers.Rules.DmaBufFlowAnalyzer, DmaBuf.CodeFixes.UnendedCpuAccessFixer>;
 

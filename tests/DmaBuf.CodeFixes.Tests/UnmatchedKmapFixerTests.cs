@@ -1,3 +1,6 @@
+// Tests of the DMA0003 fixes: the unmap given the matching call, page and buffer; a missing unmap inserted after the
+// last use; the mapping turned into a using declaration; none after a return or for an atomic mapping before a
+// blocking call.
 using System.Threading.Tasks;
 using DmaBuf.Analyzers.Rules;
 using Verify = DmaBuf.CodeFixes.Tests.CodeFixVerifier<DmaBuf.Analyzers.Rules.DmaBufFlowAnalyzer, DmaBuf.CodeFixes.UnmatchedKmapFixer>;

@@ -1,3 +1,6 @@
+// Tests of "Put the reference in a finally block" (DMA0010): the rest of the block wrapped in try/finally with the
+// Put moved into it, for declared, assigned and loop references; none where the local is reassigned, code runs after
+// a Put inside, a copy puts it, or the reference is discarded.
 using System.Threading.Tasks;
 using Verify = DmaBuf.CodeFixes.Tests.CodeFixVerifier<DmaBuf.Analyzers.Rules.DmaBufFlowAnalyzer, DmaBuf.CodeFixes.UnputBufferReferenceFixer>;
 
