@@ -26,7 +26,9 @@ namespace DmaBuf.CodeFixes;
 /// that can flow into those locals becomes Kmap and every KunmapAtomic of them Kunmap, where they stand, when the
 /// locals only hold such mappings and are only read through, unmapped or copied into each other, no other atomic
 /// mapping may be held at any of the maps, the method is not an exporter's atomic callback, and the analyzers
-/// confirm that the diagnostic goes and none comes.
+/// confirm that the diagnostic goes and none comes. Reported at a call that maps atomically (a local function, a
+/// helper) while two are held, "Map 'second' with Kmap instead" does the same move for the later held mapping, when
+/// the analyzers confirm it.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(TooManyAtomicKmapsFixer))]
 public sealed class TooManyAtomicKmapsFixer : DmaBufFixer
@@ -43,12 +45,24 @@ public sealed class TooManyAtomicKmapsFixer : DmaBufFixer
     {
         var plans = new List<FixPlan>();
         InvocationExpressionSyntax? kmap = FixSyntax.InvocationAt(input.Primary);
-        if (kmap is null || !FixSyntax.Is(input.Model, kmap, input.Symbols.KmapAtomic, cancellationToken))
+        if (kmap is null)
         {
             return plans;
         }
 
-        if (MoveUp(input, kmap, cancellationToken) is { } moved)
+        if (!FixSyntax.Is(input.Model, kmap, input.Symbols.KmapAtomic, cancellationToken))
+        {
+            // A call that maps atomically (a local function, a helper) while two are held: the last held mapping of
+            // this body is mapped with Kmap instead, moved up before the others, if the analyzers confirm it.
+            if (await HeldMappingAsync(input, diagnostic, cancellationToken).ConfigureAwait(false) is { } held)
+            {
+                plans.Add(held);
+            }
+
+            return plans;
+        }
+
+        if (MoveUp(input, kmap, input.Related, "Map with Kmap instead", cancellationToken) is { } moved)
         {
             plans.Add(moved);
         }
@@ -60,8 +74,35 @@ public sealed class TooManyAtomicKmapsFixer : DmaBufFixer
         return plans;
     }
 
-    /// <summary>The mapping's declaration, as Kmap, moved up to before the first held atomic mapping.</summary>
-    private static FixPlan? MoveUp(FixInput input, InvocationExpressionSyntax kmap, CancellationToken cancellationToken)
+    /// <summary>
+    /// For a call reported while two atomic mappings are held: the later of them, as Kmap, moved up before the other,
+    /// when that is a plain local of this body and the analyzers confirm that the diagnostic goes and none comes.
+    /// </summary>
+    private static async Task<FixPlan?> HeldMappingAsync(FixInput input, Diagnostic diagnostic, CancellationToken cancellationToken)
+    {
+        var heldMaps = input.Related.Select(FixSyntax.InvocationAt)
+            .Where(c => c is not null && FixSyntax.Is(input.Model, c, input.Symbols.KmapAtomic, cancellationToken))
+            .Select(c => c!)
+            .OrderBy(c => c.SpanStart)
+            .ToList();
+        if (heldMaps.Count != input.Related.Length || heldMaps.Count < 2)
+        {
+            return null;
+        }
+
+        InvocationExpressionSyntax last = heldMaps[heldMaps.Count - 1];
+        if (MappingLocal.From(last, input.Model, input.Symbols, cancellationToken) is not { } mapping ||
+            MoveUp(input, last, heldMaps.Take(heldMaps.Count - 1), $"Map '{mapping.Local.Name}' with Kmap instead", cancellationToken) is not { } plan)
+        {
+            return null;
+        }
+
+        Document edited = await plan.Apply(cancellationToken).ConfigureAwait(false);
+        return await FixCheck.PlanIfFixesAsync(input.Document, edited, diagnostic, plan.Title, UseKmapKey, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The mapping's declaration, as Kmap, moved up to before the first of the held atomic mappings.</summary>
+    private static FixPlan? MoveUp(FixInput input, InvocationExpressionSyntax kmap, IEnumerable<SyntaxNode> heldSites, string title, CancellationToken cancellationToken)
     {
         SemanticModel model = input.Model;
         KnownSymbols symbols = input.Symbols;
@@ -74,7 +115,7 @@ public sealed class TooManyAtomicKmapsFixer : DmaBufFixer
 
         BlockSyntax block = mapping.Block;
         var held = new List<StatementSyntax>();
-        foreach (SyntaxNode site in input.Related)
+        foreach (SyntaxNode site in heldSites)
         {
             InvocationExpressionSyntax? other = FixSyntax.InvocationAt(site);
             if (other is null || other == kmap)
@@ -120,7 +161,7 @@ public sealed class TooManyAtomicKmapsFixer : DmaBufFixer
 
         Document document = input.Document;
         LocalDeclarationStatementSyntax statementToMove = mapping.Statement;
-        return new FixPlan("Map with Kmap instead", UseKmapKey, async ct =>
+        return new FixPlan(title, UseKmapKey, async ct =>
         {
             DocumentEditor editor = await DocumentEditor.CreateAsync(document, ct).ConfigureAwait(false);
             var access = (MemberAccessExpressionSyntax)kmap.Expression;

@@ -1,6 +1,6 @@
 // Tests of "Map with Kmap instead" (DMA0004): the third page mapped with Kmap before the others are, or a window of
 // atomic mappings carried across a loop mapped with Kmap as a whole; none where the page is computed between or another
-// atomic mapping is held.
+// atomic mapping is held; for a call that maps while two are held, the later held mapping with Kmap.
 using System.Threading.Tasks;
 using Verify = DmaBuf.CodeFixes.Tests.CodeFixVerifier<DmaBuf.Analyzers.Rules.DmaBufFlowAnalyzer, DmaBuf.CodeFixes.TooManyAtomicKmapsFixer>;
 
@@ -280,5 +280,111 @@ public class TooManyAtomicKmapsFixerTests
         buf.EndCpuAccess(0, buf.Size, DmaDataDirection.FromDevice);
         target.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice);
         buf.Put();
+    }"), Key);
+
+    // A local function maps the third page while the caller holds two: the caller's later mapping becomes Kmap, moved
+    // up before the other, where no atomic mapping is held.
+    [Fact]
+    public Task CallThatMapsWhileTwoAreHeldMapsTheLaterHeldOneWithKmap() => Verify.VerifyAsync(Verify.Class(@"
+    int M(DmaBuffer buf)
+    {
+        using var access = buf.CpuAccess(0, 3 * DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        var first = buf.KmapAtomic(0);
+        var second = buf.KmapAtomic(1);
+        int value = first.Span[0] + second.Span[0] + {|DMA0004:Third()|};
+        buf.KunmapAtomic(1, second);
+        buf.KunmapAtomic(0, first);
+        return value;
+
+        int Third()
+        {
+            var third = buf.KmapAtomic(2);
+            int b = third.Span[0];
+            buf.KunmapAtomic(2, third);
+            return b;
+        }
+    }"), Verify.Class(@"
+    int M(DmaBuffer buf)
+    {
+        using var access = buf.CpuAccess(0, 3 * DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        var second = buf.Kmap(1);
+        var first = buf.KmapAtomic(0);
+        int value = first.Span[0] + second.Span[0] + Third();
+        buf.Kunmap(1, second);
+        buf.KunmapAtomic(0, first);
+        return value;
+
+        int Third()
+        {
+            var third = buf.KmapAtomic(2);
+            int b = third.Span[0];
+            buf.KunmapAtomic(2, third);
+            return b;
+        }
+    }"), Key);
+
+    // The same through a helper method of the class.
+    [Fact]
+    public Task HelperThatMapsWhileTwoAreHeldMapsTheLaterHeldOneWithKmap() => Verify.VerifyAsync(Verify.Class(@"
+    static byte Peek(DmaBuffer b, long page)
+    {
+        var mapped = b.KmapAtomic(page);
+        byte value = mapped.Span[0];
+        b.KunmapAtomic(page, mapped);
+        return value;
+    }
+
+    int M(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, 3 * DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        var a = buf.KmapAtomic(0);
+        var b = buf.KmapAtomic(1);
+        int sum = a.Span[0] ^ b.Span[0] ^ {|DMA0004:Peek(buf, 2)|};
+        buf.KunmapAtomic(1, b);
+        buf.KunmapAtomic(0, a);
+        buf.EndCpuAccess(0, 3 * DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        return sum;
+    }"), Verify.Class(@"
+    static byte Peek(DmaBuffer b, long page)
+    {
+        var mapped = b.KmapAtomic(page);
+        byte value = mapped.Span[0];
+        b.KunmapAtomic(page, mapped);
+        return value;
+    }
+
+    int M(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, 3 * DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        var b = buf.Kmap(1);
+        var a = buf.KmapAtomic(0);
+        int sum = a.Span[0] ^ b.Span[0] ^ Peek(buf, 2);
+        buf.Kunmap(1, b);
+        buf.KunmapAtomic(0, a);
+        buf.EndCpuAccess(0, 3 * DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        return sum;
+    }"), Key);
+
+    // The later mapping's page is computed from the first mapping: it cannot move before it.
+    [Fact]
+    public Task NoFixForACallWhenTheLaterHeldPageDependsOnTheFirst() => Verify.VerifyNoFixAsync(Verify.Class(@"
+    int M(DmaBuffer buf)
+    {
+        using var access = buf.CpuAccess(0, 3 * DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        var first = buf.KmapAtomic(0);
+        long next = first.Span[0] == 0 ? 1 : 2;
+        var second = buf.KmapAtomic(next);
+        int value = first.Span[0] + second.Span[0] + {|DMA0004:Third()|};
+        buf.KunmapAtomic(next, second);
+        buf.KunmapAtomic(0, first);
+        return value;
+
+        int Third()
+        {
+            var third = buf.KmapAtomic(2);
+            int b = third.Span[0];
+            buf.KunmapAtomic(2, third);
+            return b;
+        }
     }"), Key);
 }
