@@ -1,5 +1,5 @@
 // Tests of "Match the begun range" (DMA0002): the end takes the begin's range, direction and form (ranged or whole
-// buffer); none where nothing was begun or the begin is a scope.
+// buffer); none where nothing was begun, the begin is a scope, or the end would lose its write-back.
 using System.Threading.Tasks;
 using Verify = DmaBuf.CodeFixes.Tests.CodeFixVerifier<DmaBuf.Analyzers.Rules.DmaBufFlowAnalyzer, DmaBuf.CodeFixes.MismatchedEndCpuAccessFixer>;
 
@@ -195,5 +195,17 @@ public class MismatchedEndCpuAccessFixerTests
         {
             {|DMA0002:buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice)|};
         }
+    }"), Key);
+
+    // The end wrote back (ToDevice) after a read-only begin: giving it FromDevice would drop the write-back, so this
+    // fix is not offered ("Begin and end the access Bidirectional" is).
+    [Fact]
+    public Task NoMatchWhereTheEndWouldLoseItsWriteBack() => Verify.VerifyNoFixAsync(Verify.Class(@"
+    void M(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        using (var page = buf.Kmap(0))
+            page.Span[0]++;
+        {|DMA0002:buf.EndCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.ToDevice)|};
     }"), Key);
 }
