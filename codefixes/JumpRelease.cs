@@ -1,5 +1,6 @@
-// Inserts a release (the code's own unmap, end or Put) before the jumps (break, continue, goto) that skip it on the
-// way to the exit a diagnostic names: the error ladders of kernel code and the early breaks of loops. Shared by the
+// Inserts a release (the code's own unmap, end or Put) before the jumps (break, continue, goto, a throw to the method's
+// own catch) that skip it on the way to the exit a diagnostic names: the error ladders of kernel code, the early breaks
+// of loops, a validation that throws to a catch that logs and returns. Shared by the
 // fixes of a resource left held; the analyzers choose the jumps, one at a time, and confirm the whole.
 using System.Collections.Generic;
 using System.Linq;
@@ -34,7 +35,7 @@ internal static class JumpRelease
         List<ISymbol> read = reads.ToList();
         List<StatementSyntax> jumps = body.DescendantNodes(n => n is not (AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax))
             .OfType<StatementSyntax>()
-            .Where(s => s is BreakStatementSyntax or ContinueStatementSyntax or GotoStatementSyntax && s.SpanStart > acquire.Span.End &&
+            .Where(s => (s is BreakStatementSyntax or ContinueStatementSyntax or GotoStatementSyntax || IsCaughtHere(s, body)) && s.SpanStart > acquire.Span.End &&
                 s.Parent is BlockSyntax or SwitchSectionSyntax or IfStatementSyntax or ElseClauseSyntax &&
                 !ReleasesWhereItLands(s, release, body) &&
                 !read.Any(r => FixSyntax.References(body, r, input.Model, cancellationToken).Any(id =>
@@ -100,8 +101,20 @@ internal static class JumpRelease
             }
         }
 
+        else if (jump is ThrowStatementSyntax)
+        {
+            landing = jump.Ancestors().TakeWhile(a => a != body).OfType<TryStatementSyntax>()
+                .Where(t => t.Block.Span.Contains(jump.Span))
+                .SelectMany(t => t.Catches.Select(c => (StatementSyntax)c.Block));
+        }
+
         return landing.Any(l => l.DescendantNodesAndSelf().OfType<StatementSyntax>().Any(s => SyntaxFactory.AreEquivalent(s.WithoutTrivia(), release.WithoutTrivia())));
     }
+
+    /// <summary>A throw statement inside the try block of a try with a catch, in this body: a jump to that catch.</summary>
+    private static bool IsCaughtHere(StatementSyntax statement, BlockSyntax body) =>
+        statement is ThrowStatementSyntax &&
+        statement.Ancestors().TakeWhile(a => a != body).OfType<TryStatementSyntax>().Any(t => t.Catches.Count > 0 && t.Block.Span.Contains(statement.Span));
 
     /// <summary>The locals and parameters a node of the document reads (what a release made from it reads).</summary>
     public static IEnumerable<ISymbol> Reads(SyntaxNode node, SemanticModel model, CancellationToken cancellationToken) =>

@@ -61,7 +61,7 @@ public sealed class UnmapBeforeJumpToDetachFixer : DmaBufFixer
 
         // try { t = buf.MapAttachment(att, dir); } catch { ... goto fail; }: the whole try is the mapping.
         StatementSyntax acquire = map.Ancestors().OfType<StatementSyntax>().First();
-        if (acquire.Parent is BlockSyntax { Parent: TryStatementSyntax tryStatement } && tryStatement.Finally is null)
+        if (acquire.Parent is BlockSyntax { Statements.Count: 1, Parent: TryStatementSyntax tryStatement } && tryStatement.Finally is null)
         {
             acquire = tryStatement;
         }

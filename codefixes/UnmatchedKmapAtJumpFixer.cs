@@ -61,7 +61,7 @@ public sealed class UnmatchedKmapAtJumpFixer : DmaBufFixer
 
         // try { page = buf.Kmap(n); } catch { page = null; }: the whole try is the acquire (its catch writes the local).
         StatementSyntax acquire = kmap.Ancestors().OfType<StatementSyntax>().First();
-        if (acquire.Parent is BlockSyntax { Parent: TryStatementSyntax tryStatement } && tryStatement.Finally is null)
+        if (acquire.Parent is BlockSyntax { Statements.Count: 1, Parent: TryStatementSyntax tryStatement } && tryStatement.Finally is null)
         {
             acquire = tryStatement;
         }

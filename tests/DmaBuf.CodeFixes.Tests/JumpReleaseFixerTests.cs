@@ -1,6 +1,7 @@
 // Tests of the releases inserted before the jumps that skip them: an unmap before an early break (DMA0003), an end
 // before the break of the switch case that forgot it (DMA0001), a Put before the goto of a check in a loop (DMA0010),
-// an unmap before the goto that skips the unmap rung of an error ladder (DMA0009),
+// an unmap before the goto that skips the unmap rung of an error ladder (DMA0009), an unmap or Put before a throw to
+// the method's own catch,
 // each only at the jumps on whose path the resource is held; no fix where the code has no unmap to copy.
 using System.Threading.Tasks;
 using DmaBuf.Analyzers.Rules;
@@ -259,4 +260,87 @@ public class JumpReleaseFixerTests
         buf.EndCpuAccess(0, buf.Size, DmaDataDirection.FromDevice);
         {|DMA0003:return 0;|}
     }"), UnmatchedKmapAtJumpFixer.UnmapBeforeJumpKey);
+
+    // A throw the method's own catch takes is a jump too: the unmap goes before it, not into the catch (where the page
+    // is out of scope).
+    [Fact]
+    public Task UnmapGoesBeforeAThrowToTheMethodsOwnCatch() => CodeFixVerifier<DmaBufFlowAnalyzer, UnmatchedKmapAtJumpFixer>.VerifyAsync(CodeFixVerifier<DmaBufFlowAnalyzer, UnmatchedKmapAtJumpFixer>.Class(@"
+    bool M(DmaBuffer buf, Action<string> log)
+    {
+        using var access = buf.CpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        try
+        {
+            var page = buf.Kmap(0);
+            if (page.Span[0] != 0x7F)
+                throw new InvalidOperationException(""bad magic""); // checked
+            buf.Kunmap(0, page);
+            return true;
+        }
+        catch (InvalidOperationException e)
+        {
+            log(e.Message);
+            {|DMA0003:return false;|}
+        }
+    }"), CodeFixVerifier<DmaBufFlowAnalyzer, UnmatchedKmapAtJumpFixer>.Class(@"
+    bool M(DmaBuffer buf, Action<string> log)
+    {
+        using var access = buf.CpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        try
+        {
+            var page = buf.Kmap(0);
+            if (page.Span[0] != 0x7F)
+            {
+                buf.Kunmap(0, page);
+                throw new InvalidOperationException(""bad magic""); // checked
+            }
+
+            buf.Kunmap(0, page);
+            return true;
+        }
+        catch (InvalidOperationException e)
+        {
+            log(e.Message);
+            return false;
+        }
+    }"), UnmatchedKmapAtJumpFixer.UnmapBeforeJumpKey);
+
+    // The same for a reference: the Put goes before the throw its catch turns into an error return.
+    [Fact]
+    public Task PutGoesBeforeAThrowToTheMethodsOwnCatch() => CodeFixVerifier<DmaBufFlowAnalyzer, UnputReferenceAtJumpFixer>.VerifyAsync(CodeFixVerifier<DmaBufFlowAnalyzer, UnputReferenceAtJumpFixer>.Class(@"
+    int M(int fd, long minimum)
+    {
+        try
+        {
+            var buf = DmaBuffer.Get(fd);
+            if (buf.Size < minimum)
+                throw new ArgumentException(""too small"");
+            long pages = buf.PageCount;
+            buf.Put();
+            return (int)pages;
+        }
+        catch (ArgumentException)
+        {
+            {|DMA0010:return -22;|}
+        }
+    }"), CodeFixVerifier<DmaBufFlowAnalyzer, UnputReferenceAtJumpFixer>.Class(@"
+    int M(int fd, long minimum)
+    {
+        try
+        {
+            var buf = DmaBuffer.Get(fd);
+            if (buf.Size < minimum)
+            {
+                buf.Put();
+                throw new ArgumentException(""too small"");
+            }
+
+            long pages = buf.PageCount;
+            buf.Put();
+            return (int)pages;
+        }
+        catch (ArgumentException)
+        {
+            return -22;
+        }
+    }"), UnputReferenceAtJumpFixer.PutBeforeJumpKey);
 }
