@@ -41,7 +41,7 @@ internal sealed class KmapOutsideBegunRangeRule : FlowRule
                 pageText += $" (mapped by {via.Describe("maps it").Substring("the call to ".Length)})";
             }
 
-            report.Report(Descriptor, kmap.Call, access.Site, report.BufferName(kmap.Key), pageText, $"{access.Range}, pages {access.Range.PageSpan}", FlowReport.Line(access.Site));
+            report.Report(Descriptor, kmap.Call, access.Site, report.BufferName(kmap.Key), pageText, $"{access.Range}, {(access.Range.PageSpan!.Value.IsConstant ? "page" : "pages")} {access.Range.PageSpan}", FlowReport.Line(access.Site));
             return;
         }
     }

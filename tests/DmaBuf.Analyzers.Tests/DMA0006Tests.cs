@@ -46,6 +46,23 @@ public class DMA0006Tests
     }
 
     [Fact]
+    public Task MessageNamesASinglePageAsPage()
+    {
+        string source = FlowTestCode.Class(@"
+    void M(DmaBuffer buf)
+    {
+        using (buf.CpuAccess(4096, 4096, DmaDataDirection.FromDevice))
+        using (var page = buf.Kmap(2))
+            page.Span.Clear();
+    }");
+        DiagnosticResult expected = new DiagnosticResult(RuleDescriptors.DMA0006)
+            .WithSpan(13, 27, 13, 38)
+            .WithSpan(12, 16, 12, 70)
+            .WithArguments("buf", "2", "bytes 4096..8191, FromDevice, page 1", 12);
+        return AnalyzerVerifier<Rules.DmaBufFlowAnalyzer>.VerifyAsync(source, expected);
+    }
+
+    [Fact]
     public Task StartOffsetExcludesPageZero() => Verify(@"
     void M(DmaBuffer buf)
     {
