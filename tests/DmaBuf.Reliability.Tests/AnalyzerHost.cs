@@ -65,9 +65,12 @@ internal static class AnalyzerHost
             References.Take(References.Length - 1),
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true));
 
-    /// <summary>Runs all analyzers; returns their diagnostics and every exception an analyzer threw.</summary>
+    /// <summary>
+    /// Runs all analyzers (and <paramref name="alongside"/>, a probe, if given); returns their diagnostics and every
+    /// exception an analyzer threw.
+    /// </summary>
     public static async Task<(ImmutableArray<Diagnostic> Diagnostics, IReadOnlyList<string> Exceptions)> AnalyzeAsync(
-        Compilation compilation, bool concurrent = true, CancellationToken cancellationToken = default)
+        Compilation compilation, bool concurrent = true, CancellationToken cancellationToken = default, DiagnosticAnalyzer? alongside = null)
     {
         var exceptions = new ConcurrentQueue<string>();
         var options = new CompilationWithAnalyzersOptions(
@@ -75,7 +78,7 @@ internal static class AnalyzerHost
             (exception, analyzer, diagnostic) => exceptions.Enqueue($"{analyzer.GetType().Name}: {exception}"),
             concurrentAnalysis: concurrent,
             logAnalyzerExecutionTime: false);
-        var withAnalyzers = compilation.WithAnalyzers(Analyzers, options);
+        var withAnalyzers = compilation.WithAnalyzers(alongside is null ? Analyzers : Analyzers.Add(alongside), options);
         ImmutableArray<Diagnostic> diagnostics = await withAnalyzers.GetAnalyzerDiagnosticsAsync(cancellationToken);
         foreach (Diagnostic diagnostic in diagnostics.Where(d => d.Id == "AD0001"))
         {

@@ -3,11 +3,13 @@
 // cancelled.
 using System;
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Linq;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
 
 namespace DmaBuf.Reliability.Tests;
 
@@ -55,16 +57,50 @@ public sealed class StressShapeTests
     [Fact]
     public async Task AnalysisThatIsAlreadyRunningStopsWhenCancelled()
     {
-        // Cancellation from outside while the analyzers run: the analysis must end with OperationCanceledException
-        // (the bound only keeps a hung analysis from hanging the test run).
+        // Cancellation from outside while the analyzers run: a probe analyzer cancels once the driver has begun
+        // analyzing the trees, so the cancellation always lands in a running analysis (the bound only keeps a hung
+        // analysis from hanging the test run).
         Compilation compilation = AnalyzerHost.Compile(ShapeSources.All["10,000 statements"].Sources[0], ShapeSources.All["1,000-method call chain"].Sources[0]);
         using var cancellation = new CancellationTokenSource();
-        Task analysis = AnalyzerHost.AnalyzeAsync(compilation, cancellationToken: cancellation.Token);
-        cancellation.CancelAfter(TimeSpan.FromMilliseconds(20));
+        var probe = new CancelWhenRunning(cancellation);
+        Task analysis = Task.Run(() => AnalyzerHost.AnalyzeAsync(compilation, cancellationToken: cancellation.Token, alongside: probe));
 
         Task finished = await Task.WhenAny(analysis, Task.Delay(Bound));
         Assert.Same(analysis, finished);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => analysis);
+        Assert.True(probe.Cancelled);
+    }
+
+    /// <summary>An analyzer that cancels the analysis it runs in from its first syntax tree action.</summary>
+#pragma warning disable RS1036 // A test-only analyzer inside the test project: not shipped.
+    [DiagnosticAnalyzer(LanguageNames.CSharp)]
+    private sealed class CancelWhenRunning : DiagnosticAnalyzer
+#pragma warning restore RS1036
+    {
+#pragma warning disable RS2008 // A test-only analyzer inside the test project: not shipped, no release tracking.
+        private static readonly DiagnosticDescriptor Never = new("PROBE01", "probe", "probe", "Probe", DiagnosticSeverity.Hidden, isEnabledByDefault: true);
+#pragma warning restore RS2008
+        private readonly CancellationTokenSource _cancellation;
+        private int _cancelled;
+
+        public CancelWhenRunning(CancellationTokenSource cancellation) => _cancellation = cancellation;
+
+        public bool Cancelled => Volatile.Read(ref _cancelled) == 1;
+
+        public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => ImmutableArray.Create(Never);
+
+        public override void Initialize(AnalysisContext context)
+        {
+            context.EnableConcurrentExecution();
+            context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+            context.RegisterSyntaxTreeAction(_ =>
+            {
+                if (Interlocked.Exchange(ref _cancelled, 1) == 0)
+                {
+                    _cancellation.Cancel();
+                }
+            });
+        }
     }
 
     private static string[] Ids(IEnumerable<Diagnostic> diagnostics) =>
