@@ -1,4 +1,4 @@
-// The fix of DMA0002's mismatched end: give the end the range, direction and form of the access begun.
+// The fix of DMA0002's mismatched end: give the end the range and form of the access begun, in the same direction.
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
@@ -13,12 +13,12 @@ using Microsoft.CodeAnalysis.Editing;
 namespace DmaBuf.CodeFixes;
 
 /// <summary>
-/// DMA0002, for an end whose range or direction differs from the access begun (reported at the end, the begin being
+/// DMA0002, for an end whose range differs from the access begun, in the same direction (reported at the end, the begin being
 /// the additional location): "Match the begun range" (<c>DMA0002.MatchBegin</c>) gives the end the begin's arguments,
 /// and so its form: a whole-buffer end of a ranged begin gets the range, a ranged end of a whole-buffer begin becomes
 /// <c>EndCpuAccess(direction)</c>.
-/// Not offered where the end wrote back (ToDevice, Bidirectional) and the begin only read (FromDevice): the end would
-/// lose its write-back (<c>DMA0002.Bidirectional</c> is the fix there).
+/// Not offered where the directions differ: what an end's direction does is the exporter's (a cache clean, an
+/// invalidate), so giving the end the begin's could drop it (<c>DMA0002.Bidirectional</c> is the fix there).
 /// Not offered where nothing was begun or the access was already ended (the additional location is then absent or
 /// another end), where the begin is a CpuAccess scope (its disposal ends the access), or where the begin's arguments
 /// could have other values at the end.
@@ -64,9 +64,9 @@ public sealed class MismatchedEndCpuAccessFixer : DmaBufFixer
             return Task.FromResult<IReadOnlyList<FixPlan>>(plans);
         }
 
-        // The end's direction says what the CPU did: an end that writes back (ToDevice, Bidirectional) must not lose
-        // the write-back to a begin that only read (FromDevice), nor take a direction whose value is not known.
-        if (!SameDirectionOrKeepsWriteBack(model, CpuAccessCall.Direction(begin).Expression, CpuAccessCall.Direction(end).Expression, cancellationToken))
+        // Only the range (and form) is matched: what the end's direction does is the exporter's (a cache clean, an
+        // invalidate), so an end in another direction is left to "Begin and end the access Bidirectional".
+        if (!Microsoft.CodeAnalysis.CSharp.SyntaxFactory.AreEquivalent(CpuAccessCall.Direction(begin).Expression, CpuAccessCall.Direction(end).Expression))
         {
             return Task.FromResult<IReadOnlyList<FixPlan>>(plans);
         }
@@ -97,25 +97,5 @@ public sealed class MismatchedEndCpuAccessFixer : DmaBufFixer
             return editor.GetChangedDocument();
         }));
         return Task.FromResult<IReadOnlyList<FixPlan>>(plans);
-    }
-
-    /// <summary>
-    /// Whether giving the end the begin's direction keeps every write-back the end did: the same direction, or a begun
-    /// direction that writes back too (ToDevice, Bidirectional), or an end that does not write back (FromDevice, None).
-    /// </summary>
-    private static bool SameDirectionOrKeepsWriteBack(SemanticModel model, ExpressionSyntax begun, ExpressionSyntax ended, CancellationToken cancellationToken)
-    {
-        if (Microsoft.CodeAnalysis.CSharp.SyntaxFactory.AreEquivalent(begun, ended))
-        {
-            return true;
-        }
-
-        static string? Name(SemanticModel model, ExpressionSyntax e, CancellationToken ct) =>
-            model.GetSymbolInfo(e, ct).Symbol is IFieldSymbol { ContainingType.Name: "DmaDataDirection" } field ? field.Name : null;
-
-        static bool WritesBack(string direction) => direction is "Bidirectional" or "ToDevice";
-
-        return Name(model, begun, cancellationToken) is { } begin && Name(model, ended, cancellationToken) is { } end &&
-            (WritesBack(begin) || !WritesBack(end));
     }
 }
