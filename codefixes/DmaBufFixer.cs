@@ -11,6 +11,7 @@ using DmaBuf.Analyzers;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Text;
 
 namespace DmaBuf.CodeFixes;
@@ -112,6 +113,26 @@ public abstract class DmaBufFixer : CodeFixProvider
     /// <summary>A title for the Fix All action with <paramref name="equivalenceKey"/>.</summary>
     internal abstract string FixAllTitle(string equivalenceKey);
 
+    /// <summary>
+    /// The plans of <see cref="PlanAsync"/>, less what no provider may do: end, in the method that maps it, a CPU access
+    /// whose mapping the method hands on (DMA0001): the access must last as long as the mapping.
+    /// </summary>
+    private async Task<IReadOnlyList<FixPlan>> PlansAsync(FixInput input, Diagnostic diagnostic, CancellationToken cancellationToken)
+    {
+        if (diagnostic.Id == RuleIdentifiers.UnendedCpuAccess && FixSyntax.Body(input.Primary) is { } body)
+        {
+            InvocationExpressionSyntax? begin = input.Related.Length == 1 ? FixSyntax.InvocationAt(input.Related[0]) : null;
+            ExpressionSyntax? receiver = begin is not null && CpuAccessCall.IsBegin(input.Model, input.Symbols, begin, cancellationToken) ? FixSyntax.Receiver(begin) : null;
+            ISymbol? buffer = receiver is null ? null : FixSyntax.ReceiverSymbol(input.Model, receiver, cancellationToken);
+            if (KeptMapping.IsKeptIn(body, buffer, input.Model, input.Symbols, cancellationToken))
+            {
+                return System.Array.Empty<FixPlan>();
+            }
+        }
+
+        return await PlanAsync(input, diagnostic, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <inheritdoc />
     public sealed override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
@@ -123,7 +144,7 @@ public abstract class DmaBufFixer : CodeFixProvider
                 continue;
             }
 
-            foreach (FixPlan plan in await PlanAsync(input, diagnostic, context.CancellationToken).ConfigureAwait(false))
+            foreach (FixPlan plan in await PlansAsync(input, diagnostic, context.CancellationToken).ConfigureAwait(false))
             {
                 context.RegisterCodeFix(CodeAction.Create(plan.Title, plan.Apply, plan.EquivalenceKey), diagnostic);
             }
@@ -211,7 +232,7 @@ public abstract class DmaBufFixer : CodeFixProvider
                 continue;
             }
 
-            IReadOnlyList<FixPlan> plans = await PlanAsync(input, item.Diagnostic, cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<FixPlan> plans = await PlansAsync(input, item.Diagnostic, cancellationToken).ConfigureAwait(false);
             FixPlan? plan = plans.FirstOrDefault(p => equivalenceKey is null || p.EquivalenceKey == equivalenceKey);
             if (plan is not null)
             {

@@ -158,7 +158,8 @@ internal static class FixSyntax
 
     /// <summary>
     /// Whether <paramref name="expression"/> may be evaluated again elsewhere with the same value: made of constants,
-    /// literals, operators, and locals, parameters or readonly fields that <paramref name="region"/> does not write.
+    /// literals, operators, and locals, parameters or readonly fields that <paramref name="region"/> does not write, and
+    /// an attachment's <c>Buffer</c> or <c>Device</c> over those.
     /// </summary>
     public static bool IsReusable(ExpressionSyntax expression, SemanticModel model, IEnumerable<SyntaxNode> region, CancellationToken cancellationToken)
     {
@@ -180,6 +181,11 @@ internal static class FixSyntax
                 return IsReusable(c.Expression, model, region, cancellationToken);
             case ThisExpressionSyntax:
                 return true;
+            case MemberAccessExpressionSyntax { Expression: not ThisExpressionSyntax } access
+                when model.GetSymbolInfo(access, cancellationToken).Symbol is IPropertySymbol { Name: "Buffer" or "Device", SetMethod: null } property &&
+                    property.ContainingType.ToDisplayString() == "DmaBuf.DmaBufAttachment":
+                // An attachment's buffer and device are fixed when it is made.
+                return IsReusable(access.Expression, model, region, cancellationToken);
             case IdentifierNameSyntax or MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax }:
                 ISymbol? symbol = model.GetSymbolInfo(expression, cancellationToken).Symbol;
                 return symbol switch

@@ -53,13 +53,15 @@ public class RealCodeFixCoverageTests
 
     /// <summary>
     /// <paramref name="minimumCoverage"/> is the share of a tier's diagnostics that must get a good fix: what the fixes
-    /// reach today (Kernel 27 of 37, Idiomatic 51 of 64), so that losing one good fix fails; the aim is 0.9. The
-    /// exporter callbacks that may block (DMA0008: 4 Kernel, 3 Idiomatic) have no fix that keeps the exporter's
-    /// behaviour, which alone holds Kernel under 90 %.
+    /// reach today (Kernel 30 of 43, Idiomatic 80 of 86), so that losing one good fix fails; the aim is 0.9. On the
+    /// Kernel tier the rest have no fix that keeps what the code does, and the rule pages say why: exporter callbacks
+    /// that block by design (DMA0008, 4), kmaps the code expects to fail (4), mappings kept beyond the method (2), and
+    /// three shapes the fixes do not reach yet (a table mapped inside a try and stored later, an end on an attachment's
+    /// buffer in an error ladder, a reference from a helper put in a catch's error path).
     /// </summary>
     [Theory]
-    [InlineData(RealCodeCorpus.Kernel, 0.72)]
-    [InlineData(RealCodeCorpus.Idiomatic, 0.79)]
+    [InlineData(RealCodeCorpus.Kernel, 0.69)]
+    [InlineData(RealCodeCorpus.Idiomatic, 0.93)]
     public async Task Tier_FixesAreGoodAndCoverTheDiagnostics(string tier, double minimumCoverage)
     {
         var counts = Enum.GetValues<Outcome>().ToDictionary(o => o, _ => 0);

@@ -380,4 +380,32 @@ public class UnendedCpuAccessAtExitFixerTests
         using (scope)
             return 0;
     }"), Key);
+
+    // The pages stay mapped in the caller's array: ending the access here would leave them mapped with no access, so
+    // no provider ends it (the Open half of a pair: [LeavesCpuAccessOpen] says so).
+    [Fact]
+    public Task NoEndWhereTheMethodHandsItsMappingsOn() => Verify.VerifyNoFixAsync(Verify.Class(@"
+    int Open(DmaBuffer buf, DmaBufPage[] pages)
+    {
+        buf.BeginCpuAccess(DmaDataDirection.Bidirectional);
+        for (int i = 0; i < pages.Length; i++)
+        {
+            var page = buf.Kmap(i);
+            pages[i] = page;
+        }
+
+        {|DMA0001:return 0;|}
+    }"), Key);
+
+    [Fact]
+    public Task NoScopeOrFinallyEitherWhereTheMethodHandsItsMappingsOn() => CodeFixVerifier<DmaBuf.Analyzers.Rules.DmaBufFlowAnalyzer, UnendedCpuAccessFixer>.VerifyNoFixAsync(Verify.Class(@"
+    DmaBufPage? _kept;
+
+    int Open(DmaBuffer buf)
+    {
+        buf.BeginCpuAccess(0, DmaBuffer.PageSize, DmaDataDirection.FromDevice);
+        DmaBufPage? page = buf.Kmap(0);
+        _kept = page.Value;
+        {|DMA0001:return 0;|}
+    }"), UnendedCpuAccessFixer.EndInFinallyKey);
 }
