@@ -14,7 +14,8 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace DmaBuf.CodeFixes;
 
 /// <summary>
-/// DMA0010 (reported at the way out, the Get or Export being the additional location) for a reference stored in a
+/// DMA0010 (reported at the way out, the Get, Export or call of a helper that hands its caller a reference being the
+/// additional location) for a reference stored in a
 /// local and not put on some path: "Put the reference before the jumps that skip it" (<c>DMA0010.PutBeforeJump</c>)
 /// inserts <c>b.Put();</c> before each <c>break</c>, <c>continue</c> or <c>goto</c> after the acquire on whose path
 /// the reference is still held and not kept, as the analyzers tell jump by jump; offered when they confirm that the
@@ -40,7 +41,7 @@ public sealed class UnputReferenceAtJumpFixer : DmaBufFixer
         var plans = new List<FixPlan>();
         InvocationExpressionSyntax? acquire = input.Related.Length == 1 ? FixSyntax.InvocationAt(input.Related[0]) : null;
         if (acquire is null ||
-            !(FixSyntax.Is(input.Model, acquire, input.Symbols.Get, cancellationToken) || FixSyntax.Is(input.Model, acquire, input.Symbols.Export, cancellationToken)) ||
+            !FixSyntax.TakesReference(input, acquire, cancellationToken) ||
             !diagnostic.GetMessage(CultureInfo.InvariantCulture).Contains("is not put on the path") ||
             FixSyntax.StoredLocal(acquire, input.Model, cancellationToken) is not { } stored)
         {

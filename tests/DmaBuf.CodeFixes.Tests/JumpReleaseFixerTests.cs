@@ -343,4 +343,54 @@ public class JumpReleaseFixerTests
             return -22;
         }
     }"), UnputReferenceAtJumpFixer.PutBeforeJumpKey);
+
+    // A helper that hands its caller a reference (get_dma_buf) acquires it as Get does: the Put goes before the goto
+    // that skips the put rung.
+    [Fact]
+    public Task PutGoesBeforeTheJumpForAReferenceFromAHelper() => CodeFixVerifier<DmaBufFlowAnalyzer, UnputReferenceAtJumpFixer>.VerifyAsync(CodeFixVerifier<DmaBufFlowAnalyzer, UnputReferenceAtJumpFixer>.Class(@"
+    static DmaBuffer Take(int fd) => DmaBuffer.Get(fd);
+
+    int M(int fd, Device dev)
+    {
+        int ret;
+        var held = Take(fd);
+        try
+        {
+            var attach = held.Attach(dev);
+            held.Detach(attach);
+        }
+        catch (DmaBufException e)
+        {
+            ret = -e.Errno;
+            goto out_err;
+        }
+
+        held.Put();
+        return 0;
+    out_err:
+        {|DMA0010:return ret;|}
+    }"), CodeFixVerifier<DmaBufFlowAnalyzer, UnputReferenceAtJumpFixer>.Class(@"
+    static DmaBuffer Take(int fd) => DmaBuffer.Get(fd);
+
+    int M(int fd, Device dev)
+    {
+        int ret;
+        var held = Take(fd);
+        try
+        {
+            var attach = held.Attach(dev);
+            held.Detach(attach);
+        }
+        catch (DmaBufException e)
+        {
+            ret = -e.Errno;
+            held.Put();
+            goto out_err;
+        }
+
+        held.Put();
+        return 0;
+    out_err:
+        return ret;
+    }"), UnputReferenceAtJumpFixer.PutBeforeJumpKey);
 }
