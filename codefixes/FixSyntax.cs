@@ -77,12 +77,29 @@ internal static class FixSyntax
         return symbol is ILocalSymbol or IParameterSymbol or IFieldSymbol ? symbol : null;
     }
 
-    /// <summary>Whether two invocations go to the same buffer (the same simple local, parameter or field).</summary>
+    /// <summary>
+    /// Whether two invocations go to the same buffer: the same simple local, parameter or field, or the
+    /// <c>Buffer</c> of the same such attachment (<c>att.Buffer</c>, fixed when the attachment is made).
+    /// </summary>
     public static bool SameReceiver(SemanticModel model, InvocationExpressionSyntax a, InvocationExpressionSyntax b, CancellationToken cancellationToken)
     {
         ISymbol? x = ReceiverSymbol(model, Receiver(a), cancellationToken);
-        return x is not null && SymbolEqualityComparer.Default.Equals(x, ReceiverSymbol(model, Receiver(b), cancellationToken));
+        if (x is not null)
+        {
+            return SymbolEqualityComparer.Default.Equals(x, ReceiverSymbol(model, Receiver(b), cancellationToken));
+        }
+
+        ISymbol? owner = AttachmentOf(model, Receiver(a), cancellationToken);
+        return owner is not null && SymbolEqualityComparer.Default.Equals(owner, AttachmentOf(model, Receiver(b), cancellationToken));
     }
+
+    /// <summary>For <c>att.Buffer</c> with <c>att</c> a simple local, parameter or field: <c>att</c>'s symbol.</summary>
+    public static ISymbol? AttachmentOf(SemanticModel model, ExpressionSyntax? receiver, CancellationToken cancellationToken) =>
+        receiver is not null && Unparenthesized(receiver) is MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Buffer" } access &&
+        model.GetSymbolInfo(access, cancellationToken).Symbol is IPropertySymbol { SetMethod: null } property &&
+        property.ContainingType.ToDisplayString() == "DmaBuf.DmaBufAttachment"
+            ? ReceiverSymbol(model, access.Expression, cancellationToken)
+            : null;
 
     /// <summary>Whether the arguments of two calls are the same expressions, argument by argument (trivia ignored).</summary>
     public static bool SameArguments(InvocationExpressionSyntax a, InvocationExpressionSyntax b)

@@ -22,7 +22,8 @@ namespace DmaBuf.CodeFixes;
 /// where it was begun" (<c>DMA0002.EndWhereBegun</c>) declares <c>bool accessBegun = false;</c> before the statement
 /// that holds the begin, sets it to true right after the begin (so not when the begin throws), and puts the end under
 /// <c>if (accessBegun)</c>. Every path runs what it ran before, except the end on the paths with nothing begun, which
-/// is what the rule asks. Offered for one begin and one end of the buffer in the method, both statements of blocks, the
+/// is what the rule asks (an end under <c>if (att != null)</c> gets <c>&amp;&amp; accessBegun</c> in that condition). Offered
+/// for one begin and one end of the buffer in the method, both statements of blocks (or the end of such an if), the
 /// end with the begin's arguments, neither in a loop or function below the block that holds both, and only when the
 /// analyzers confirm that it removes the diagnostic and adds none.
 /// </summary>
@@ -49,8 +50,9 @@ public sealed class UnbegunEndCpuAccessFixer : DmaBufFixer
         KnownSymbols symbols = input.Symbols;
         InvocationExpressionSyntax? end = FixSyntax.InvocationAt(input.Primary);
         if (!diagnostic.GetMessage(CultureInfo.InvariantCulture).EndsWith("no CPU access is begun on some path", System.StringComparison.Ordinal) ||
-            !CpuAccessCall.IsEnd(model, symbols, end, cancellationToken) || end!.Parent is not ExpressionStatementSyntax { Parent: BlockSyntax } endStatement ||
-            FixSyntax.ReceiverSymbol(model, FixSyntax.Receiver(end), cancellationToken) is null || FixSyntax.Body(end) is not BlockSyntax body)
+            end is null || !CpuAccessCall.IsEnd(model, symbols, end, cancellationToken) || EndStatement(end) is not { } endStatement ||
+            (FixSyntax.ReceiverSymbol(model, FixSyntax.Receiver(end), cancellationToken) ?? FixSyntax.AttachmentOf(model, FixSyntax.Receiver(end), cancellationToken)) is null ||
+            FixSyntax.Body(end) is not BlockSyntax body)
         {
             return plans;
         }
@@ -86,11 +88,20 @@ public sealed class UnbegunEndCpuAccessFixer : DmaBufFixer
             .WithAdditionalAnnotations(Formatter.Annotation);
         editor.InsertBefore(holder, flag.WithLeadingTrivia(SyntaxFactory.ElasticMarker).WithTrailingTrivia(SyntaxFactory.ElasticMarker));
         editor.InsertAfter(beginStatement, set);
-        editor.ReplaceNode(endStatement, SyntaxFactory.IfStatement(
-                SyntaxFactory.IdentifierName(name),
-                SyntaxFactory.Block(endStatement.WithoutLeadingTrivia()))
-            .WithLeadingTrivia(endStatement.GetLeadingTrivia())
-            .WithAdditionalAnnotations(Formatter.Annotation));
+        if (endStatement is IfStatementSyntax guard)
+        {
+            // if (att != null) att.Buffer.EndCpuAccess(...); becomes if (att != null && accessBegun) ...
+            editor.ReplaceNode(guard.Condition, SyntaxFactory.BinaryExpression(
+                SyntaxKind.LogicalAndExpression, guard.Condition.WithoutTrivia(), SyntaxFactory.IdentifierName(name)).WithTriviaFrom(guard.Condition));
+        }
+        else
+        {
+            editor.ReplaceNode(endStatement, SyntaxFactory.IfStatement(
+                    SyntaxFactory.IdentifierName(name),
+                    SyntaxFactory.Block(endStatement.WithoutLeadingTrivia()))
+                .WithLeadingTrivia(endStatement.GetLeadingTrivia())
+                .WithAdditionalAnnotations(Formatter.Annotation));
+        }
         if (await FixCheck.PlanIfFixesAsync(document, editor.GetChangedDocument(), diagnostic, Title, EndWhereBegunKey, cancellationToken).ConfigureAwait(false) is { } plan)
         {
             plans.Add(plan);
@@ -98,4 +109,16 @@ public sealed class UnbegunEndCpuAccessFixer : DmaBufFixer
 
         return plans;
     }
+
+    /// <summary>
+    /// The statement that holds the end in a block: the end's own, or an <c>if</c> with no else whose condition does
+    /// nothing and whose only statement is the end (<c>if (att != null) att.Buffer.EndCpuAccess(...);</c>), labeled or not.
+    /// </summary>
+    private static StatementSyntax? EndStatement(InvocationExpressionSyntax end) => end.Parent switch
+    {
+        ExpressionStatementSyntax { Parent: BlockSyntax } statement => statement,
+        ExpressionStatementSyntax { Parent: IfStatementSyntax { Else: null, Parent: BlockSyntax or LabeledStatementSyntax { Parent: BlockSyntax } } guard }
+            when !FixSyntax.HasEffects(guard.Condition) => guard,
+        _ => null,
+    };
 }

@@ -125,4 +125,58 @@ public class UnbegunEndCpuAccessFixerTests
         {|DMA0002:buf.EndCpuAccess(0, buf.Size, DmaDataDirection.FromDevice)|};
         buf.Put();
     }"), Key);
+
+    // The end sits under the code's own test of the attachment: the flag joins that condition.
+    [Fact]
+    public Task EndUnderANullTestOfTheAttachmentGetsTheFlagInItsCondition() => Verify.VerifyAsync(Verify.Class(@"
+    int M(DmaBufAttachment? att)
+    {
+        int ret = 0;
+        if (att != null)
+        {
+            try
+            {
+                att.Buffer.BeginCpuAccess(DmaDataDirection.FromDevice);
+            }
+            catch (DmaBufException e)
+            {
+                ret = -e.Errno;
+            }
+
+            if (ret != 0)
+                goto out_end;
+        }
+
+        ret = 1;
+    out_end:
+        if (att != null)
+            {|DMA0002:att.Buffer.EndCpuAccess(DmaDataDirection.FromDevice)|};
+        return ret;
+    }"), Verify.Class(@"
+    int M(DmaBufAttachment? att)
+    {
+        int ret = 0;
+        bool accessBegun = false;
+        if (att != null)
+        {
+            try
+            {
+                att.Buffer.BeginCpuAccess(DmaDataDirection.FromDevice);
+                accessBegun = true;
+            }
+            catch (DmaBufException e)
+            {
+                ret = -e.Errno;
+            }
+
+            if (ret != 0)
+                goto out_end;
+        }
+
+        ret = 1;
+    out_end:
+        if (att != null && accessBegun)
+            att.Buffer.EndCpuAccess(DmaDataDirection.FromDevice);
+        return ret;
+    }"), Key);
 }
