@@ -95,11 +95,15 @@ internal static class FixSyntax
 
     /// <summary>For <c>att.Buffer</c> with <c>att</c> a simple local, parameter or field: <c>att</c>'s symbol.</summary>
     public static ISymbol? AttachmentOf(SemanticModel model, ExpressionSyntax? receiver, CancellationToken cancellationToken) =>
-        receiver is not null && Unparenthesized(receiver) is MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Buffer" } access &&
-        model.GetSymbolInfo(access, cancellationToken).Symbol is IPropertySymbol { SetMethod: null } property &&
-        property.ContainingType.ToDisplayString() == "DmaBuf.DmaBufAttachment"
+        receiver is not null && Unparenthesized(receiver) is MemberAccessExpressionSyntax access &&
+        IsFixedAttachmentProperty(model.GetSymbolInfo(access, cancellationToken).Symbol, "Buffer")
             ? ReceiverSymbol(model, access.Expression, cancellationToken)
             : null;
+
+    /// <summary>Whether the symbol is one of the named get-only properties of <c>DmaBufAttachment</c>, fixed when it is made.</summary>
+    private static bool IsFixedAttachmentProperty(ISymbol? symbol, params string[] names) =>
+        symbol is IPropertySymbol { SetMethod: null } property && names.Contains(property.Name) &&
+        property.ContainingType.ToDisplayString() == "DmaBuf.DmaBufAttachment";
 
     /// <summary>Whether the arguments of two calls are the same expressions, argument by argument (trivia ignored).</summary>
     public static bool SameArguments(InvocationExpressionSyntax a, InvocationExpressionSyntax b)
@@ -199,8 +203,7 @@ internal static class FixSyntax
             case ThisExpressionSyntax:
                 return true;
             case MemberAccessExpressionSyntax { Expression: not ThisExpressionSyntax } access
-                when model.GetSymbolInfo(access, cancellationToken).Symbol is IPropertySymbol { Name: "Buffer" or "Device", SetMethod: null } property &&
-                    property.ContainingType.ToDisplayString() == "DmaBuf.DmaBufAttachment":
+                when IsFixedAttachmentProperty(model.GetSymbolInfo(access, cancellationToken).Symbol, "Buffer", "Device"):
                 // An attachment's buffer and device are fixed when it is made.
                 return IsReusable(access.Expression, model, region, cancellationToken);
             case IdentifierNameSyntax or MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax }:
