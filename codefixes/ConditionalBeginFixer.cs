@@ -95,15 +95,14 @@ public sealed class ConditionalBeginFixer : DmaBufFixer
                     continue;
                 }
 
-                StatementSyntax inner = ifStatement.Statement is BlockSyntax { Statements.Count: 1 } only ? only.Statements[0] : ifStatement.Statement;
+                StatementSyntax inner = FixSyntax.OnlyStatement(ifStatement.Statement);
                 if (inner is ExpressionStatementSyntax { Expression: InvocationExpressionSyntax begin } beginStatement &&
                     CpuAccessCall.IsBegin(model, symbols, begin, cancellationToken) &&
                     FixSyntax.Receiver(begin) is { } receiver &&
                     SymbolEqualityComparer.Default.Equals(FixSyntax.ReceiverSymbol(model, receiver, cancellationToken), buffer))
                 {
                     // The if's own leading and trailing trivia are kept; a comment anywhere else in it would be lost.
-                    var kept = new HashSet<SyntaxTrivia>(ifStatement.GetLeadingTrivia().Concat(ifStatement.GetTrailingTrivia()));
-                    bool commentInside = ifStatement.DescendantTrivia().Any(t => FixSyntax.IsComment(t) && !kept.Contains(t));
+                    bool commentInside = FixSyntax.HasCommentBesides(ifStatement, ifStatement.GetLeadingTrivia().Concat(ifStatement.GetTrailingTrivia()));
                     return FixSyntax.HasEffects(ifStatement.Condition) || commentInside ? null : (ifStatement, beginStatement);
                 }
             }

@@ -466,4 +466,15 @@ internal static class FixSyntax
 
         return false;
     }
+
+    /// <summary>The one statement of a braced block of one statement, or the statement itself (the body of an if or a lock).</summary>
+    public static StatementSyntax OnlyStatement(StatementSyntax statement) =>
+        statement is BlockSyntax { Statements.Count: 1 } only ? only.Statements[0] : statement;
+
+    /// <summary>Whether <paramref name="node"/> holds a comment other than those in <paramref name="kept"/>, which a rewrite keeps.</summary>
+    public static bool HasCommentBesides(SyntaxNode node, IEnumerable<SyntaxTrivia> kept)
+    {
+        var keptSet = new HashSet<SyntaxTrivia>(kept);
+        return node.DescendantTrivia().Any(t => IsComment(t) && !keptSet.Contains(t));
+    }
 }

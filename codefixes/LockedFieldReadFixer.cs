@@ -50,9 +50,9 @@ public sealed class LockedFieldReadFixer : DmaBufFixer
         LockStatementSyntax? lockStatement = input.Primary.AncestorsAndSelf().OfType<LockStatementSyntax>().FirstOrDefault();
         if (lockStatement is null || lockStatement.LockKeyword.SpanStart != input.PrimarySpan.Start ||
             FixSyntax.HasEffects(lockStatement.Expression) ||
-            (lockStatement.Statement is BlockSyntax { Statements.Count: 1 } only ? only.Statements[0] : lockStatement.Statement) is not ReturnStatementSyntax { Expression: { } value } ||
+            FixSyntax.OnlyStatement(lockStatement.Statement) is not ReturnStatementSyntax { Expression: { } value } returned ||
             FixSyntax.HasEffects(value) ||
-            lockStatement.DescendantTrivia().Any(FixSyntax.IsComment) && lockStatement.DescendantTrivia().Where(FixSyntax.IsComment).Except(lockStatement.GetLeadingTrivia()).Except(lockStatement.CloseParenToken.TrailingTrivia).Any() ||
+            FixSyntax.HasCommentBesides(lockStatement, lockStatement.GetLeadingTrivia().Concat(lockStatement.CloseParenToken.TrailingTrivia)) ||
             model.GetSymbolInfo(lockStatement.Expression, cancellationToken).Symbol is not { } gate ||
             lockStatement.FirstAncestorOrSelf<TypeDeclarationSyntax>() is not { } type)
         {
@@ -71,7 +71,7 @@ public sealed class LockedFieldReadFixer : DmaBufFixer
                     SyntaxFactory.Argument(null, SyntaxFactory.Token(SyntaxKind.RefKeyword), read.Node.WithoutTrivia()))))
             .WithTriviaFrom(read.Node)
             .WithAdditionalAnnotations(Simplifier.Annotation);
-        ReturnStatementSyntax unlocked = ((ReturnStatementSyntax)(lockStatement.Statement is BlockSyntax block ? block.Statements[0] : lockStatement.Statement))
+        ReturnStatementSyntax unlocked = returned
             .ReplaceNode(read.Node, volatileRead)
             .WithLeadingTrivia(lockStatement.GetLeadingTrivia())
             .WithAdditionalAnnotations(Formatter.Annotation);
